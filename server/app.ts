@@ -1,0 +1,115 @@
+import { createServer, type Server as HttpServer } from 'node:http'
+import type { AddressInfo } from 'node:net'
+import { Hocuspocus, type Extension } from '@hocuspocus/server'
+import type { Logger } from 'pino'
+import { type CollabConfig, defaultConfig } from './config.ts'
+import { Persistence } from './extensions/persistence.ts'
+import { createLogger } from './log.ts'
+import { SqliteStorage } from './storage/sqlite.ts'
+import type { Storage } from './storage/types.ts'
+import { Gateway } from './ws/gateway.ts'
+
+/** Paths that speak the Hocuspocus protocol (the root too, so Hocuspocus apps work unchanged). */
+export const WS_PATHS: ReadonlySet<string> = new Set(['/ws', '/'])
+
+export interface CollabServerOptions {
+  /** Use this storage instead of opening `config.dbPath` (tests, bench). */
+  storage?: Storage
+  logger?: Logger
+  /** Extra Hocuspocus extensions. */
+  extensions?: Extension[]
+}
+
+export interface CollabServer {
+  readonly config: CollabConfig
+  readonly hocuspocus: Hocuspocus
+  readonly storage: Storage
+  readonly persistence: Persistence
+  readonly httpServer: HttpServer
+  readonly logger: Logger
+  /** Start listening; resolves with the bound port. */
+  listen(): Promise<number>
+  /** ws:// URL of the Hocuspocus endpoint (after listen). */
+  readonly url: string
+  /** Graceful stop: refuse new sockets, close the open ones, finish writes, compact, close storage. */
+  close(): Promise<void>
+}
+
+export function createCollabServer(partial: Partial<CollabConfig> = {}, options: CollabServerOptions = {}): CollabServer {
+  const config: CollabConfig = { ...defaultConfig, ...partial }
+  const logger = options.logger ?? createLogger(config.logLevel)
+  const storage = options.storage ?? new SqliteStorage({ path: config.dbPath, sync: config.dbSync })
+  const persistence = new Persistence({
+    storage,
+    logger,
+    compactAfterUpdates: config.compactAfterUpdates,
+    compactAfterBytes: config.compactAfterBytes,
+  })
+  const hocuspocus = new Hocuspocus({
+    quiet: true,
+    timeout: config.idleTimeoutMs,
+    extensions: [...(options.extensions ?? []), persistence],
+  })
+  const gateway = new Gateway({ hocuspocus, logger, maxMessageBytes: config.maxMessageBytes })
+
+  const httpServer = createServer((req, res) => {
+    const path = (req.url ?? '/').split('?')[0]
+    if (path === '/healthz') {
+      res.writeHead(200, { 'content-type': 'application/json' })
+      res.end(JSON.stringify({ status: 'ok', documents: hocuspocus.getDocumentsCount(), connections: gateway.size }))
+      return
+    }
+    res.writeHead(404, { 'content-type': 'application/json' })
+    res.end(JSON.stringify({ error: 'not-found' }))
+  })
+  httpServer.on('upgrade', (req, socket, head) => {
+    const path = (req.url ?? '/').split('?')[0] ?? '/'
+    if (!WS_PATHS.has(path)) {
+      socket.end('HTTP/1.1 404 Not Found\r\nConnection: close\r\nContent-Length: 0\r\n\r\n')
+      return
+    }
+    gateway.handleUpgrade(req, socket, head, { remoteAddress: req.socket.remoteAddress })
+  })
+
+  let closing: Promise<void> | undefined
+  const server: CollabServer = {
+    config,
+    hocuspocus,
+    storage,
+    persistence,
+    httpServer,
+    logger,
+    get url() {
+      const address = httpServer.address() as AddressInfo | null
+      const host = config.host === '0.0.0.0' || config.host === '::' ? '127.0.0.1' : config.host
+      return `ws://${host.includes(':') ? `[${host}]` : host}:${address?.port ?? config.port}/ws`
+    },
+    listen: () =>
+      new Promise<number>((resolve, reject) => {
+        httpServer.once('error', reject)
+        httpServer.listen(config.port, config.host, () => {
+          httpServer.off('error', reject)
+          resolve((httpServer.address() as AddressInfo).port)
+        })
+      }),
+    close: () => (closing ??= shutdown()),
+  }
+
+  async function shutdown(): Promise<void> {
+    httpServer.close()
+    gateway.closeAll()
+    hocuspocus.closeConnections()
+    hocuspocus.flushPendingStores()
+    // Unloading runs our compaction; wait (bounded) for the documents to go.
+    const deadline = Date.now() + 3000
+    while (hocuspocus.getDocumentsCount() > 0 && Date.now() < deadline) {
+      await new Promise((r) => setTimeout(r, 20))
+    }
+    await persistence.settle()
+    gateway.close()
+    httpServer.closeAllConnections()
+    await storage.close()
+  }
+
+  return server
+}

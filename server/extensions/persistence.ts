@@ -1,0 +1,152 @@
+import type {
+  Extension,
+  afterUnloadDocumentPayload,
+  beforeSyncPayload,
+  onChangePayload,
+  onLoadDocumentPayload,
+  onStoreDocumentPayload,
+} from '@hocuspocus/server'
+import type { Logger } from 'pino'
+import { CloseCode, type CloseCodeInfo, SyncStep, documentCloseReason } from '../../client/protocol.ts'
+import { applyStored } from '../storage/merge.ts'
+import type { Storage } from '../storage/types.ts'
+
+export interface PersistenceConfiguration {
+  storage: Storage
+  logger: Logger
+  /** Fold the log into a snapshot after this many appends... */
+  compactAfterUpdates: number
+  /** ...or this many appended bytes. */
+  compactAfterBytes: number
+  /** Called with every append's outcome (metrics, readiness). */
+  onAppend?: (result: { documentName: string; bytes: number; seconds: number; error?: unknown }) => void
+}
+
+/** Marks a server-side transaction whose update was stored before it was applied. */
+export const DURABLE_CONTEXT = Object.freeze({ durable: true })
+
+/** An error Hocuspocus turns into a per-document Close carrying our code. */
+export class DocumentCloseError extends Error {
+  readonly code: number
+  readonly reason: string
+  constructor(info: CloseCodeInfo, cause?: unknown) {
+    super(info.reason, { cause })
+    this.code = info.code
+    this.reason = documentCloseReason(info)
+  }
+}
+
+/** The empty Yjs update (no structs, no deletions): nothing to store. */
+function isEmptyUpdate(update: Uint8Array): boolean {
+  return update.byteLength === 2 && update[0] === 0 && update[1] === 0
+}
+
+/**
+ * Durable persistence: the update log is written before anything is applied.
+ *
+ * Hocuspocus awaits `beforeSync` before it applies a client's update and sends
+ * the `SyncStatus` ack, so appending there means an acknowledged update is
+ * always in storage. Frames were fully decoded by the frame guard before they
+ * got here, so nothing malformed is ever appended. Server-side changes that did
+ * not come through here (other extensions' transactions) are appended from
+ * `onChange` as a safety net; the log is folded into a snapshot by size and
+ * when a document unloads.
+ */
+export class Persistence implements Extension {
+  readonly extensionName = 'persistence'
+  /** After authentication and guards (default priority 100), which may refuse an update first. */
+  readonly priority = 10
+
+  private readonly config: PersistenceConfiguration
+  private readonly logSizes = new Map<string, { count: number; bytes: number }>()
+  private readonly compactions = new Map<string, Promise<void>>()
+
+  constructor(config: PersistenceConfiguration) {
+    this.config = config
+  }
+
+  async onLoadDocument({ documentName, document }: onLoadDocumentPayload): Promise<void> {
+    const stored = await this.config.storage.load(documentName)
+    const refused = applyStored(document, stored)
+    if (refused > 0) this.config.logger.error({ documentName, refused }, 'stored updates Yjs could not apply were skipped')
+    this.logSizes.set(documentName, {
+      count: stored.updates.length,
+      bytes: stored.updates.reduce((sum, u) => sum + u.byteLength, 0),
+    })
+    this.maybeCompact(documentName)
+  }
+
+  async beforeSync({ documentName, type, payload, connection }: beforeSyncPayload): Promise<void> {
+    if (type === SyncStep.Step1 || connection.readOnly || isEmptyUpdate(payload)) return
+    await this.append(documentName, payload)
+  }
+
+  async onChange({ documentName, update, transactionOrigin }: onChangePayload): Promise<void> {
+    const origin = transactionOrigin as { source?: string; context?: unknown } | undefined
+    if (origin?.source !== 'local' || origin.context === DURABLE_CONTEXT) return
+    await this.append(documentName, update).catch((error: unknown) => {
+      this.config.logger.error({ err: error, documentName }, 'could not store a server-side change')
+    })
+  }
+
+  async onStoreDocument({ documentName }: onStoreDocumentPayload): Promise<void> {
+    this.maybeCompact(documentName)
+  }
+
+  async afterUnloadDocument({ documentName }: afterUnloadDocumentPayload): Promise<void> {
+    const size = this.logSizes.get(documentName)
+    this.logSizes.delete(documentName)
+    if (size && size.count > 0) await this.compact(documentName)
+  }
+
+  /** Durably append, then account for it; throws a per-document close on failure. */
+  async append(documentName: string, update: Uint8Array): Promise<void> {
+    const started = performance.now()
+    try {
+      await this.config.storage.append(documentName, update)
+    } catch (error) {
+      this.config.onAppend?.({ documentName, bytes: update.byteLength, seconds: (performance.now() - started) / 1000, error })
+      this.config.logger.error({ err: error, documentName }, 'append failed; the update was not applied or acknowledged')
+      throw new DocumentCloseError(CloseCode.StorageUnavailable, error)
+    }
+    this.config.onAppend?.({ documentName, bytes: update.byteLength, seconds: (performance.now() - started) / 1000 })
+    const size = this.logSizes.get(documentName)
+    if (size) {
+      size.count += 1
+      size.bytes += update.byteLength
+    }
+  }
+
+  private maybeCompact(documentName: string): void {
+    const size = this.logSizes.get(documentName)
+    if (!size) return
+    if (size.count >= this.config.compactAfterUpdates || size.bytes >= this.config.compactAfterBytes) {
+      void this.compact(documentName)
+    }
+  }
+
+  /** Fold the log into a snapshot; one compaction per document at a time. Never throws. */
+  compact(documentName: string): Promise<void> {
+    const running = this.compactions.get(documentName)
+    if (running) return running
+    const run = (async () => {
+      try {
+        const folded = await this.config.storage.compact(documentName)
+        const size = this.logSizes.get(documentName)
+        if (size) Object.assign(size, await this.config.storage.logSize(documentName))
+        this.config.logger.debug({ documentName, folded }, 'compacted')
+      } catch (error) {
+        this.config.logger.error({ err: error, documentName }, 'compaction failed; the log is kept as it was')
+      } finally {
+        this.compactions.delete(documentName)
+      }
+    })()
+    this.compactions.set(documentName, run)
+    return run
+  }
+
+  /** Wait for compactions under way (shutdown). */
+  async settle(): Promise<void> {
+    await Promise.all(this.compactions.values())
+  }
+}

@@ -1,0 +1,113 @@
+import * as decoding from 'lib0/decoding'
+import * as Y from 'yjs'
+import { AuthType, MessageType, SyncStep } from '../../client/protocol.ts'
+
+/**
+ * The one decoder of inbound frames. Every frame is read completely here,
+ * before Hocuspocus sees it: a frame that does not decode — a truncated Yjs
+ * update, a bad awareness entry, an unknown or server-only message type — is
+ * refused as a whole, so nothing of it reaches a document or the disk.
+ *
+ * The frame must be a view over its own ArrayBuffer (ws `binaryType =
+ * 'arraybuffer'`): lib0 creates sub-views from the underlying buffer, which
+ * would read past the frame into neighbouring data if the frame were a slice of
+ * a pooled Node Buffer.
+ */
+export type Frame =
+  | { kind: 'pong' }
+  | {
+      kind: 'document'
+      /** The address: `documentName` or `documentName\0sessionId`. */
+      address: string
+      documentName: string
+      type: MessageType
+      /** For Sync/SyncReply: the y-protocols sub-type. */
+      syncStep?: number
+      /** For Sync Step2/Update: the Yjs update it carries. */
+      update?: Uint8Array
+      /** For Awareness: the client ids whose states the frame sets or removes. */
+      awarenessClients?: number[]
+    }
+
+export type FrameVerdict = { ok: true; frame: Frame } | { ok: false; reason: FrameRejection; detail: string }
+
+export type FrameRejection = 'malformed' | 'unsupported-type'
+
+class Rejection extends Error {
+  readonly reason: FrameRejection
+  constructor(reason: FrameRejection, detail: string) {
+    super(detail)
+    this.reason = reason
+  }
+}
+
+/** Decode and validate one inbound binary frame. Never throws. */
+export function inspectFrame(data: Uint8Array): FrameVerdict {
+  if (data.byteLength === 1 && data[0] === MessageType.Pong) return { ok: true, frame: { kind: 'pong' } }
+  try {
+    return { ok: true, frame: decodeFrame(decoding.createDecoder(data)) }
+  } catch (error) {
+    if (error instanceof Rejection) return { ok: false, reason: error.reason, detail: error.message }
+    return { ok: false, reason: 'malformed', detail: error instanceof Error ? error.message : String(error) }
+  }
+}
+
+function decodeFrame(decoder: decoding.Decoder): Frame {
+  const address = decoding.readVarString(decoder)
+  const sep = address.indexOf('\0')
+  const documentName = sep === -1 ? address : address.slice(0, sep)
+  if (documentName.length === 0) throw new Rejection('malformed', 'empty document name')
+  const type = decoding.readVarUint(decoder) as MessageType
+  const frame: Frame = { kind: 'document', address, documentName, type }
+
+  switch (type) {
+    case MessageType.Sync:
+    case MessageType.SyncReply: {
+      const step = decoding.readVarUint(decoder)
+      frame.syncStep = step
+      const payload = decoding.readVarUint8Array(decoder)
+      if (step === SyncStep.Step1) Y.decodeStateVector(payload)
+      else if (step === SyncStep.Step2 || step === SyncStep.Update) {
+        Y.decodeUpdate(payload)
+        frame.update = payload
+      } else throw new Rejection('malformed', `unknown sync step ${step}`)
+      break
+    }
+    case MessageType.Awareness:
+      frame.awarenessClients = readAwarenessUpdate(decoding.readVarUint8Array(decoder))
+      break
+    case MessageType.Auth: {
+      const authType = decoding.readVarUint(decoder)
+      if (authType !== AuthType.Token) throw new Rejection('unsupported-type', `auth sub-type ${authType} from a client`)
+      decoding.readVarString(decoder)
+      if (decoding.hasContent(decoder)) decoding.readVarString(decoder) // provider version
+      break
+    }
+    case MessageType.Stateless:
+      decoding.readVarString(decoder)
+      break
+    case MessageType.QueryAwareness:
+    case MessageType.Close:
+      break
+    default:
+      throw new Rejection('unsupported-type', `message type ${type} may not be sent by a client`)
+  }
+  return frame
+}
+
+/** Read a y-protocols awareness update fully; returns the client ids it touches. */
+function readAwarenessUpdate(update: Uint8Array): number[] {
+  const decoder = decoding.createDecoder(update)
+  const count = decoding.readVarUint(decoder)
+  const clients: number[] = []
+  for (let i = 0; i < count; i++) {
+    clients.push(decoding.readVarUint(decoder))
+    decoding.readVarUint(decoder) // clock
+    const state: unknown = JSON.parse(decoding.readVarString(decoder))
+    if (state !== null && (typeof state !== 'object' || Array.isArray(state))) {
+      throw new Rejection('malformed', 'awareness state is not an object or null')
+    }
+  }
+  if (decoding.hasContent(decoder)) throw new Rejection('malformed', 'trailing bytes after awareness entries')
+  return clients
+}
