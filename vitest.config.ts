@@ -1,0 +1,12 @@
+import { defineConfig } from 'vitest/config'
+
+export default defineConfig({
+  test: {
+    include: ['test/**/*.test.ts'],
+    testTimeout: 60_000,
+    hookTimeout: 60_000,
+    // Two cores: run two files at a time, each with its own servers on free ports.
+    maxWorkers: 2,
+    reporters: ['default'],
+  },
+})
