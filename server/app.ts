@@ -4,6 +4,7 @@ import { Hocuspocus, type Extension } from '@hocuspocus/server'
 import type { Logger } from 'pino'
 import { type CollabConfig, defaultConfig } from './config.ts'
 import { Persistence } from './extensions/persistence.ts'
+import { Router, sendJson } from './http/router.ts'
 import { createLogger } from './log.ts'
 import { SqliteStorage } from './storage/sqlite.ts'
 import type { Storage } from './storage/types.ts'
@@ -26,6 +27,8 @@ export interface CollabServer {
   readonly storage: Storage
   readonly persistence: Persistence
   readonly httpServer: HttpServer
+  /** HTTP routes on the server's port; features add theirs. */
+  readonly router: Router
   readonly logger: Logger
   /** Start listening; resolves with the bound port. */
   listen(): Promise<number>
@@ -52,15 +55,12 @@ export function createCollabServer(partial: Partial<CollabConfig> = {}, options:
   })
   const gateway = new Gateway({ hocuspocus, logger, maxMessageBytes: config.maxMessageBytes })
 
+  const router = new Router()
+  router.on('GET', '/healthz', (_req, res) =>
+    sendJson(res, 200, { status: 'ok', documents: hocuspocus.getDocumentsCount(), connections: gateway.size }),
+  )
   const httpServer = createServer((req, res) => {
-    const path = (req.url ?? '/').split('?')[0]
-    if (path === '/healthz') {
-      res.writeHead(200, { 'content-type': 'application/json' })
-      res.end(JSON.stringify({ status: 'ok', documents: hocuspocus.getDocumentsCount(), connections: gateway.size }))
-      return
-    }
-    res.writeHead(404, { 'content-type': 'application/json' })
-    res.end(JSON.stringify({ error: 'not-found' }))
+    void router.handle(req, res, (error) => logger.error({ err: error, url: req.url }, 'http handler failed'))
   })
   httpServer.on('upgrade', (req, socket, head) => {
     const path = (req.url ?? '/').split('?')[0] ?? '/'
@@ -78,6 +78,7 @@ export function createCollabServer(partial: Partial<CollabConfig> = {}, options:
     storage,
     persistence,
     httpServer,
+    router,
     logger,
     get url() {
       const address = httpServer.address() as AddressInfo | null
