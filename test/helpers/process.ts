@@ -1,0 +1,69 @@
+import { type ChildProcess, spawn } from 'node:child_process'
+import { createServer } from 'node:net'
+import { onTestFinished } from 'vitest'
+
+export interface ServerProcess {
+  readonly proc: ChildProcess
+  readonly port: number
+  /** ws:// URL of the Hocuspocus endpoint. */
+  readonly url: string
+  readonly http: string
+  /** Everything the process wrote to stderr so far. */
+  stderr(): string
+  /** Resolves with the exit code (or signal name) once the process has exited. */
+  readonly exited: Promise<number | string>
+}
+
+/** A free TCP port on loopback. */
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const s = createServer()
+    s.once('error', reject)
+    s.listen(0, '127.0.0.1', () => {
+      const { port } = s.address() as { port: number }
+      s.close(() => resolve(port))
+    })
+  })
+}
+
+/**
+ * Start `node server/main.ts` as a child process on loopback and wait until it
+ * listens. The process is killed (SIGKILL, by its PID) when the test ends if
+ * it is still running.
+ */
+export async function spawnServer(env: Record<string, string>, options: { port?: number } = {}): Promise<ServerProcess> {
+  const port = options.port ?? (await freePort())
+  const proc = spawn(process.execPath, ['server/main.ts'], {
+    env: { ...process.env, HOST: '127.0.0.1', PORT: String(port), LOG_LEVEL: 'info', ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  })
+  let err = ''
+  proc.stderr!.on('data', (d: Buffer) => (err += d.toString()))
+  const exited = new Promise<number | string>((resolve) =>
+    proc.once('exit', (code, signal) => resolve(code ?? signal ?? 'unknown')),
+  )
+  onTestFinished(() => {
+    if (proc.exitCode === null && proc.signalCode === null) proc.kill('SIGKILL')
+  })
+  await new Promise<void>((resolve, reject) => {
+    let out = ''
+    const onData = (d: Buffer) => {
+      out += d.toString()
+      if (out.includes('collab server listening')) {
+        proc.stdout!.off('data', onData)
+        proc.stdout!.resume()
+        resolve()
+      }
+    }
+    proc.stdout!.on('data', onData)
+    void exited.then((code) => reject(new Error(`server exited (${code}) before listening: ${err}`)))
+  })
+  return {
+    proc,
+    port,
+    url: `ws://127.0.0.1:${port}/ws`,
+    http: `http://127.0.0.1:${port}`,
+    stderr: () => err,
+    exited,
+  }
+}
