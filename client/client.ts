@@ -1,0 +1,199 @@
+/**
+ * `CollabClient`: one WebSocket for all of an app's rooms, with reconnection,
+ * pause/resume, and a clear stop when the server refuses the credentials.
+ */
+import { WebSocketStatus } from '@hocuspocus/provider'
+import { carriesChanges } from './acks.ts'
+import { Emitter, type Subscribable } from './emitter.ts'
+import { defaultOfflineStore, offlineKey, type OfflineStoreFactory } from './offline.ts'
+import type { PresenceUser } from './presence.ts'
+import { closeCodeByNumber, CloseCode, MessageType, SyncStep } from './protocol.ts'
+import { Room } from './room.ts'
+import { CollabSocket, defaultReconnect, type ReconnectOptions } from './socket.ts'
+import { DEFAULT_TYPING_TIMEOUT_MS } from './typing.ts'
+
+/** `connected`: the socket is open; `connecting`: an attempt is under way; `offline`: neither (waiting to retry, paused, stopped or closed). */
+export type ClientStatus = 'connecting' | 'connected' | 'offline'
+
+/** Why the client stopped trying to connect. */
+export interface StopReason {
+  /** `auth`: the server refused the credentials; `closed`: the server closed the socket with a code that says not to retry. */
+  kind: 'auth' | 'closed'
+  /** The server's reason text. */
+  reason: string
+  /** The close code (`CloseCode` in client/protocol.ts), when the server sent one. */
+  code?: number
+}
+
+/** A credential, or a function asked for a fresh one on every (re)connect and whenever the server asks. */
+export type TokenSource = string | (() => string | Promise<string>)
+
+/** Options of `new CollabClient()`. */
+export interface CollabClientOptions {
+  /** WebSocket URL of the server, e.g. `ws://localhost:1234/ws`. */
+  url: string
+  /** The credential sent for every room. @default '' (an open-mode server accepts anything) */
+  token?: TokenSource
+  /** Who the local user is: chat author and presence. */
+  user: { id: string; name: string; color?: string }
+  /** Reconnection backoff (exponential with jitter). */
+  reconnect?: Partial<ReconnectOptions>
+  /** Become `away` after this long without activity, ms; 0 never. @default 300000 */
+  awayAfterMs?: number
+  /** Clear the typing indicator after this long without input, ms. @default 3000 */
+  typingTimeoutMs?: number
+  /** Keep rooms locally so offline edits survive a reload. @default IndexedDB where available, else memory only */
+  offline?: OfflineStoreFactory | false
+  /** Don't connect until `resume()`. @default false */
+  startPaused?: boolean
+}
+
+/** Client events and their payloads. */
+export interface ClientEvents {
+  [event: string]: unknown
+  /** `client.status` changed. */
+  status: ClientStatus
+  /** The client stopped retrying (bad credentials, or the server said not to retry); see `client.stopped`. */
+  stopped: StopReason
+  /** Something went wrong that the app may want to log (offline store, listener errors). */
+  error: { error: unknown; context: string }
+}
+
+/** A reason string that means "this document is forbidden", not "your credentials are bad". */
+function isDocumentScoped(reason: string): boolean {
+  return reason.startsWith(`${CloseCode.Forbidden.code} `) || reason === CloseCode.Forbidden.reason
+}
+
+/** The entry point: one socket, many rooms. */
+export class CollabClient implements Subscribable<ClientEvents> {
+  /** The local user (as given, with a default colour). */
+  readonly user: Readonly<PresenceUser>
+  /** Why the client stopped trying, or null while it is allowed to connect. */
+  stopped: StopReason | null = null
+  private readonly options: CollabClientOptions
+  private readonly socket: CollabSocket
+  private readonly rooms = new Map<string, Room>()
+  private readonly events = new Emitter<ClientEvents>()
+  private readonly reconnect: ReconnectOptions
+  private readonly openStore: OfflineStoreFactory | undefined
+  private currentStatus: ClientStatus = 'offline'
+  private closed = false
+
+  /** Connects at once (unless `startPaused`). */
+  constructor(options: CollabClientOptions) {
+    this.options = options
+    this.user = { id: options.user.id, name: options.user.name, color: options.user.color ?? '#3366cc' }
+    this.reconnect = { ...defaultReconnect, ...options.reconnect }
+    this.openStore = options.offline === false ? undefined : (options.offline ?? defaultOfflineStore())
+    this.socket = new CollabSocket({
+      url: options.url,
+      reconnect: this.reconnect,
+      autoConnect: options.startPaused !== true,
+      observer: {
+        sent: (head, open) => {
+          if (head.type === MessageType.Sync && carriesChanges(head.detail)) {
+            this.rooms.get(head.documentName)?.frameSent(head.detail === SyncStep.Step2, open)
+          }
+        },
+        received: (head) => {
+          const room = this.rooms.get(head.documentName)
+          if (head.type === MessageType.SyncStatus) room?.frameAcked(head.detail === 1)
+          else if (head.type === MessageType.Close) room?.serverClosed(head.reason ?? '')
+        },
+      },
+    })
+    this.socket.on('status', ({ status }: { status: WebSocketStatus }) => {
+      this.setStatus(status === WebSocketStatus.Connected ? 'connected' : status === WebSocketStatus.Connecting ? 'connecting' : 'offline')
+    })
+    this.socket.on('disconnect', ({ event }: { event?: { code?: number; reason?: string } }) => {
+      for (const room of this.rooms.values()) room.socketClosed()
+      const info = event?.code !== undefined ? closeCodeByNumber(event.code) : undefined
+      if (info && !info.retry) this.stop({ kind: info.code === CloseCode.Unauthorized.code ? 'auth' : 'closed', reason: event?.reason || info.reason, code: info.code })
+    })
+  }
+
+  on<K extends keyof ClientEvents>(event: K, listener: (payload: ClientEvents[K]) => void): () => void {
+    return this.events.on(event, listener)
+  }
+
+  /** Connection status. */
+  get status(): ClientStatus {
+    return this.currentStatus
+  }
+
+  /** The room `name`, joined on first use (the same instance until it is left). */
+  room(name: string): Room {
+    if (this.closed) throw new Error('collab client: closed')
+    const existing = this.rooms.get(name)
+    if (existing) return existing
+    const openStore = this.openStore
+    const key = offlineKey(this.options.url, this.user.id, name)
+    const room = new Room(name, {
+      socket: this.socket,
+      user: this.user,
+      token: () => this.token(),
+      awayAfterMs: this.options.awayAfterMs ?? 300_000,
+      typingTimeoutMs: this.options.typingTimeoutMs ?? DEFAULT_TYPING_TIMEOUT_MS,
+      reconnect: this.reconnect,
+      openStore: openStore ? (doc) => openStore(key, doc) : undefined,
+      onAuthFailed: (r, reason) => this.authFailed(r, reason),
+      onLeave: (r) => {
+        if (this.rooms.get(r.name) === r) this.rooms.delete(r.name)
+      },
+      onError: (error, context) => this.reportError(error, context),
+    })
+    this.rooms.set(name, room)
+    return room
+  }
+
+  /** Disconnect for now (e.g. the app went to the background); rooms keep working offline. */
+  pause(): void {
+    this.socket.disconnect()
+  }
+
+  /** Reconnect after `pause()`, or after a stop (e.g. once the app has a fresh token). */
+  resume(): void {
+    if (this.closed) throw new Error('collab client: closed')
+    this.stopped = null
+    void this.socket.connect().catch((error: unknown) => this.reportError(error, 'connecting'))
+  }
+
+  /** Leave every room and close the socket for good. */
+  close(): void {
+    if (this.closed) return
+    this.closed = true
+    for (const room of [...this.rooms.values()]) room.leave()
+    this.socket.destroy()
+    this.setStatus('offline')
+    this.events.clear()
+  }
+
+  private async token(): Promise<string> {
+    const source = this.options.token ?? ''
+    return typeof source === 'function' ? await source() : source
+  }
+
+  private authFailed(_room: Room, reason: string): void {
+    // A forbidden document concerns that room only (it reports `denied`); anything else means the credentials are bad.
+    if (isDocumentScoped(reason)) return
+    this.stop({ kind: 'auth', reason: reason || CloseCode.Unauthorized.reason })
+  }
+
+  private stop(reason: StopReason): void {
+    if (this.stopped || this.closed) return
+    this.stopped = reason
+    this.socket.disconnect()
+    this.events.emit('stopped', reason)
+  }
+
+  private setStatus(status: ClientStatus): void {
+    if (status === this.currentStatus) return
+    this.currentStatus = status
+    this.events.emit('status', status)
+  }
+
+  private reportError(error: unknown, context: string): void {
+    if (this.events.has('error')) this.events.emit('error', { error, context })
+    else console.error(`collab client: ${context}`, error)
+  }
+}

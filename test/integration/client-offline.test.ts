@@ -1,0 +1,134 @@
+import { join } from 'node:path'
+import { pino } from 'pino'
+import { describe, expect, it, onTestFinished, vi } from 'vitest'
+import { createCollabServer, type CollabServer } from '../../server/app.ts'
+import { collabClient, roomSaved, texts } from '../helpers/collab.ts'
+import { startServer, tempDir } from '../helpers/server.ts'
+
+/** A server on a fixed port and database file, so it can be stopped and started again. */
+async function serverAt(dbPath: string, port = 0): Promise<CollabServer> {
+  const server = createCollabServer(
+    { port, host: '127.0.0.1', dbPath, logLevel: 'silent' },
+    { logger: pino({ level: process.env.TEST_LOG_LEVEL ?? 'silent' }) },
+  )
+  await server.listen()
+  onTestFinished(() => server.close())
+  return server
+}
+
+describe('offline', () => {
+  it('keeps messages and edits made while the server is down, and converges without loss or duplicates', async () => {
+    const dbPath = join(tempDir(), 'collab.db')
+    const first = await serverAt(dbPath)
+    const port = Number(new URL(first.url).port)
+    const annClient = collabClient(first.url, 'ann')
+    const bobClient = collabClient(first.url, 'bob')
+    const ann = annClient.room('r')
+    const bob = bobClient.room('r')
+    await Promise.all([ann.synced, bob.synced])
+    ann.chat.send('before the outage')
+    ann.codemirror.insert(0, 'shared text')
+    await Promise.all([roomSaved(ann), roomSaved(bob)])
+    await vi.waitFor(() => expect(texts(bob)).toEqual(['before the outage']))
+
+    await first.close()
+    await vi.waitFor(() => {
+      expect(annClient.status).not.toBe('connected')
+      expect(bobClient.status).not.toBe('connected')
+    })
+
+    // Both keep working offline.
+    const offline = [
+      ann.chat.send('ann offline 1'),
+      bob.chat.send('bob offline 1'),
+      ann.chat.send('ann offline 2'),
+      bob.chat.send('bob offline 2'),
+      ann.chat.send('ann offline 3'),
+    ]
+    ann.codemirror.insert(0, 'A: ')
+    bob.codemirror.insert(bob.codemirror.length, ' :B')
+    expect(offline.every((m) => m.status === 'pending')).toBe(true)
+    expect(ann.unsaved && bob.unsaved).toBe(true)
+    expect(ann.chat.get(offline[0]!.id)?.status).toBe('pending')
+
+    // The server comes back on the same port and database.
+    const second = await serverAt(dbPath, port)
+    await vi.waitFor(
+      () => {
+        expect(annClient.status).toBe('connected')
+        expect(bobClient.status).toBe('connected')
+      },
+      { timeout: 20_000 },
+    )
+    await Promise.all([roomSaved(ann, 20_000), roomSaved(bob, 20_000)])
+    await vi.waitFor(() => {
+      expect(texts(ann)).toHaveLength(6)
+      expect(texts(bob)).toEqual(texts(ann))
+      expect(bob.codemirror.toString()).toBe(ann.codemirror.toString())
+    })
+    expect(texts(ann).sort()).toEqual(
+      ['before the outage', 'ann offline 1', 'ann offline 2', 'ann offline 3', 'bob offline 1', 'bob offline 2'].sort(),
+    )
+    expect(ann.codemirror.toString()).toBe('A: shared text :B')
+    const ids = ann.chat.messages().map((m) => m.id)
+    expect(new Set(ids).size).toBe(6)
+    for (const m of offline) expect(ann.chat.get(m.id)?.status).toBe('saved')
+
+    // It is all on the server: a fresh client sees exactly the same.
+    const fresh = collabClient(second.url, 'cy').room('r')
+    await fresh.synced
+    expect(fresh.chat.messages().map((m) => m.id)).toEqual(ids)
+    expect(fresh.codemirror.toString()).toBe('A: shared text :B')
+  })
+})
+
+describe('authentication failure', () => {
+  it('stops the client, reports why, and does not retry', async () => {
+    const attempts: string[] = []
+    const server = await startServer(
+      {},
+      {
+        extensions: [
+          {
+            async onAuthenticate({ token }: { token: string }) {
+              attempts.push(token)
+              if (token === 'bad') throw new Error('nope')
+            },
+          },
+        ],
+      },
+    )
+    const client = collabClient(server.url, 'mallory', { token: 'bad' })
+    const stopped: unknown[] = []
+    client.on('stopped', (reason) => stopped.push(reason))
+    const room = client.room('r')
+    room.chat.send('let me in')
+
+    await vi.waitFor(() => expect(client.stopped).toMatchObject({ kind: 'auth', reason: expect.any(String) }))
+    expect(stopped).toEqual([client.stopped])
+    await vi.waitFor(() => expect(client.status).toBe('offline'))
+    expect(room.isSynced).toBe(false)
+    expect(room.unsaved).toBe(true)
+
+    // A good client does a full round trip meanwhile; the stopped one has not come back
+    // (it would retry within ~50 ms with the test's reconnect settings).
+    const good = collabClient(server.url, 'ann').room('r')
+    await good.synced
+    good.chat.send('hello')
+    await roomSaved(good)
+    expect(attempts.filter((t) => t === 'bad')).toEqual(['bad'])
+    expect(client.status).toBe('offline')
+    expect(texts(good)).toEqual(['hello'])
+
+    // A token function is asked again on resume (e.g. after the app got a fresh login).
+    let token = 'bad'
+    const refreshing = collabClient(server.url, 'ann', { token: async () => token })
+    const r2 = refreshing.room('r')
+    await vi.waitFor(() => expect(refreshing.stopped?.kind).toBe('auth'))
+    token = 'good'
+    refreshing.resume()
+    await r2.synced
+    expect(refreshing.stopped).toBe(null)
+    expect(texts(r2)).toEqual(['hello'])
+  })
+})
