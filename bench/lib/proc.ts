@@ -1,0 +1,60 @@
+/**
+ * CPU and memory of a process, read from /proc (Linux): what `top` would show,
+ * without asking the process anything, so it works the same for every target.
+ */
+import { execFileSync } from 'node:child_process'
+import { readFileSync } from 'node:fs'
+
+function clockTicks(): number {
+  try {
+    const n = Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim())
+    return Number.isFinite(n) && n > 0 ? n : 100
+  } catch (error) {
+    process.stderr.write(`getconf CLK_TCK failed (${String(error)}); assuming 100\n`)
+    return 100
+  }
+}
+
+const TICKS = clockTicks()
+
+export interface ProcSample {
+  /** Monotonic ms (performance.now) when sampled. */
+  at: number
+  /** User + system CPU seconds since the process started. */
+  cpuSeconds: number
+  /** Resident set size, bytes. */
+  rss: number
+}
+
+/** One sample, or undefined if the process is gone. */
+export function sampleProc(pid: number): ProcSample | undefined {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8')
+    // Fields after the command name (which may hold spaces) start after the last ')'.
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ')
+    const utime = Number(fields[11])
+    const stime = Number(fields[12])
+    const status = readFileSync(`/proc/${pid}/status`, 'utf8')
+    const rssKb = Number(/VmRSS:\s+(\d+)/.exec(status)?.[1] ?? 0)
+    return { at: performance.now(), cpuSeconds: (utime + stime) / TICKS, rss: rssKb * 1024 }
+  } catch {
+    return undefined // the process exited between samples
+  }
+}
+
+/** CPU use between two samples, as a fraction of one core. */
+export function cpuShare(a: ProcSample, b: ProcSample): number {
+  const wall = (b.at - a.at) / 1000
+  return wall > 0 ? (b.cpuSeconds - a.cpuSeconds) / wall : 0
+}
+
+/** The machine's 1-minute load average and core count, for the record. */
+export function machineLoad(): { loadavg: string; cores: number } {
+  let loadavg = 'n/a'
+  try {
+    loadavg = readFileSync('/proc/loadavg', 'utf8').trim()
+  } catch (error) {
+    loadavg = `unreadable: ${String(error)}`
+  }
+  return { loadavg, cores: navigator.hardwareConcurrency }
+}

@@ -1,0 +1,117 @@
+/**
+ * IPC between the orchestrator and its load-generator workers (structured
+ * clone over `fork`'s channel with `serialization: 'advanced'`).
+ */
+import type { EditKind } from '../lib/edits.ts'
+import type { HistogramData } from '../lib/histogram.ts'
+import type { Dialect } from '../lib/wire.ts'
+
+/** How clients reach a target. */
+export interface TargetAddress {
+  dialect: Dialect
+  /** Base ws:// URL; yws targets append `/<room>`. */
+  url: string
+  /** Whether light clients answer a peer's SyncStep1 (false for the relay, which would flood every peer). */
+  answerStep1: boolean
+  /** Whether the target acknowledges updates with SyncStatus. */
+  acks: boolean
+  /** Real client library: '@hocuspocus/provider' or 'y-websocket'. */
+  real: 'hocuspocus' | 'y-websocket'
+}
+
+export interface ClientSpec {
+  /** Global id, unique across workers; also the Yjs clientID base. */
+  id: number
+  room: string
+  /** A real provider instead of a light protocol client. */
+  real: boolean
+}
+
+export interface InitMessage {
+  type: 'init'
+  target: TargetAddress
+  /** The clients this worker hosts. */
+  clients: ClientSpec[]
+  /** Every room's full membership (client ids), across all workers. */
+  rooms: Record<string, number[]>
+  kind: EditKind
+  /** Edits per second per client. */
+  rate: number
+  /** Sockets opening at once. */
+  connectConcurrency: number
+  connectTimeoutMs: number
+}
+
+export interface StartMessage {
+  type: 'start'
+  /** Monotonic µs at which editing starts. */
+  t0: number
+  windowFrom: number
+  windowTo: number
+}
+
+export type ToWorker = InitMessage | StartMessage | { type: 'stop-sending' } | { type: 'report'; withStates: boolean } | { type: 'close' }
+
+export interface WorkerProgress {
+  type: 'progress'
+  sent: number
+  delivered: number
+  recentDelivered: number
+  /** ms */
+  recentP99: number
+  /** ms */
+  sendLagP99: number
+  /** The worker's own event-loop delay p99 over the interval, ms. */
+  loopLagP99: number
+}
+
+export interface RoomTally {
+  name: string
+  sent: number
+  received: number
+  connected: number
+}
+
+/** A real client's document at the end, for the convergence check. */
+export interface RealState {
+  id: number
+  room: string
+  stateVector: Uint8Array
+  update: Uint8Array
+}
+
+export interface WorkerReport {
+  type: 'report'
+  rooms: RoomTally[]
+  latency: HistogramData
+  latencyReal: HistogramData
+  ack: HistogramData
+  connect: HistogramData
+  sendLag: HistogramData
+  counters: {
+    sent: number
+    delivered: number
+    deliveredInWindow: number
+    duplicates: number
+    echoes: number
+    unknown: number
+    unparsed: number
+    acks: number
+    connectFailures: number
+    closedEarly: number
+  }
+  errors: string[]
+  realStates: RealState[]
+  /** Per sender: how many edits it sent (for the convergence check). */
+  sentBySender: Array<[number, number]>
+  /** The worker's own event-loop delay, ms. */
+  loopLag: { p99: number; max: number }
+}
+
+export type FromWorker =
+  | { type: 'ready' }
+  | { type: 'connected'; connected: number; failed: number }
+  | { type: 'connecting'; done: number; total: number }
+  | WorkerProgress
+  | WorkerReport
+  | { type: 'fatal'; message: string }

@@ -1,0 +1,97 @@
+/**
+ * The Markdown summary: one table per case with latency, throughput, server
+ * CPU per delivered update and its ratio to bare Hocuspocus and to the relay,
+ * then any scenario tables and the notes.
+ */
+import type { BenchResult, CaseResult, TargetResult } from './schema.ts'
+
+const fmt = (n: number | null | undefined, d = 1): string =>
+  n === null || n === undefined || !Number.isFinite(n) ? 'n/a' : n.toLocaleString('en-US', { maximumFractionDigits: d })
+
+function ratio(a: number | null, b: number | null | undefined): string {
+  return a !== null && b !== null && b !== undefined && b > 0 ? `${fmt(a / b, 2)}×` : 'n/a'
+}
+
+function row(cells: string[]): string {
+  return `| ${cells.join(' | ')} |`
+}
+
+export function caseTable(c: CaseResult): string {
+  const w = c.workload
+  const by = (name: string): TargetResult | undefined => c.targets.find((t) => t.target === name && t.ok)
+  const hp = by('hocuspocus')?.server.cpuUsPerDelivery ?? null
+  const relay = by('relay')?.server.cpuUsPerDelivery ?? null
+  const lines = [
+    `### ${c.name}`,
+    '',
+    `${w.clients} editors (${w.realClients} real providers) on ${w.docs} document(s), ${w.rate} ${w.kind === 'chat' ? 'messages' : 'edits'}/s each, ` +
+      `${w.durationSec} s per target (first ${w.warmupSec} s not measured), ${w.workers} load-generator process(es).`,
+    '',
+    row(['target', 'editors', 'p50 ms', 'p95 ms', 'p99 ms', 'max ms', 'real p99 ms', 'ack p99 ms', 'delivered/s', 'missing', 'converged',
+      'server CPU %', 'µs CPU/delivery', 'vs hocuspocus', 'vs relay', 'RSS peak MB', 'loop lag p99 ms', 'loadgen CPU %']),
+    row(Array(18).fill('---')),
+  ]
+  for (const t of c.targets) {
+    if (!t.ok) {
+      lines.push(row([t.target, 'FAILED', t.error?.split('\n')[0] ?? '', ...Array(15).fill('')]))
+      continue
+    }
+    const us = t.server.cpuUsPerDelivery
+    lines.push(
+      row([
+        t.target,
+        `${t.connections.connected}/${t.connections.requested}`,
+        fmt(t.latencyMs.p50, 2),
+        fmt(t.latencyMs.p95, 2),
+        fmt(t.latencyMs.p99, 2),
+        fmt(t.latencyMs.max, 1),
+        t.realLatencyMs.count ? fmt(t.realLatencyMs.p99, 2) : 'n/a',
+        t.ackMs ? fmt(t.ackMs.p99, 2) : 'n/a',
+        fmt(t.throughput.deliveredPerSec, 0),
+        fmt(t.edits.missing, 0),
+        t.convergence.ok ? 'yes' : '**NO**',
+        fmt(t.server.cpuPercent, 0),
+        fmt(us, 1),
+        ratio(us, hp),
+        ratio(us, relay),
+        fmt(t.server.rssMbPeak, 0),
+        t.server.lagMs ? fmt(t.server.lagMs.p99, 1) : 'n/a',
+        `${fmt(t.loadgen.cpuPercentMax, 0)}${t.loadgen.bound ? ' ⚠ bound' : ''}`,
+      ]),
+    )
+  }
+  const echoes = c.targets.filter((t) => t.ok && t.edits.echoes > 0)
+  if (echoes.length) {
+    lines.push('', `Echoes (a client's own edit sent back to it): ${echoes.map((t) => `${t.target} ${fmt(t.edits.echoes / Math.max(1, t.edits.sent), 2)} per edit`).join(', ')}.`)
+  }
+  return lines.join('\n')
+}
+
+function extraTables(extra: Record<string, unknown>): string[] {
+  const out: string[] = []
+  for (const [name, value] of Object.entries(extra)) {
+    if (!Array.isArray(value) || value.length === 0 || typeof value[0] !== 'object') continue
+    const rows = value as Array<Record<string, unknown>>
+    const keys = [...new Set(rows.flatMap((r) => Object.keys(r)))]
+    out.push(`### ${name}`, '', row(keys), row(keys.map(() => '---')))
+    for (const r of rows) out.push(row(keys.map((k) => (typeof r[k] === 'number' ? fmt(r[k], 2) : String(r[k] ?? '')))))
+    out.push('')
+  }
+  return out
+}
+
+export function renderMarkdown(result: BenchResult): string {
+  const m = result.machine
+  const lines = [
+    `# bench: ${result.scenario}`,
+    '',
+    `${result.startedAt} · \`${result.command}\` · ${m.cores} cores, ${m.memoryGb} GiB, Node ${m.node} · ` +
+      `load average at start \`${m.loadavgStart}\`, at end \`${m.loadavgEnd}\`.`,
+    'Servers and load generator share this machine; numbers taken while other work runs are noisy — a rerun on a quiet machine is the reference.',
+    '',
+    ...result.cases.map((c) => `${caseTable(c)}\n`),
+    ...extraTables(result.extra ?? {}),
+  ]
+  if (result.notes.length) lines.push('### Notes', '', ...result.notes.map((n) => `- ${n}`), '')
+  return `${lines.join('\n')}\n`
+}

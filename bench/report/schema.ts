@@ -1,0 +1,107 @@
+/**
+ * The result file's shape (`bench/results/<scenario>-<time>.json`), documented
+ * field by field in bench/README.md. Bump SCHEMA_VERSION on breaking changes.
+ */
+import type { LatencySummary } from '../lib/histogram.ts'
+
+export const SCHEMA_VERSION = 1
+
+export interface Workload {
+  /** Editors in total (light + real). */
+  clients: number
+  docs: number
+  /** Edits per second per editor. */
+  rate: number
+  durationSec: number
+  warmupSec: number
+  kind: 'text' | 'chat'
+  /** Real provider clients among `clients`. */
+  realClients: number
+  workers: number
+}
+
+export interface ServerStats {
+  /** Mean CPU over the measurement window, % of one core. */
+  cpuPercent: number
+  /** Server CPU µs per delivered update (window). */
+  cpuUsPerDelivery: number | null
+  rssMbStart: number
+  rssMbPeak: number
+  rssMbEnd: number
+  /** Event-loop delay over the window from the preloaded probe, ms. */
+  lagMs: { p50: number; p99: number; max: number } | null
+}
+
+export interface LoadgenStats {
+  workers: number
+  /** Highest worker CPU over the window, % of one core. */
+  cpuPercentMax: number
+  /** Worker event-loop delay p99 over the window (worst worker), ms. */
+  loopLagP99Ms: number
+  /** How late edits left versus their schedule, p99 ms. */
+  sendLagP99Ms: number
+  /** Server + load generator CPU, % of the machine's cores. */
+  machineCpuPercent: number
+  /** True when the load generator (not the server) may have limited the run. */
+  bound: boolean
+  reasons: string[]
+}
+
+export interface Convergence {
+  ok: boolean
+  /** Rooms whose server state was fetched and checked. */
+  roomsChecked: number
+  realClientsChecked: number
+  problems: string[]
+}
+
+export interface TargetResult {
+  target: string
+  label: string
+  /** False when the target failed to start or the run broke. */
+  ok: boolean
+  error?: string
+  connections: { requested: number; connected: number; failed: number; closedEarly: number }
+  connectMs: LatencySummary
+  /** Edit-to-peer latency for edits sent in the window, all receivers. */
+  latencyMs: LatencySummary
+  /** The same, measured by the real provider clients only. */
+  realLatencyMs: LatencySummary
+  /** Edit-to-ack (SyncStatus) latency; null for targets that do not ack. */
+  ackMs: LatencySummary | null
+  edits: {
+    sent: number
+    expectedDeliveries: number
+    delivered: number
+    missing: number
+    duplicates: number
+    /** Copies of a client's own edit sent back to it. */
+    echoes: number
+    unparsed: number
+  }
+  throughput: { editsPerSec: number; deliveredPerSec: number }
+  convergence: Convergence
+  server: ServerStats
+  loadgen: LoadgenStats
+  errors: string[]
+}
+
+export interface CaseResult {
+  name: string
+  workload: Workload
+  targets: TargetResult[]
+}
+
+export interface BenchResult {
+  schemaVersion: number
+  scenario: string
+  startedAt: string
+  finishedAt: string
+  command: string
+  machine: { cores: number; memoryGb: number; node: string; loadavgStart: string; loadavgEnd: string }
+  cases: CaseResult[]
+  /** Scenario-specific tables (idle, cold-load, ramp, durable-ack). */
+  extra?: Record<string, unknown>
+  /** Plain-language notes (e.g. loadgen-bound runs, failures). */
+  notes: string[]
+}

@@ -1,0 +1,9 @@
+/** Every scenario, by name, in the priority order. */
+import { chat, durableAck, hotDoc, manyDocs, quick } from './load.ts'
+import type { Scenario } from './types.ts'
+
+export const SCENARIOS: Scenario[] = [quick, manyDocs, hotDoc, durableAck, chat]
+
+export function findScenario(name: string): Scenario | undefined {
+  return SCENARIOS.find((s) => s.name === name)
+}

@@ -1,0 +1,105 @@
+/**
+ * The steady-load scenarios: a fixed number of editors on a fixed number of
+ * documents, editing at a fixed rate, run on every target in turn.
+ */
+import { say } from '../lib/progress.ts'
+import type { TargetSpec } from '../lib/targets.ts'
+import type { CaseResult, Workload } from '../report/schema.ts'
+import { runLoad } from '../run/load-run.ts'
+import type { Overrides, Scenario, ScenarioOutput } from './types.ts'
+
+const ALL = ['collab', 'collab-memory', 'hocuspocus', 'y-websocket', 'relay']
+
+export function workload(base: Workload, o: Overrides): Workload {
+  return {
+    ...base,
+    clients: o.clients ?? base.clients,
+    docs: o.docs ?? base.docs,
+    rate: o.rate ?? base.rate,
+    durationSec: o.duration ?? base.durationSec,
+    warmupSec: o.warmup ?? Math.min(base.warmupSec, (o.duration ?? base.durationSec) / 3),
+    workers: o.workers ?? base.workers,
+    realClients: o.real ?? base.realClients,
+  }
+}
+
+/** Run each case on each target, one at a time, and note anything that needs a caveat. */
+export async function runCases(
+  cases: Array<{ name: string; workload: Workload; env?: Record<string, string> }>,
+  targets: TargetSpec[],
+): Promise<ScenarioOutput> {
+  const results: CaseResult[] = []
+  const notes: string[] = []
+  for (const c of cases) {
+    const result: CaseResult = { name: c.name, workload: c.workload, targets: [] }
+    for (const target of targets) {
+      const r = await runLoad(target, { ...c.workload, caseName: c.name, env: c.env })
+      result.targets.push(r)
+      const line = r.ok
+        ? `${c.name} ${target.name}: p50 ${r.latencyMs.p50} ms, p99 ${r.latencyMs.p99} ms, ${r.throughput.deliveredPerSec} delivered/s, ` +
+          `server cpu ${r.server.cpuPercent}%, ${r.server.cpuUsPerDelivery ?? '-'} µs/delivery, missing ${r.edits.missing}, ` +
+          `converged ${r.convergence.ok ? 'yes' : 'NO'}${r.loadgen.bound ? ' [LOADGEN-BOUND]' : ''}`
+        : `${c.name} ${target.name}: FAILED ${r.error ?? ''}`
+      say(line)
+      if (!r.ok) notes.push(`${c.name}/${target.name} failed: ${r.error ?? 'unknown error'}`)
+      if (r.loadgen.bound) notes.push(`${c.name}/${target.name}: load generator may have limited the run (${r.loadgen.reasons.join('; ')}); not a server result.`)
+      else if (r.loadgen.reasons.length) notes.push(`${c.name}/${target.name}: ${r.loadgen.reasons.join('; ')}`)
+      if (r.ok && !r.convergence.ok) notes.push(`${c.name}/${target.name} did not converge: ${r.convergence.problems.slice(0, 3).join('; ')}`)
+    }
+    results.push(result)
+  }
+  return { cases: results, notes }
+}
+
+const base: Workload = { clients: 1000, docs: 100, rate: 1, durationSec: 30, warmupSec: 5, kind: 'text', realClients: 4, workers: 1 }
+
+export const manyDocs: Scenario = {
+  name: 'many-docs',
+  description: '1,000 editors on 100 documents (10 per document), 1 edit/s each',
+  defaultTargets: ALL,
+  run: (targets, o) => runCases([{ name: 'many-docs', workload: workload(base, o) }], targets),
+}
+
+export const hotDoc: Scenario = {
+  name: 'hot-doc',
+  description: 'one document: 200 editors at 1 edit/s, and 1,000 editors making 100 edits/s in total',
+  defaultTargets: ALL,
+  run: (targets, o) => {
+    const one = { ...base, docs: 1 }
+    const given = o.clients !== undefined || o.rate !== undefined
+    const cases = given
+      ? [{ name: 'hot-doc', workload: workload(one, { ...o, docs: 1 }) }]
+      : [
+          { name: 'hot-doc-200x1', workload: workload({ ...one, clients: 200, rate: 1 }, o) },
+          { name: 'hot-doc-1000x0.1', workload: workload({ ...one, clients: 1000, rate: 0.1 }, o) },
+        ]
+    return runCases(cases, targets)
+  },
+}
+
+export const chat: Scenario = {
+  name: 'chat',
+  description: 'a 100-user chat room: each user posts (Y.Array push of a small object) at the rate, delivery latency to the other 99',
+  defaultTargets: ALL,
+  run: (targets, o) =>
+    runCases([{ name: 'chat', workload: workload({ ...base, clients: 100, docs: 1, rate: 1, durationSec: 20, kind: 'chat' }, o) }], targets),
+}
+
+export const quick: Scenario = {
+  name: 'quick',
+  description: 'smoke test (<60 s): 40 editors on 8 documents, 2 edits/s, 4 s per target; fails if any target misses updates or does not converge',
+  defaultTargets: ALL,
+  run: (targets, o) =>
+    runCases(
+      [{ name: 'quick', workload: workload({ ...base, clients: 40, docs: 8, rate: 2, durationSec: 4, warmupSec: 1, realClients: 4 }, o) }],
+      targets,
+    ),
+}
+
+export const durableAck: Scenario = {
+  name: 'durable-ack',
+  description: 'edit-to-ack (SyncStatus) latency with DB_SYNC=normal and full: 200 editors on 20 documents, 2 edits/s',
+  defaultTargets: ['collab', 'collab-full', 'collab-memory', 'hocuspocus'],
+  run: (targets, o) =>
+    runCases([{ name: 'durable-ack', workload: workload({ ...base, clients: 200, docs: 20, rate: 2, durationSec: 20 }, o) }], targets),
+}

@@ -1,0 +1,35 @@
+/**
+ * What a scenario is: a name, its defaults, and a run function that returns
+ * cases (one workload measured on every target) plus any scenario-specific table.
+ */
+import type { TargetSpec } from '../lib/targets.ts'
+import type { CaseResult } from '../report/schema.ts'
+
+/** Command-line overrides; undefined means "the scenario's default". */
+export interface Overrides {
+  clients?: number
+  docs?: number
+  rate?: number
+  duration?: number
+  warmup?: number
+  workers?: number
+  real?: number
+  /** ramp: editor counts to try. */
+  steps?: number[]
+  /** cold-load: document sizes in MB. */
+  sizes?: number[]
+}
+
+export interface ScenarioOutput {
+  cases: CaseResult[]
+  extra?: Record<string, unknown>
+  notes: string[]
+}
+
+export interface Scenario {
+  name: string
+  /** One line for --help and the summary. */
+  description: string
+  defaultTargets: string[]
+  run(targets: TargetSpec[], overrides: Overrides): Promise<ScenarioOutput>
+}
