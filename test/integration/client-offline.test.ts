@@ -1,6 +1,7 @@
 import { join } from 'node:path'
 import { pino } from 'pino'
 import { describe, expect, it, onTestFinished, vi } from 'vitest'
+import { SyncStep } from '../../client/protocol.ts'
 import { createCollabServer, type CollabServer } from '../../server/app.ts'
 import { collabClient, roomSaved, texts } from '../helpers/collab.ts'
 import { startServer, tempDir } from '../helpers/server.ts'
@@ -79,6 +80,51 @@ describe('offline', () => {
     await fresh.synced
     expect(fresh.chat.messages().map((m) => m.id)).toEqual(ids)
     expect(fresh.codemirror.toString()).toBe('A: shared text :B')
+  })
+})
+
+describe('delivery status', () => {
+  it('stays unsaved until the server has stored the resync that carries the offline changes', async () => {
+    // A test-only gate holds the server's handling of SyncStep2 frames (the resync after a reconnect).
+    let hold = false
+    let release = () => {}
+    const gate = new Promise<void>((resolve) => (release = resolve))
+    let updatesSeen = 0
+    const server = await startServer(
+      {},
+      {
+        extensions: [
+          {
+            async beforeSync({ type }: { type: number }) {
+              if (type === SyncStep.Update && hold) updatesSeen += 1
+              if (type === SyncStep.Step2 && hold) await gate
+            },
+          },
+        ],
+      },
+    )
+    const annClient = collabClient(server.url, 'ann')
+    const ann = annClient.room('r')
+    const bob = collabClient(server.url, 'bob').room('r')
+    await Promise.all([ann.synced, bob.synced])
+
+    annClient.pause()
+    await vi.waitFor(() => expect(annClient.status).toBe('offline'))
+    const sent = [ann.chat.send('one'), ann.chat.send('two')]
+    hold = true
+    annClient.resume()
+    // The updates queued while offline arrive and are acknowledged...
+    await vi.waitFor(() => expect(texts(bob)).toEqual(['one', 'two']))
+    await vi.waitFor(() => expect(updatesSeen).toBe(2))
+    const other = annClient.room('other')
+    await other.synced
+    // ...but the resync is not stored yet, so ann does not claim it is.
+    expect(ann.unsaved).toBe(true)
+    expect(sent.map((m) => ann.chat.get(m.id)?.status)).toEqual(['pending', 'pending'])
+
+    release()
+    await roomSaved(ann)
+    expect(sent.map((m) => ann.chat.get(m.id)?.status)).toEqual(['saved', 'saved'])
   })
 })
 
