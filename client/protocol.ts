@@ -80,8 +80,13 @@ export const CloseCode = {
   RateLimited: { code: 4429, reason: 'rate-limited', scope: 'socket', retry: true },
   /** The update breaks a document rule (e.g. another user's chat message). */
   PolicyViolation: { code: 4422, reason: 'policy-violation', scope: 'document', retry: false },
-  /** Storage could not write; nothing of the refused update was acknowledged. */
-  StorageUnavailable: { code: 4503, reason: 'storage-unavailable', scope: 'document', retry: true },
+  /**
+   * Storage could not write; the update was neither applied nor acknowledged.
+   * The socket is closed so the client reconnects and sends it again.
+   */
+  StorageUnavailable: { code: 4503, reason: 'storage-unavailable', scope: 'socket', retry: true },
+  /** The server holds as many documents as it may (MAX_DOCUMENTS), all in use; try later or elsewhere. */
+  ServerAtCapacity: { code: 4507, reason: 'server-at-capacity', scope: 'document', retry: true },
   /** An unexpected server error. */
   InternalError: { code: 4500, reason: 'internal-error', scope: 'socket', retry: true },
 } as const satisfies Record<string, CloseCodeInfo>

@@ -3,9 +3,12 @@ import type { AddressInfo } from 'node:net'
 import { Hocuspocus, type Extension } from '@hocuspocus/server'
 import type { Logger } from 'pino'
 import { type CollabConfig, defaultConfig } from './config.ts'
+import { DocumentLifecycle } from './extensions/lifecycle.ts'
 import { Persistence } from './extensions/persistence.ts'
-import { Router, sendJson } from './http/router.ts'
+import { Readiness, addOpsRoutes } from './http/ops.ts'
+import { Router } from './http/router.ts'
 import { createLogger } from './log.ts'
+import { Metrics, typeLabel } from './metrics.ts'
 import { SqliteStorage } from './storage/sqlite.ts'
 import type { Storage } from './storage/types.ts'
 import { Gateway } from './ws/gateway.ts'
@@ -29,6 +32,9 @@ export interface CollabServer {
   readonly httpServer: HttpServer
   /** HTTP routes on the server's port; features add theirs. */
   readonly router: Router
+  /** Readiness checks behind /readyz; features add theirs. */
+  readonly readiness: Readiness
+  readonly metrics: Metrics
   readonly logger: Logger
   /** Start listening; resolves with the bound port. */
   listen(): Promise<number>
@@ -42,23 +48,49 @@ export function createCollabServer(partial: Partial<CollabConfig> = {}, options:
   const config: CollabConfig = { ...defaultConfig, ...partial }
   const logger = options.logger ?? createLogger(config.logLevel)
   const storage = options.storage ?? new SqliteStorage({ path: config.dbPath, sync: config.dbSync })
+  const metrics = new Metrics()
   const persistence = new Persistence({
     storage,
     logger,
     compactAfterUpdates: config.compactAfterUpdates,
     compactAfterBytes: config.compactAfterBytes,
+    onAppend: ({ seconds, error }) => {
+      if (error) metrics.persistFailures.inc()
+      else metrics.persistSeconds.observe(seconds)
+    },
+    onCompact: ({ error }) => metrics.compactions.inc({ outcome: error ? 'failed' : 'ok' }),
   })
+  const lifecycle = new DocumentLifecycle({ idleMs: config.docIdleUnloadMs, maxDocuments: config.maxDocuments, logger })
   const hocuspocus = new Hocuspocus({
     quiet: true,
     timeout: config.idleTimeoutMs,
-    extensions: [...(options.extensions ?? []), persistence],
+    extensions: [lifecycle, ...(options.extensions ?? []), persistence, metrics.extension()],
   })
-  const gateway = new Gateway({ hocuspocus, logger, maxMessageBytes: config.maxMessageBytes })
+  const gateway = new Gateway({
+    hocuspocus,
+    logger,
+    maxMessageBytes: config.maxMessageBytes,
+    onFrame: (frame, bytes) => {
+      metrics.messagesReceived.inc({ type: frame.kind === 'pong' ? 'pong' : typeLabel(frame.type) })
+      metrics.bytesReceived.inc(bytes)
+    },
+    onReject: (reason) => metrics.rejected.inc({ reason }),
+    onSend: (type, bytes) => {
+      metrics.messagesSent.inc({ type: typeLabel(type) })
+      metrics.bytesSent.inc(bytes)
+    },
+  })
 
+  const readiness = new Readiness()
+  readiness.add('storage', async () => {
+    await persistence.checkWritable()
+    return 'ok'
+  })
   const router = new Router()
-  router.on('GET', '/healthz', (_req, res) =>
-    sendJson(res, 200, { status: 'ok', documents: hocuspocus.getDocumentsCount(), connections: gateway.size }),
-  )
+  const sources = { documents: () => hocuspocus.getDocumentsCount(), connections: () => gateway.size }
+  metrics.gauges(sources)
+  addOpsRoutes(router, { ...sources, readiness, metrics })
+
   const httpServer = createServer((req, res) => {
     void router.handle(req, res, (error) => logger.error({ err: error, url: req.url }, 'http handler failed'))
   })
@@ -72,13 +104,33 @@ export function createCollabServer(partial: Partial<CollabConfig> = {}, options:
   })
 
   let closing: Promise<void> | undefined
-  const server: CollabServer = {
+  async function shutdown(): Promise<void> {
+    readiness.markStopping()
+    httpServer.close()
+    await lifecycle.shutdown(hocuspocus)
+    gateway.closeAll()
+    hocuspocus.closeConnections()
+    hocuspocus.flushPendingStores()
+    // Unloading runs our compaction; wait (bounded) for the documents to go.
+    const deadline = Date.now() + 3000
+    while (hocuspocus.getDocumentsCount() > 0 && Date.now() < deadline) {
+      await new Promise((r) => setTimeout(r, 20))
+    }
+    await persistence.settle()
+    gateway.close()
+    httpServer.closeAllConnections()
+    await storage.close()
+  }
+
+  return {
     config,
     hocuspocus,
     storage,
     persistence,
     httpServer,
     router,
+    readiness,
+    metrics,
     logger,
     get url() {
       const address = httpServer.address() as AddressInfo | null
@@ -95,22 +147,4 @@ export function createCollabServer(partial: Partial<CollabConfig> = {}, options:
       }),
     close: () => (closing ??= shutdown()),
   }
-
-  async function shutdown(): Promise<void> {
-    httpServer.close()
-    gateway.closeAll()
-    hocuspocus.closeConnections()
-    hocuspocus.flushPendingStores()
-    // Unloading runs our compaction; wait (bounded) for the documents to go.
-    const deadline = Date.now() + 3000
-    while (hocuspocus.getDocumentsCount() > 0 && Date.now() < deadline) {
-      await new Promise((r) => setTimeout(r, 20))
-    }
-    await persistence.settle()
-    gateway.close()
-    httpServer.closeAllConnections()
-    await storage.close()
-  }
-
-  return server
 }

@@ -30,6 +30,10 @@ export interface CollabConfig {
   compactAfterBytes: number
   /** Close sockets that send nothing for this long, in ms (providers ping every 30 s with awareness). @default 60000 */
   idleTimeoutMs: number
+  /** Keep a document loaded this long after its last client leaves (0 = unload at once). @default 10000 */
+  docIdleUnloadMs: number
+  /** Most documents loaded at once; idle ones are evicted first, then new ones refused (0 = no cap). @default 10000 */
+  maxDocuments: number
 }
 
 export const defaultConfig: CollabConfig = {
@@ -42,6 +46,8 @@ export const defaultConfig: CollabConfig = {
   compactAfterUpdates: 500,
   compactAfterBytes: 1024 * 1024,
   idleTimeoutMs: 60_000,
+  docIdleUnloadMs: 10_000,
+  maxDocuments: 10_000,
 }
 
 /** One environment variable: its name, what it sets, and how to read it. */
@@ -81,6 +87,8 @@ export const ENV_VARS: Record<string, EnvVar<keyof CollabConfig>> = {
   COMPACT_AFTER_UPDATES: { key: 'compactAfterUpdates', parse: integer(1, 10_000_000), allowed: 'an integer from 1 to 10000000' },
   COMPACT_AFTER_BYTES: { key: 'compactAfterBytes', parse: integer(1, 1024 ** 4), allowed: 'a positive integer (bytes)' },
   IDLE_TIMEOUT_MS: { key: 'idleTimeoutMs', parse: integer(1000, 86_400_000), allowed: 'an integer from 1000 to 86400000 (ms)' },
+  DOC_IDLE_UNLOAD_MS: { key: 'docIdleUnloadMs', parse: integer(0, 86_400_000), allowed: 'an integer from 0 to 86400000 (ms)' },
+  MAX_DOCUMENTS: { key: 'maxDocuments', parse: integer(0, 10_000_000), allowed: 'an integer from 0 (no cap) to 10000000' },
 }
 
 export class ConfigError extends Error {

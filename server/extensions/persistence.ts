@@ -20,6 +20,8 @@ export interface PersistenceConfiguration {
   compactAfterBytes: number
   /** Called with every append's outcome (metrics, readiness). */
   onAppend?: (result: { documentName: string; bytes: number; seconds: number; error?: unknown }) => void
+  /** Called with every compaction's outcome (metrics). */
+  onCompact?: (result: { documentName: string; folded: number; error?: unknown }) => void
 }
 
 /** Marks a server-side transaction whose update was stored before it was applied. */
@@ -60,6 +62,8 @@ export class Persistence implements Extension {
   private readonly config: PersistenceConfiguration
   private readonly logSizes = new Map<string, { count: number; bytes: number }>()
   private readonly compactions = new Map<string, Promise<void>>()
+  /** Size of the last append that failed, until a write of that size works again. */
+  private failedBytes: number | undefined
 
   constructor(config: PersistenceConfiguration) {
     this.config = config
@@ -78,7 +82,15 @@ export class Persistence implements Extension {
 
   async beforeSync({ documentName, type, payload, connection }: beforeSyncPayload): Promise<void> {
     if (type === SyncStep.Step1 || connection.readOnly || isEmptyUpdate(payload)) return
-    await this.append(documentName, payload)
+    try {
+      await this.append(documentName, payload)
+    } catch (error) {
+      // Close the socket, not just the document: the provider then reconnects
+      // with backoff and sends the unsaved update again once storage is back.
+      const { code, reason } = CloseCode.StorageUnavailable
+      connection.webSocket.close(code, reason)
+      throw error
+    }
   }
 
   async onChange({ documentName, update, transactionOrigin }: onChangePayload): Promise<void> {
@@ -105,10 +117,12 @@ export class Persistence implements Extension {
     try {
       await this.config.storage.append(documentName, update)
     } catch (error) {
+      this.failedBytes = Math.max(this.failedBytes ?? 0, update.byteLength)
       this.config.onAppend?.({ documentName, bytes: update.byteLength, seconds: (performance.now() - started) / 1000, error })
-      this.config.logger.error({ err: error, documentName }, 'append failed; the update was not applied or acknowledged')
+      this.config.logger.error({ err: error, documentName }, 'append failed; the update was neither applied nor acknowledged')
       throw new DocumentCloseError(CloseCode.StorageUnavailable, error)
     }
+    this.failedBytes = undefined
     this.config.onAppend?.({ documentName, bytes: update.byteLength, seconds: (performance.now() - started) / 1000 })
     const size = this.logSizes.get(documentName)
     if (size) {
@@ -134,8 +148,10 @@ export class Persistence implements Extension {
         const folded = await this.config.storage.compact(documentName)
         const size = this.logSizes.get(documentName)
         if (size) Object.assign(size, await this.config.storage.logSize(documentName))
+        this.config.onCompact?.({ documentName, folded })
         this.config.logger.debug({ documentName, folded }, 'compacted')
       } catch (error) {
+        this.config.onCompact?.({ documentName, folded: 0, error })
         this.config.logger.error({ err: error, documentName }, 'compaction failed; the log is kept as it was')
       } finally {
         this.compactions.delete(documentName)
@@ -143,6 +159,15 @@ export class Persistence implements Extension {
     })()
     this.compactions.set(documentName, run)
     return run
+  }
+
+  /**
+   * Readiness: can storage take a write as large as the last one that failed?
+   * (A tiny probe could still fit in a nearly full database.)
+   */
+  async checkWritable(): Promise<void> {
+    await this.config.storage.checkWritable(this.failedBytes ?? 1)
+    this.failedBytes = undefined
   }
 
   /** Wait for compactions under way (shutdown). */

@@ -66,7 +66,7 @@ export class MemoryStorage implements Storage {
     this.docs.delete(name)
   }
 
-  async checkWritable(): Promise<void> {}
+  async checkWritable(_bytes?: number): Promise<void> {}
 
   async close(): Promise<void> {}
 }

@@ -154,12 +154,12 @@ export class SqliteStorage implements Storage {
     })()
   }
 
-  async checkWritable(): Promise<void> {
+  async checkWritable(bytes = 1): Promise<void> {
     // A write that is rolled back: fails when the disk is full, the file is
     // read-only or another process holds the lock.
     try {
       this.db.transaction(() => {
-        this.db.prepare("INSERT INTO updates (name, data, created_at) VALUES (char(0) || 'probe', x'00', 0)").run()
+        this.db.prepare("INSERT INTO updates (name, data, created_at) VALUES (char(0) || 'probe', zeroblob(?), 0)").run(bytes)
         throw new RollbackProbe()
       })()
     } catch (error) {

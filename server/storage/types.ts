@@ -37,7 +37,7 @@ export interface Storage {
   list(options?: { after?: string; limit?: number }): Promise<DocumentInfo[]>
   /** Remove a document and its log. */
   delete(name: string): Promise<void>
-  /** Throws when the storage cannot currently write. */
-  checkWritable(): Promise<void>
+  /** Throws when the storage cannot currently write `bytes` more (a write that is rolled back). */
+  checkWritable(bytes?: number): Promise<void>
   close(): Promise<void>
 }

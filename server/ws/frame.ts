@@ -111,3 +111,16 @@ function readAwarenessUpdate(update: Uint8Array): number[] {
   if (decoding.hasContent(decoder)) throw new Rejection('malformed', 'trailing bytes after awareness entries')
   return clients
 }
+
+/** The message type of an outbound frame (for metrics); -1 if it cannot be read. */
+export function peekType(data: Uint8Array): number {
+  if (data.byteLength === 1) return data[0]!
+  try {
+    const decoder = decoding.createDecoder(data)
+    const nameLength = decoding.readVarUint(decoder)
+    decoder.pos += nameLength
+    return decoding.readVarUint(decoder)
+  } catch {
+    return -1
+  }
+}

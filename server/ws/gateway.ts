@@ -4,7 +4,7 @@ import type { Hocuspocus } from '@hocuspocus/server'
 import type { Logger } from 'pino'
 import { WebSocket, WebSocketServer } from 'ws'
 import { CloseCode, type CloseCodeInfo } from '../../client/protocol.ts'
-import { type Frame, type FrameRejection, inspectFrame } from './frame.ts'
+import { type Frame, type FrameRejection, inspectFrame, peekType } from './frame.ts'
 
 export interface GatewayOptions {
   hocuspocus: Hocuspocus
@@ -15,6 +15,8 @@ export interface GatewayOptions {
   onFrame?: (frame: Frame, bytes: number) => void
   /** Observe every refused frame (metrics). */
   onReject?: (reason: FrameRejection | 'text-frame') => void
+  /** Observe every outbound frame: its message type and size (metrics). */
+  onSend?: (type: number, bytes: number) => void
 }
 
 /** What Hocuspocus reads of the upgrade request: a path-only url and the headers. */
@@ -54,7 +56,21 @@ export class Gateway {
   private accept(ws: WebSocket, request: Request, context: Record<string, unknown>): void {
     const { hocuspocus, logger } = this.options
     ws.binaryType = 'arraybuffer'
-    const client = hocuspocus.handleConnection(ws, request, context)
+    const { onSend } = this.options
+    // What Hocuspocus writes to: the socket, seen through our counters.
+    const socket = onSend
+      ? {
+          send(data: Uint8Array) {
+            onSend(peekType(data), data.byteLength)
+            ws.send(data)
+          },
+          close: (code?: number, reason?: string) => ws.close(code, reason),
+          get readyState() {
+            return ws.readyState
+          },
+        }
+      : ws
+    const client = hocuspocus.handleConnection(socket, request, context)
     let refused = false
 
     const refuse = (info: CloseCodeInfo, reason: FrameRejection | 'text-frame', detail: string) => {

@@ -80,7 +80,7 @@ describe('SQLite persistence', () => {
   })
 
   it('documents unload when the last client leaves and are compacted then', async () => {
-    const server = await startServer()
+    const server = await startServer({ docIdleUnloadMs: 0 })
     const p = provider(server.url, 'leaving')
     await settled(p)
     p.document.getText('t').insert(0, 'bye')

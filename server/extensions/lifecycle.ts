@@ -1,0 +1,118 @@
+import type {
+  Document,
+  Extension,
+  Hocuspocus,
+  afterUnloadDocumentPayload,
+  beforeUnloadDocumentPayload,
+  connectedPayload,
+  onConnectPayload,
+} from '@hocuspocus/server'
+import type { Logger } from 'pino'
+import { CloseCode, documentCloseReason } from '../../client/protocol.ts'
+
+export interface LifecycleConfiguration {
+  /** Keep a document loaded this long after its last client leaves (0 = unload at once). */
+  idleMs: number
+  /** Most documents loaded at once (0 = no cap). */
+  maxDocuments: number
+  logger: Logger
+}
+
+/**
+ * A hook refusal Hocuspocus does not log: its hook runner prints errors that
+ * have a message; `reason` is what a refused client is told.
+ */
+class Refusal extends Error {
+  readonly reason?: string
+  constructor(reason?: string) {
+    super('')
+    this.reason = reason
+  }
+}
+
+/**
+ * Which documents stay in memory. Hocuspocus unloads a document as soon as its
+ * last client leaves; we keep it warm for `idleMs` (a client that reconnects
+ * finds it loaded), then unload it, which folds its log (persistence). With
+ * `maxDocuments` reached, opening another document first evicts the
+ * longest-idle one; if every loaded document is in use, it is refused.
+ */
+export class DocumentLifecycle implements Extension {
+  readonly extensionName = 'lifecycle'
+  /** onConnect before authentication, so a refusal costs nothing. */
+  readonly priority = 1000
+
+  private readonly config: LifecycleConfiguration
+  private readonly releasable = new WeakSet<Document>()
+  private readonly timers = new Map<string, NodeJS.Timeout>()
+  private readonly idleSince = new Map<string, number>()
+  private shuttingDown = false
+
+  constructor(config: LifecycleConfiguration) {
+    this.config = config
+  }
+
+  async onConnect({ documentName, instance }: onConnectPayload): Promise<void> {
+    const { maxDocuments } = this.config
+    if (maxDocuments === 0 || instance.documents.has(documentName) || instance.loadingDocuments.has(documentName)) return
+    const loaded = () => instance.documents.size + instance.loadingDocuments.size
+    if (loaded() < maxDocuments) return
+    const idle = [...instance.documents.values()]
+      .filter((d) => d.getConnectionsCount() === 0)
+      .sort((a, b) => (this.idleSince.get(a.name) ?? 0) - (this.idleSince.get(b.name) ?? 0))
+    for (const doc of idle) {
+      if (loaded() < maxDocuments) break
+      await this.unloadNow(instance, doc)
+    }
+    if (loaded() >= maxDocuments) {
+      this.config.logger.warn({ documentName, maxDocuments }, 'refusing a document: at capacity')
+      throw new Refusal(documentCloseReason(CloseCode.ServerAtCapacity))
+    }
+  }
+
+  async connected({ documentName, instance }: connectedPayload): Promise<void> {
+    this.cancel(documentName)
+    const doc = instance.documents.get(documentName)
+    if (doc) this.releasable.delete(doc)
+  }
+
+  async beforeUnloadDocument({ document, instance }: beforeUnloadDocumentPayload): Promise<void> {
+    if (this.shuttingDown || this.config.idleMs === 0 || this.releasable.has(document)) return
+    this.idleSince.set(document.name, Date.now())
+    if (!this.timers.has(document.name)) {
+      const timer = setTimeout(() => void this.unloadNow(instance, document), this.config.idleMs)
+      timer.unref()
+      this.timers.set(document.name, timer)
+    }
+    throw new Refusal() // keep it loaded for now
+  }
+
+  async afterUnloadDocument({ documentName }: afterUnloadDocumentPayload): Promise<void> {
+    this.cancel(documentName)
+    this.idleSince.delete(documentName)
+  }
+
+  /** Unload now if nobody is connected. */
+  private async unloadNow(instance: Hocuspocus, document: Document): Promise<void> {
+    this.cancel(document.name)
+    this.releasable.add(document)
+    try {
+      await instance.unloadDocument(document)
+    } catch (error) {
+      this.config.logger.error({ err: error, documentName: document.name }, 'unloading failed')
+    }
+  }
+
+  private cancel(documentName: string): void {
+    const timer = this.timers.get(documentName)
+    if (timer) clearTimeout(timer)
+    this.timers.delete(documentName)
+  }
+
+  /** Shutdown: from now on documents unload as soon as they are free; unload the idle ones now. */
+  async shutdown(instance: Hocuspocus): Promise<void> {
+    this.shuttingDown = true
+    const idle = [...instance.documents.values()].filter((d) => d.getConnectionsCount() === 0)
+    await Promise.all(idle.map((d) => this.unloadNow(instance, d)))
+  }
+}
