@@ -6,14 +6,16 @@
  */
 import { uuidv4 } from 'lib0/random'
 import * as Y from 'yjs'
+import { type MessageMap, MessageLog, type Snapshot } from './chat-log.ts'
 import { Emitter, type Subscribable } from './emitter.ts'
 import {
   type ChatMessage,
   createMessageMap,
+  MAX_REACTION_LENGTH,
+  MAX_REACTIONS_PER_USER,
   MAX_TEXT_LENGTH,
   MessageKey,
   readMark,
-  readMessage,
   SharedNames,
 } from './model.ts'
 
@@ -29,6 +31,8 @@ export const ChatErrorCode = {
   Empty: 'empty',
   /** Text longer than `MAX_TEXT_LENGTH`. */
   TooLong: 'too-long',
+  /** A reaction that is empty, longer than `MAX_REACTION_LENGTH`, or one too many (`MAX_REACTIONS_PER_USER`). */
+  InvalidReaction: 'invalid-reaction',
 } as const
 export type ChatErrorCode = (typeof ChatErrorCode)[keyof typeof ChatErrorCode]
 
@@ -58,9 +62,6 @@ export interface ChatEvents {
 /** Transaction origin of the chat's own writes. */
 export const CHAT_ORIGIN = Object.freeze({ source: 'collab-client', feature: 'chat' })
 
-type MessageMap = Y.Map<unknown>
-type Snapshot = Omit<ChatMessage, 'status'>
-
 /** The chat of one room. */
 export class Chat implements Subscribable<ChatEvents> {
   /** The shared array (`SharedNames.chat`). */
@@ -71,11 +72,7 @@ export class Chat implements Subscribable<ChatEvents> {
   private readonly me: { id: string; name: string }
   private readonly isRemote: (origin: unknown) => boolean
   private readonly events = new Emitter<ChatEvents>()
-  /** Mirror of `array`, same order. */
-  private items: unknown[]
-  private readonly byId = new Map<string, MessageMap>()
-  private readonly snapshots = new WeakMap<MessageMap, Snapshot>()
-  private positions: Map<unknown, number> | undefined
+  private readonly log: MessageLog
   /** Ids of messages changed here and not yet acknowledged by the server. */
   private readonly pending = new Set<string>()
 
@@ -86,8 +83,7 @@ export class Chat implements Subscribable<ChatEvents> {
     this.isRemote = isRemote
     this.array = doc.getArray(SharedNames.chat)
     this.reads = doc.getMap(SharedNames.chatReads)
-    this.items = this.array.toArray()
-    for (const item of this.items) if (item instanceof Y.Map) this.index(item)
+    this.log = new MessageLog(this.array)
     this.array.observeDeep((events, tr) => this.onChanges(events, tr))
     this.reads.observe((event) => {
       for (const user of event.keysChanged) {
@@ -112,16 +108,16 @@ export class Chat implements Subscribable<ChatEvents> {
 
   /** A message by id (deleted ones too), or undefined. */
   get(id: string): ChatMessage | undefined {
-    const map = this.byId.get(id)
-    const snap = map && this.snapshot(map)
+    const map = this.log.map(id)
+    const snap = map && this.log.snapshot(map)
     return snap ? this.withStatus(snap) : undefined
   }
 
   /** All messages in the room's order (the same on every client); deleted ones only if asked. */
   messages(options: { includeDeleted?: boolean } = {}): ChatMessage[] {
     const out: ChatMessage[] = []
-    for (const item of this.items) {
-      const snap = item instanceof Y.Map ? this.snapshot(item) : undefined
+    for (let i = 0; i < this.log.length; i++) {
+      const snap = this.log.at(i)
       if (snap && (options.includeDeleted || !snap.deleted)) out.push(this.withStatus(snap))
     }
     return out
@@ -130,11 +126,10 @@ export class Chat implements Subscribable<ChatEvents> {
   /** Up to `limit` messages before `before` (or the latest ones), oldest first: "last 100" paging. */
   history(options: { before?: string; limit?: number } = {}): ChatMessage[] {
     const limit = Math.max(0, Math.floor(options.limit ?? 50))
-    const end = options.before === undefined ? this.items.length : this.positionOf(options.before)
+    const end = options.before === undefined ? this.log.length : this.positionOf(options.before)
     const out: ChatMessage[] = []
     for (let i = end - 1; i >= 0 && out.length < limit; i--) {
-      const item = this.items[i]
-      const snap = item instanceof Y.Map ? this.snapshot(item) : undefined
+      const snap = this.log.at(i)
       if (snap && !snap.deleted) out.push(this.withStatus(snap))
     }
     return out.reverse()
@@ -164,17 +159,18 @@ export class Chat implements Subscribable<ChatEvents> {
   /** Toggle the local user's `emoji` reaction on a message; returns whether it is now on. */
   react(id: string, emoji: string): boolean {
     const map = this.mapOf(id)
-    if (this.snapshot(map)?.deleted) throw new ChatError(ChatErrorCode.Deleted, id)
-    let on = false
+    if (this.log.snapshot(map)?.deleted) throw new ChatError(ChatErrorCode.Deleted, id)
+    if (emoji.length === 0 || emoji.length > MAX_REACTION_LENGTH) throw new ChatError(ChatErrorCode.InvalidReaction, `length ${emoji.length}`)
+    const reactions = map.get(MessageKey.reactions)
+    // Created with the message by every valid writer; adding it later could drop someone's reaction.
+    if (!(reactions instanceof Y.Map)) throw new ChatError(ChatErrorCode.InvalidReaction, `${id} has no reactions map`)
+    const mine = reactions.get(this.me.id)
+    const current = new Set(Array.isArray(mine) ? mine.filter((e): e is string => typeof e === 'string') : [])
+    const on = !current.has(emoji)
+    if (on && current.size >= MAX_REACTIONS_PER_USER) throw new ChatError(ChatErrorCode.InvalidReaction, `more than ${MAX_REACTIONS_PER_USER}`)
+    if (on) current.add(emoji)
+    else current.delete(emoji)
     this.doc.transact(() => {
-      let byUser = map.get(MessageKey.reactions)
-      if (!(byUser instanceof Y.Map)) map.set(MessageKey.reactions, (byUser = new Y.Map()))
-      const reactions = byUser as Y.Map<unknown>
-      const mine = reactions.get(this.me.id)
-      const current = new Set(Array.isArray(mine) ? mine.filter((e): e is string => typeof e === 'string') : [])
-      on = !current.has(emoji)
-      if (on) current.add(emoji)
-      else current.delete(emoji)
       if (current.size === 0) reactions.delete(this.me.id)
       else reactions.set(this.me.id, [...current].sort())
     }, CHAT_ORIGIN)
@@ -185,7 +181,7 @@ export class Chat implements Subscribable<ChatEvents> {
   markRead(id: string): void {
     const position = this.positionOf(id)
     const current = readMark(this.reads.get(this.me.id))
-    if (current && this.tryPositionOf(current.id) >= position) return
+    if (current && this.log.position(current.id) >= position) return
     this.doc.transact(() => this.reads.set(this.me.id, { id, at: Date.now() }), CHAT_ORIGIN)
   }
 
@@ -195,7 +191,7 @@ export class Chat implements Subscribable<ChatEvents> {
     const users: string[] = []
     for (const [user, value] of this.reads.entries()) {
       const mark = readMark(value)
-      if (mark && this.tryPositionOf(mark.id) >= position) users.push(user)
+      if (mark && this.log.position(mark.id) >= position) users.push(user)
     }
     return users.sort()
   }
@@ -219,71 +215,35 @@ export class Chat implements Subscribable<ChatEvents> {
     const local = !this.isRemote(tr.origin)
     const added: MessageMap[] = []
     const removed: Snapshot[] = []
-    const changed = new Set<MessageMap>()
     for (const event of events) {
       if (event.target !== this.array) continue
-      this.positions = undefined
-      let index = 0
-      for (const d of event.changes.delta) {
-        if (d.retain !== undefined) index += d.retain
-        else if (d.insert !== undefined) {
-          const inserted = d.insert as unknown[]
-          this.items = index === this.items.length ? this.items.concat(inserted) : [...this.items.slice(0, index), ...inserted, ...this.items.slice(index)]
-          index += inserted.length
-          for (const item of inserted) if (item instanceof Y.Map) added.push(item)
-        } else if (d.delete !== undefined) {
-          for (const gone of this.items.splice(index, d.delete)) if (gone instanceof Y.Map) removed.push(...this.unindex(gone))
-        }
-      }
+      const change = this.log.apply((event as Y.YArrayEvent<unknown>).changes.delta)
+      added.push(...change.added)
+      removed.push(...change.removed)
     }
+    // Messages changed in place: the event's target is the message map or its reactions map.
+    const changed = new Set<MessageMap>()
     for (const event of events) {
-      if (event.target === this.array) continue
       let target: Y.AbstractType<unknown> | null = event.target
-      while (target && target.parent !== this.array) target = target.parent
-      if (target instanceof Y.Map && this.byId.get(this.snapshot(target)?.id ?? '') === target) changed.add(target)
+      while (target && target !== this.array && target.parent !== this.array) target = target.parent
+      if (target instanceof Y.Map && !added.includes(target) && this.log.isCurrent(target)) changed.add(target)
     }
     for (const map of added) {
-      const snap = this.index(map)
+      const snap = this.log.isCurrent(map) ? this.log.snapshot(map) : undefined
       if (!snap) continue
       if (local) this.pending.add(snap.id)
       if (!snap.deleted) this.events.emit('message', this.withStatus(snap))
     }
     for (const map of changed) {
-      if (added.includes(map)) continue
-      const before = this.snapshots.get(map)
-      this.snapshots.delete(map)
-      const snap = this.snapshot(map)
-      if (!snap) continue
-      if (local) this.pending.add(snap.id)
-      this.events.emit(snap.deleted && !before?.deleted ? 'remove' : 'change', this.withStatus(snap))
+      const { before, after } = this.log.refresh(map)
+      if (!after) continue
+      if (local) this.pending.add(after.id)
+      this.events.emit(after.deleted && !before?.deleted ? 'remove' : 'change', this.withStatus(after))
     }
-    for (const snap of removed) if (!snap.deleted) this.events.emit('remove', this.withStatus({ ...snap, deleted: true, text: '' }))
-  }
-
-  /** Index a message map by id (the first in array order wins a duplicate id). */
-  private index(map: MessageMap): Snapshot | undefined {
-    const snap = this.snapshot(map)
-    if (snap && !this.byId.has(snap.id)) this.byId.set(snap.id, map)
-    return snap
-  }
-
-  private unindex(map: MessageMap): Snapshot[] {
-    const snap = this.snapshots.get(map)
-    if (!snap || this.byId.get(snap.id) !== map) return []
-    this.byId.delete(snap.id)
-    this.pending.delete(snap.id)
-    const twin = this.items.find((item) => item instanceof Y.Map && this.snapshot(item)?.id === snap.id)
-    if (twin instanceof Y.Map) this.byId.set(snap.id, twin)
-    return [snap]
-  }
-
-  private snapshot(map: MessageMap): Snapshot | undefined {
-    let snap = this.snapshots.get(map)
-    if (!snap) {
-      snap = readMessage(map)
-      if (snap) this.snapshots.set(map, snap)
+    for (const snap of removed) {
+      this.pending.delete(snap.id)
+      if (!snap.deleted) this.events.emit('remove', this.withStatus({ ...snap, deleted: true, text: '' }))
     }
-    return snap
   }
 
   private withStatus(snap: Snapshot): ChatMessage {
@@ -291,34 +251,23 @@ export class Chat implements Subscribable<ChatEvents> {
   }
 
   private mapOf(id: string): MessageMap {
-    const map = this.byId.get(id)
+    const map = this.log.map(id)
     if (!map) throw new ChatError(ChatErrorCode.NotFound, `no message ${id}`)
     return map
   }
 
   private ownLiveMessage(id: string, asAdmin: boolean): MessageMap {
     const map = this.mapOf(id)
-    const snap = this.snapshot(map) as Snapshot
+    const snap = this.log.snapshot(map) as Snapshot
     if (snap.author !== this.me.id && !asAdmin) throw new ChatError(ChatErrorCode.NotAuthor, `${id} is by ${snap.author}`)
     if (snap.deleted) throw new ChatError(ChatErrorCode.Deleted, id)
     return map
   }
 
   private positionOf(id: string): number {
-    const position = this.tryPositionOf(id)
+    const position = this.log.position(id)
     if (position < 0) throw new ChatError(ChatErrorCode.NotFound, `no message ${id}`)
     return position
-  }
-
-  /** Index of message `id` in the array, or -1. O(1) after one O(n) pass per array change. */
-  private tryPositionOf(id: string): number {
-    const map = this.byId.get(id)
-    if (!map) return -1
-    if (!this.positions) {
-      this.positions = new Map()
-      this.items.forEach((item, i) => this.positions?.set(item, i))
-    }
-    return this.positions.get(map) ?? -1
   }
 
   private checkText(text: string): void {

@@ -40,6 +40,15 @@ export const MessageKey = {
 /** Longest message text this client sends, in UTF-16 code units (servers may enforce their own limit). */
 export const MAX_TEXT_LENGTH = 10_000
 
+/** Longest display name stored in a message (longer names are cut). */
+export const MAX_NAME_LENGTH = 200
+
+/** Longest reaction string (one emoji or short code). */
+export const MAX_REACTION_LENGTH = 32
+
+/** Most distinct reactions one user may put on one message. */
+export const MAX_REACTIONS_PER_USER = 20
+
 /** Delivery status: `pending` until the server has stored it, then `saved`. */
 export type MessageStatus = 'pending' | 'saved'
 
@@ -93,7 +102,7 @@ export function createMessageMap(fields: NewMessage): Y.Map<unknown> {
   map.set(MessageKey.version, CHAT_MODEL_VERSION)
   map.set(MessageKey.id, fields.id)
   map.set(MessageKey.author, fields.author)
-  map.set(MessageKey.name, fields.name)
+  map.set(MessageKey.name, fields.name.slice(0, MAX_NAME_LENGTH))
   map.set(MessageKey.text, fields.text)
   map.set(MessageKey.createdAt, fields.createdAt)
   if (fields.replyTo !== undefined) map.set(MessageKey.replyTo, fields.replyTo)
