@@ -36,17 +36,25 @@ export class MessageLog {
   apply(delta: Y.YEvent<Y.Array<unknown>>['changes']['delta']): { added: MessageMap[]; removed: Snapshot[] } {
     const added: MessageMap[] = []
     const removed: Snapshot[] = []
-    this.positions = undefined
     let index = 0
     for (const d of delta) {
       if (d.retain !== undefined) index += d.retain
       else if (d.insert !== undefined) {
         const inserted = d.insert as unknown[]
-        this.items =
-          index === this.items.length ? this.items.concat(inserted) : [...this.items.slice(0, index), ...inserted, ...this.items.slice(index)]
+        if (index === this.items.length) {
+          // Appending, the common case: positions stay valid and grow in place.
+          for (const item of inserted) {
+            this.positions?.set(item, this.items.length)
+            this.items.push(item)
+          }
+        } else {
+          this.positions = undefined
+          this.items = [...this.items.slice(0, index), ...inserted, ...this.items.slice(index)]
+        }
         index += inserted.length
         for (const item of inserted) if (item instanceof Y.Map) added.push(item)
       } else if (d.delete !== undefined) {
+        this.positions = undefined
         for (const gone of this.items.splice(index, d.delete)) if (gone instanceof Y.Map) removed.push(...this.unindex(gone))
       }
     }
