@@ -92,6 +92,12 @@ export interface CaseResult {
   targets: TargetResult[]
 }
 
+/** A bar chart of one scenario table column (idle, cold-load, ramp). */
+export interface Chart {
+  title: string
+  bars: Array<{ label: string; value: number }>
+}
+
 export interface BenchResult {
   schemaVersion: number
   scenario: string
@@ -102,6 +108,9 @@ export interface BenchResult {
   cases: CaseResult[]
   /** Scenario-specific tables (idle, cold-load, ramp, durable-ack). */
   extra?: Record<string, unknown>
+  charts?: Chart[]
+  /** Runs that failed outside the load cases. */
+  failures?: string[]
   /** Plain-language notes (e.g. loadgen-bound runs, failures). */
   notes: string[]
 }

@@ -2,7 +2,7 @@
  * A hand-written SVG chart: per case, edit-to-peer latency p50/p95/p99 per
  * target (log scale), and delivered updates/s with server CPU µs per delivery.
  */
-import type { BenchResult, CaseResult } from './schema.ts'
+import type { BenchResult, CaseResult, Chart } from './schema.ts'
 
 const W = 920
 const PANEL_H = 260
@@ -60,9 +60,29 @@ function throughputPanel(c: CaseResult, x0: number, y0: number, w: number): stri
   return out
 }
 
+function chartPanel(chart: Chart, x0: number, y0: number, w: number): string[] {
+  const out: string[] = [text(x0, y0 + 16, chart.title, 'font-weight="bold"')]
+  const finite = chart.bars.filter((b) => Number.isFinite(b.value))
+  const max = Math.max(1e-9, ...finite.map((b) => Math.abs(b.value)))
+  const h = PANEL_H - 70
+  const base = y0 + 30 + h
+  const slot = (w - 10) / Math.max(1, finite.length)
+  finite.forEach((b, i) => {
+    const bh = (Math.max(0, b.value) / max) * h
+    const sx = x0 + 10 + i * slot
+    const bw = Math.min(48, slot - 14)
+    out.push(`<rect x="${sx}" y="${base - bh}" width="${bw}" height="${bh}" fill="#76b7b2"><title>${esc(`${b.label} ${b.value}`)}</title></rect>`)
+    out.push(text(sx + bw / 2, base - bh - 4, String(Math.round(b.value * 10) / 10), 'text-anchor="middle"'))
+    out.push(text(sx + bw / 2, base + 14, b.label, 'text-anchor="middle"'))
+  })
+  return out
+}
+
 export function renderSvg(result: BenchResult): string {
   const cases = result.cases.filter((c) => c.targets.some((t) => t.ok))
-  const height = 50 + Math.max(1, cases.length) * (PANEL_H + 30)
+  const charts = result.charts ?? []
+  const chartRows = Math.ceil(charts.length / 2)
+  const height = 50 + Math.max(1, cases.length + chartRows) * (PANEL_H + 30)
   const parts: string[] = [
     `<svg xmlns="http://www.w3.org/2000/svg" width="${W}" height="${height}" viewBox="0 0 ${W} ${height}" font-family="sans-serif" font-size="11">`,
     `<rect width="100%" height="100%" fill="white"/>`,
@@ -74,7 +94,11 @@ export function renderSvg(result: BenchResult): string {
     parts.push(text(10, y0 + 4, `${c.name}: ${w.clients} editors, ${w.docs} doc(s), ${w.rate}/s each`, 'font-size="12" fill="#333"'))
     parts.push(...latencyPanel(c, 10, y0 + 8, W / 2 - 20), ...throughputPanel(c, W / 2 + 10, y0 + 8, W / 2 - 20))
   })
-  if (cases.length === 0) parts.push(text(10, 60, 'no successful runs to chart'))
+  charts.forEach((chart, k) => {
+    const y0 = 40 + (cases.length + Math.floor(k / 2)) * (PANEL_H + 30)
+    parts.push(...chartPanel(chart, k % 2 === 0 ? 10 : W / 2 + 10, y0 + 8, W / 2 - 20))
+  })
+  if (cases.length === 0 && charts.length === 0) parts.push(text(10, 60, 'nothing to chart'))
   parts.push(`<g transform="translate(${W - 200},10)">`)
   ;['p50', 'p95', 'p99'].forEach((label, k) => parts.push(`<rect x="${k * 60}" y="0" width="10" height="10" fill="${COLORS[k]}"/>`, text(k * 60 + 14, 9, label)))
   parts.push('</g>', '</svg>')

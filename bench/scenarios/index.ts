@@ -1,8 +1,10 @@
 /** Every scenario, by name, in the priority order. */
+import { idle } from './idle.ts'
 import { chat, durableAck, hotDoc, manyDocs, quick } from './load.ts'
+import { ramp } from './ramp.ts'
 import type { Scenario } from './types.ts'
 
-export const SCENARIOS: Scenario[] = [quick, manyDocs, hotDoc, durableAck, chat]
+export const SCENARIOS: Scenario[] = [quick, manyDocs, hotDoc, idle, durableAck, ramp, chat]
 
 export function findScenario(name: string): Scenario | undefined {
   return SCENARIOS.find((s) => s.name === name)

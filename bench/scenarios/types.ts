@@ -3,7 +3,7 @@
  * cases (one workload measured on every target) plus any scenario-specific table.
  */
 import type { TargetSpec } from '../lib/targets.ts'
-import type { CaseResult } from '../report/schema.ts'
+import type { CaseResult, Chart } from '../report/schema.ts'
 
 /** Command-line overrides; undefined means "the scenario's default". */
 export interface Overrides {
@@ -24,6 +24,10 @@ export interface ScenarioOutput {
   cases: CaseResult[]
   extra?: Record<string, unknown>
   notes: string[]
+  /** Runs that failed outside the load cases (the CLI exits non-zero). */
+  failures?: string[]
+  /** Simple bar charts for scenario tables. */
+  charts?: Chart[]
 }
 
 export interface Scenario {
@@ -31,5 +35,7 @@ export interface Scenario {
   /** One line for --help and the summary. */
   description: string
   defaultTargets: string[]
+  /** When false, missed updates in its cases are results, not failures (ramp overloads on purpose). @default true */
+  strict?: boolean
   run(targets: TargetSpec[], overrides: Overrides): Promise<ScenarioOutput>
 }
