@@ -3,6 +3,7 @@
  * `parseConfig` is pure: the entry point hands it `process.env`; library code
  * never reads the environment itself.
  */
+import { MIN_SECRET_BYTES, hasKey, parsePublicKey, publicKeyAlgorithm } from './auth/jwt.ts'
 
 export type DbSync = 'normal' | 'full'
 export type LogLevel = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent'
@@ -10,7 +11,10 @@ export type LogLevel = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' |
 export interface CollabConfig {
   /** TCP port for HTTP and WebSocket. 0 picks a free port. @default 1234 */
   port: number
-  /** Address to bind. @default '0.0.0.0' */
+  /**
+   * Address to bind. @default '0.0.0.0' when a token key is configured; '127.0.0.1'
+   * in open mode (no key), so an unprotected server is not on the network by accident.
+   */
   host: string
   /** SQLite database file, created with its directory. ':memory:' keeps nothing. @default './data/collab.db' */
   dbPath: string
@@ -34,11 +38,27 @@ export interface CollabConfig {
   docIdleUnloadMs: number
   /** Most documents loaded at once; idle ones are evicted first, then new ones refused (0 = no cap). @default 10000 */
   maxDocuments: number
+  /** HS256 shared secret (at least 32 bytes). One of jwtSecret / jwtPublicKey / jwksFile; none = open mode. */
+  jwtSecret?: string
+  /** PEM public key: RSA (RS256, at least 2048 bits) or EC P-256 (ES256). */
+  jwtPublicKey?: string
+  /** Path of a local JSON Web Key Set file (public RSA / EC P-256 keys, picked by `kid`). Read at start. */
+  jwksFile?: string
+  /** Required `aud` of every token, when set. */
+  jwtAudience?: string
+  /** Required `iss` of every token, when set. */
+  jwtIssuer?: string
+  /** Ask a client for a fresh token this long before its token expires (halfway, for shorter tokens). @default 60000 */
+  tokenRefreshBeforeMs: number
+  /** Largest awareness state one client may publish, in bytes of JSON; larger ones are dropped. @default 8192 */
+  awarenessMaxBytes: number
+  /** Awareness updates per second a connection may publish per document (bursts up to as many); more are throttled. @default 20 */
+  awarenessMaxRate: number
 }
 
 export const defaultConfig: CollabConfig = {
   port: 1234,
-  host: '0.0.0.0',
+  host: '127.0.0.1',
   dbPath: './data/collab.db',
   dbSync: 'normal',
   logLevel: 'info',
@@ -48,6 +68,9 @@ export const defaultConfig: CollabConfig = {
   idleTimeoutMs: 60_000,
   docIdleUnloadMs: 10_000,
   maxDocuments: 10_000,
+  tokenRefreshBeforeMs: 60_000,
+  awarenessMaxBytes: 8192,
+  awarenessMaxRate: 20,
 }
 
 /** One environment variable: its name, what it sets, and how to read it. */
@@ -76,6 +99,17 @@ function oneOf<T extends string>(values: readonly T[]) {
 
 const nonEmpty = (raw: string): string | undefined => (raw.trim() === '' ? undefined : raw.trim())
 
+const secret = (raw: string): string | undefined => (Buffer.byteLength(raw) >= MIN_SECRET_BYTES ? raw : undefined)
+
+function publicKeyPem(raw: string): string | undefined {
+  try {
+    publicKeyAlgorithm(parsePublicKey(raw))
+    return raw
+  } catch {
+    return undefined // reported by parseConfig as "not valid: expected ..."
+  }
+}
+
 /** Every variable the server reads. The README and `.env.example` list the same. */
 export const ENV_VARS: Record<string, EnvVar<keyof CollabConfig>> = {
   PORT: { key: 'port', parse: integer(0, 65535), allowed: 'an integer from 0 to 65535' },
@@ -89,6 +123,14 @@ export const ENV_VARS: Record<string, EnvVar<keyof CollabConfig>> = {
   IDLE_TIMEOUT_MS: { key: 'idleTimeoutMs', parse: integer(1000, 86_400_000), allowed: 'an integer from 1000 to 86400000 (ms)' },
   DOC_IDLE_UNLOAD_MS: { key: 'docIdleUnloadMs', parse: integer(0, 86_400_000), allowed: 'an integer from 0 to 86400000 (ms)' },
   MAX_DOCUMENTS: { key: 'maxDocuments', parse: integer(0, 10_000_000), allowed: 'an integer from 0 (no cap) to 10000000' },
+  JWT_SECRET: { key: 'jwtSecret', parse: secret, allowed: `a secret of at least ${MIN_SECRET_BYTES} bytes (e.g. openssl rand -base64 48)` },
+  JWT_PUBLIC_KEY: { key: 'jwtPublicKey', parse: publicKeyPem, allowed: 'a PEM public key: RSA of at least 2048 bits (RS256) or EC P-256 (ES256)' },
+  JWKS_FILE: { key: 'jwksFile', parse: nonEmpty, allowed: 'the path of a JSON Web Key Set file' },
+  JWT_AUDIENCE: { key: 'jwtAudience', parse: nonEmpty, allowed: 'the audience (aud) every token must name' },
+  JWT_ISSUER: { key: 'jwtIssuer', parse: nonEmpty, allowed: 'the issuer (iss) every token must name' },
+  TOKEN_REFRESH_BEFORE_MS: { key: 'tokenRefreshBeforeMs', parse: integer(0, 86_400_000), allowed: 'an integer from 0 to 86400000 (ms)' },
+  AWARENESS_MAX_BYTES: { key: 'awarenessMaxBytes', parse: integer(256, 1024 ** 2), allowed: 'an integer from 256 to 1048576 (bytes)' },
+  AWARENESS_MAX_RATE: { key: 'awarenessMaxRate', parse: integer(1, 1000), allowed: 'an integer from 1 to 1000 (updates per second)' },
 }
 
 export class ConfigError extends Error {
@@ -114,6 +156,10 @@ export function parseConfig(env: Record<string, string | undefined>): CollabConf
     }
     ;(config as unknown as Record<string, unknown>)[spec.key] = value
   }
+  const keys = ['JWT_SECRET', 'JWT_PUBLIC_KEY', 'JWKS_FILE'].filter((name) => env[name])
+  if (keys.length > 1) problems.push(`${keys.join(' and ')} are set: configure exactly one token key`)
+  // Open mode (no key) keeps the loopback default; with a key, listen on every interface unless HOST says otherwise.
+  if (!env.HOST && hasKey(config)) config.host = '0.0.0.0'
   if (problems.length > 0) throw new ConfigError(problems)
   return config
 }
