@@ -128,53 +128,60 @@ describe('delivery status', () => {
   })
 })
 
-describe('authentication failure', () => {
-  it('stops the client, reports why, and does not retry', async () => {
-    const attempts: string[] = []
+describe('a room closed by the server', () => {
+  /** A server whose next update is refused with `code` (as a guard or storage failure would). */
+  async function refusingServer(code: number, reason: string) {
+    const state = { refuse: false }
     const server = await startServer(
       {},
       {
         extensions: [
           {
-            async onAuthenticate({ token }: { token: string }) {
-              attempts.push(token)
-              if (token === 'bad') throw new Error('nope')
+            async beforeSync({ type }: { type: number }) {
+              if (type !== SyncStep.Update || !state.refuse) return
+              state.refuse = false
+              throw Object.assign(new Error(reason), { code, reason: `${code} ${reason}` })
             },
           },
         ],
       },
     )
-    const client = collabClient(server.url, 'mallory', { token: 'bad' })
-    const stopped: unknown[] = []
-    client.on('stopped', (reason) => stopped.push(reason))
-    const room = client.room('r')
-    room.chat.send('let me in')
+    return { server, state }
+  }
 
-    await vi.waitFor(() => expect(client.stopped).toMatchObject({ kind: 'auth', reason: expect.any(String) }))
-    expect(stopped).toEqual([client.stopped])
-    await vi.waitFor(() => expect(client.status).toBe('offline'))
-    expect(room.isSynced).toBe(false)
-    expect(room.unsaved).toBe(true)
+  it('rejoins by itself after a close that allows a retry, and the change is stored', async () => {
+    const { server, state } = await refusingServer(4503, 'storage-unavailable')
+    const ann = collabClient(server.url, 'ann').room('r')
+    const bob = collabClient(server.url, 'bob').room('r')
+    await Promise.all([ann.synced, bob.synced])
+    const closed: unknown[] = []
+    ann.on('closed', (e) => closed.push(e))
 
-    // A good client does a full round trip meanwhile; the stopped one has not come back
-    // (it would retry within ~50 ms with the test's reconnect settings).
-    const good = collabClient(server.url, 'ann').room('r')
-    await good.synced
-    good.chat.send('hello')
-    await roomSaved(good)
-    expect(attempts.filter((t) => t === 'bad')).toEqual(['bad'])
-    expect(client.status).toBe('offline')
-    expect(texts(good)).toEqual(['hello'])
+    state.refuse = true
+    const sent = ann.chat.send('second time lucky')
+    await vi.waitFor(() => expect(closed).toMatchObject([{ code: 4503, retry: true }]))
+    await vi.waitFor(() => expect(texts(bob)).toEqual(['second time lucky']), { timeout: 10_000 })
+    await roomSaved(ann)
+    expect(ann.chat.get(sent.id)?.status).toBe('saved')
+  })
 
-    // A token function is asked again on resume (e.g. after the app got a fresh login).
-    let token = 'bad'
-    const refreshing = collabClient(server.url, 'ann', { token: async () => token })
-    const r2 = refreshing.room('r')
-    await vi.waitFor(() => expect(refreshing.stopped?.kind).toBe('auth'))
-    token = 'good'
-    refreshing.resume()
-    await r2.synced
-    expect(refreshing.stopped).toBe(null)
-    expect(texts(r2)).toEqual(['hello'])
+  it('reports a close that says not to retry, and keeps the change unsaved', async () => {
+    const { server, state } = await refusingServer(4422, 'policy-violation')
+    const ann = collabClient(server.url, 'ann').room('r')
+    const bob = collabClient(server.url, 'bob').room('r')
+    await Promise.all([ann.synced, bob.synced])
+    const closed: unknown[] = []
+    ann.on('closed', (e) => closed.push(e))
+
+    state.refuse = true
+    const sent = ann.chat.send('not allowed')
+    await vi.waitFor(() => expect(closed).toEqual([{ code: 4422, reason: '4422 policy-violation', retry: false }]))
+    expect(ann.isSynced).toBe(false)
+    expect(ann.unsaved).toBe(true)
+    expect(ann.chat.get(sent.id)?.status).toBe('pending')
+    // Bob's room is untouched and never sees the refused message.
+    bob.chat.send('carrying on')
+    await roomSaved(bob)
+    expect(texts(bob)).toEqual(['carrying on'])
   })
 })
