@@ -5,10 +5,12 @@ import type { Logger } from 'pino'
 import { type CollabConfig, defaultConfig } from './config.ts'
 import { DocumentLifecycle } from './extensions/lifecycle.ts'
 import { Persistence } from './extensions/persistence.ts'
+import { ScaleOut } from './extensions/scale-out.ts'
 import { Readiness, addOpsRoutes } from './http/ops.ts'
 import { Router } from './http/router.ts'
 import { createLogger } from './log.ts'
 import { Metrics, typeLabel } from './metrics.ts'
+import { PostgresStorage } from './storage/postgres.ts'
 import { SqliteStorage } from './storage/sqlite.ts'
 import type { Storage } from './storage/types.ts'
 import { Gateway } from './ws/gateway.ts'
@@ -47,7 +49,14 @@ export interface CollabServer {
 export function createCollabServer(partial: Partial<CollabConfig> = {}, options: CollabServerOptions = {}): CollabServer {
   const config: CollabConfig = { ...defaultConfig, ...partial }
   const logger = options.logger ?? createLogger(config.logLevel)
-  const storage = options.storage ?? new SqliteStorage({ path: config.dbPath, sync: config.dbSync })
+  const storage =
+    options.storage ??
+    (config.databaseUrl
+      ? new PostgresStorage({ connectionString: config.databaseUrl, logger })
+      : new SqliteStorage({ path: config.dbPath, sync: config.dbSync }))
+  const scaleOut = config.redisUrl
+    ? new ScaleOut({ url: config.redisUrl, prefix: config.redisPrefix, storage, logger })
+    : undefined
   const metrics = new Metrics()
   const persistence = new Persistence({
     storage,
@@ -64,7 +73,7 @@ export function createCollabServer(partial: Partial<CollabConfig> = {}, options:
   const hocuspocus = new Hocuspocus({
     quiet: true,
     timeout: config.idleTimeoutMs,
-    extensions: [lifecycle, ...(options.extensions ?? []), persistence, metrics.extension()],
+    extensions: [lifecycle, ...(scaleOut ? [scaleOut] : []), ...(options.extensions ?? []), persistence, metrics.extension()],
   })
   const gateway = new Gateway({
     hocuspocus,
@@ -86,6 +95,7 @@ export function createCollabServer(partial: Partial<CollabConfig> = {}, options:
     await persistence.checkWritable()
     return 'ok'
   })
+  if (scaleOut) readiness.add('redis', async () => scaleOut.health())
   const router = new Router()
   const sources = { documents: () => hocuspocus.getDocumentsCount(), connections: () => gateway.size }
   metrics.gauges(sources)
@@ -117,6 +127,7 @@ export function createCollabServer(partial: Partial<CollabConfig> = {}, options:
       await new Promise((r) => setTimeout(r, 20))
     }
     await persistence.settle()
+    await scaleOut?.close()
     gateway.close()
     httpServer.closeAllConnections()
     await storage.close()

@@ -38,6 +38,12 @@ export interface CollabConfig {
   docIdleUnloadMs: number
   /** Most documents loaded at once; idle ones are evicted first, then new ones refused (0 = no cap). @default 10000 */
   maxDocuments: number
+  /** PostgreSQL URL (postgres://…). When set, documents are stored there instead of DB_PATH. @default undefined */
+  databaseUrl?: string
+  /** Redis URL (redis://host:port[/db]). When set, instances share edits and awareness through it. @default undefined */
+  redisUrl?: string
+  /** Prefix of the Redis channels and keys, to share one Redis between deployments. @default 'collab' */
+  redisPrefix: string
   /** HS256 shared secret (at least 32 bytes). One of jwtSecret / jwtPublicKey / jwksFile; none = open mode. */
   jwtSecret?: string
   /** PEM public key: RSA (RS256, at least 2048 bits) or EC P-256 (ES256). */
@@ -68,6 +74,7 @@ export const defaultConfig: CollabConfig = {
   idleTimeoutMs: 60_000,
   docIdleUnloadMs: 10_000,
   maxDocuments: 10_000,
+  redisPrefix: 'collab',
   tokenRefreshBeforeMs: 60_000,
   awarenessMaxBytes: 8192,
   awarenessMaxRate: 20,
@@ -97,6 +104,16 @@ function oneOf<T extends string>(values: readonly T[]) {
   }
 }
 
+function url(protocols: readonly string[]) {
+  return (raw: string): string | undefined => {
+    try {
+      return protocols.includes(new URL(raw.trim()).protocol) ? raw.trim() : undefined
+    } catch {
+      return undefined
+    }
+  }
+}
+
 const nonEmpty = (raw: string): string | undefined => (raw.trim() === '' ? undefined : raw.trim())
 
 const secret = (raw: string): string | undefined => (Buffer.byteLength(raw) >= MIN_SECRET_BYTES ? raw : undefined)
@@ -123,6 +140,9 @@ export const ENV_VARS: Record<string, EnvVar<keyof CollabConfig>> = {
   IDLE_TIMEOUT_MS: { key: 'idleTimeoutMs', parse: integer(1000, 86_400_000), allowed: 'an integer from 1000 to 86400000 (ms)' },
   DOC_IDLE_UNLOAD_MS: { key: 'docIdleUnloadMs', parse: integer(0, 86_400_000), allowed: 'an integer from 0 to 86400000 (ms)' },
   MAX_DOCUMENTS: { key: 'maxDocuments', parse: integer(0, 10_000_000), allowed: 'an integer from 0 (no cap) to 10000000' },
+  DATABASE_URL: { key: 'databaseUrl', parse: url(['postgres:', 'postgresql:']), allowed: 'a postgres:// or postgresql:// URL' },
+  REDIS_URL: { key: 'redisUrl', parse: url(['redis:', 'rediss:']), allowed: 'a redis:// or rediss:// URL' },
+  REDIS_PREFIX: { key: 'redisPrefix', parse: (raw) => (/^[\w.:-]{1,64}$/.test(raw) ? raw : undefined), allowed: 'letters, digits, _ . : - (at most 64)' },
   JWT_SECRET: { key: 'jwtSecret', parse: secret, allowed: `a secret of at least ${MIN_SECRET_BYTES} bytes (e.g. openssl rand -base64 48)` },
   JWT_PUBLIC_KEY: { key: 'jwtPublicKey', parse: publicKeyPem, allowed: 'a PEM public key: RSA of at least 2048 bits (RS256) or EC P-256 (ES256)' },
   JWKS_FILE: { key: 'jwksFile', parse: nonEmpty, allowed: 'the path of a JSON Web Key Set file' },

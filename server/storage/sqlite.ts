@@ -76,9 +76,11 @@ export class SqliteStorage implements Storage {
   }
 
   async load(name: string): Promise<StoredDocument> {
-    return this.readSync(name)
+    const { snapshot, updates } = this.db.transaction(() => this.readSync(name))()
+    return { snapshot, updates }
   }
 
+  /** Call inside a transaction, so the snapshot and the log are read at one point in time. */
   private readSync(name: string): StoredDocument & { lastId: number } {
     const snap = this.stmt.snapshot.get(name)
     const rows = this.stmt.log.all(name)

@@ -13,6 +13,13 @@ export function tempDir(prefix = 'collab-test-'): string {
   return dir
 }
 
+/** A fresh temporary directory for a whole file (beforeAll); removed at process exit. */
+export function tempDirOutsideTest(prefix = 'collab-test-'): string {
+  const dir = mkdtempSync(join(tmpdir(), prefix))
+  process.once('exit', () => rmSync(dir, { recursive: true, force: true }))
+  return dir
+}
+
 /**
  * Start the real server in-process on a free loopback port with a real SQLite
  * file in a temp dir; it is closed when the test ends.

@@ -1,0 +1,205 @@
+import pg from 'pg'
+import type { Logger } from 'pino'
+import { foldState } from './merge.ts'
+import type { DocumentInfo, Storage, StoredDocument } from './types.ts'
+
+export interface PostgresStorageConfiguration {
+  /** postgres://user:password@host:port/database */
+  connectionString: string
+  logger: Logger
+  /** Pool size. @default 10 */
+  maxConnections?: number
+}
+
+interface PendingAppend {
+  name: string
+  update: Uint8Array
+  resolve: () => void
+  reject: (error: unknown) => void
+}
+
+/** Snapshot first, then the log in order, read in ONE statement (one MVCC snapshot). */
+const READ_DOCUMENT = `
+  SELECT 0 AS kind, 0::bigint AS id, data FROM collab_snapshots WHERE name = $1
+  UNION ALL
+  SELECT 1 AS kind, id, data FROM collab_updates WHERE name = $1
+  ORDER BY kind, id`
+
+const SCHEMA = `
+  CREATE TABLE IF NOT EXISTS collab_snapshots (
+    name text PRIMARY KEY,
+    data bytea NOT NULL,
+    updated_at timestamptz NOT NULL DEFAULT now()
+  );
+  CREATE TABLE IF NOT EXISTS collab_updates (
+    id bigserial PRIMARY KEY,
+    name text NOT NULL,
+    data bytea NOT NULL,
+    created_at timestamptz NOT NULL DEFAULT now()
+  );
+  CREATE INDEX IF NOT EXISTS collab_updates_by_name ON collab_updates (name, id);`
+
+/**
+ * PostgreSQL storage for several instances on several hosts. The same contract
+ * as SQLite: `append` resolves once committed (group commit: one multi-row
+ * INSERT per event-loop turn); compaction folds under a per-document advisory
+ * lock and deletes exactly the log rows it read, so an append from another
+ * instance that commits meanwhile is kept. Appends are idempotent: applying a
+ * Yjs update twice changes nothing.
+ */
+export class PostgresStorage implements Storage {
+  private readonly pool: pg.Pool
+  private readonly logger: Logger
+  private queue: PendingAppend[] = []
+  private flushing = false
+  private ready: Promise<void> | undefined
+
+  constructor(configuration: PostgresStorageConfiguration) {
+    this.logger = configuration.logger
+    this.pool = new pg.Pool({
+      connectionString: configuration.connectionString,
+      max: configuration.maxConnections ?? 10,
+      // Fail (and so refuse to ack) rather than hang when the database is unreachable.
+      connectionTimeoutMillis: 5000,
+      query_timeout: 15_000,
+    })
+    // An idle client's connection dropping (PostgreSQL restarted) must not crash the process.
+    this.pool.on('error', (error) => this.logger.warn({ err: error }, 'postgres: idle connection lost'))
+  }
+
+  /** Create the tables once (serialised across instances by an advisory lock). Retried after a failure. */
+  private migrate(): Promise<void> {
+    this.ready ??= (async () => {
+      const client = await this.pool.connect()
+      try {
+        await client.query('BEGIN')
+        await client.query('SELECT pg_advisory_xact_lock(7276651)')
+        await client.query(SCHEMA)
+        await client.query('COMMIT')
+      } catch (error) {
+        await client.query('ROLLBACK').catch(() => undefined)
+        throw error
+      } finally {
+        client.release()
+      }
+    })().catch((error: unknown) => {
+      this.ready = undefined
+      throw error
+    })
+    return this.ready
+  }
+
+  async load(name: string): Promise<StoredDocument> {
+    await this.migrate()
+    const { rows } = await this.pool.query<{ kind: number; data: Buffer }>(READ_DOCUMENT, [name])
+    const snapshot = rows[0]?.kind === 0 ? new Uint8Array(rows[0].data) : null
+    return { snapshot, updates: rows.filter((r) => r.kind === 1).map((r) => new Uint8Array(r.data)) }
+  }
+
+  append(name: string, update: Uint8Array): Promise<void> {
+    return new Promise((resolve, reject) => {
+      this.queue.push({ name, update, resolve, reject })
+      if (!this.flushing) {
+        this.flushing = true
+        setImmediate(() => void this.flush())
+      }
+    })
+  }
+
+  /** Write queued appends, one INSERT per batch, until the queue is empty. */
+  private async flush(): Promise<void> {
+    while (this.queue.length > 0) {
+      const batch = this.queue
+      this.queue = []
+      try {
+        await this.migrate()
+        await this.pool.query('INSERT INTO collab_updates (name, data) SELECT * FROM unnest($1::text[], $2::bytea[])', [
+          batch.map((p) => p.name),
+          batch.map((p) => Buffer.from(p.update.buffer, p.update.byteOffset, p.update.byteLength)),
+        ])
+        for (const p of batch) p.resolve()
+      } catch (error) {
+        for (const p of batch) p.reject(error)
+      }
+    }
+    this.flushing = false
+  }
+
+  async compact(name: string): Promise<number> {
+    await this.migrate()
+    const client = await this.pool.connect()
+    try {
+      await client.query('BEGIN')
+      await client.query('SELECT pg_advisory_xact_lock(hashtextextended($1, 0))', [name])
+      const { rows } = await client.query<{ kind: number; id: string; data: Buffer }>(READ_DOCUMENT, [name])
+      const log = rows.filter((r) => r.kind === 1)
+      if (log.length === 0) {
+        await client.query('COMMIT')
+        return 0
+      }
+      const snapshot = rows[0]?.kind === 0 ? new Uint8Array(rows[0].data) : null
+      const folded = foldState({ snapshot, updates: log.map((r) => new Uint8Array(r.data)) })
+      await client.query(
+        `INSERT INTO collab_snapshots (name, data, updated_at) VALUES ($1, $2, now())
+         ON CONFLICT (name) DO UPDATE SET data = excluded.data, updated_at = excluded.updated_at`,
+        [name, Buffer.from(folded)],
+      )
+      await client.query('DELETE FROM collab_updates WHERE id = ANY($1::bigint[])', [log.map((r) => r.id)])
+      await client.query('COMMIT')
+      return log.length
+    } catch (error) {
+      await client.query('ROLLBACK').catch(() => undefined)
+      throw error
+    } finally {
+      client.release()
+    }
+  }
+
+  async logSize(name: string): Promise<{ count: number; bytes: number }> {
+    await this.migrate()
+    const { rows } = await this.pool.query<{ count: string; bytes: string }>(
+      'SELECT count(*) AS count, coalesce(sum(length(data)), 0) AS bytes FROM collab_updates WHERE name = $1',
+      [name],
+    )
+    return { count: Number(rows[0]?.count ?? 0), bytes: Number(rows[0]?.bytes ?? 0) }
+  }
+
+  async list(options: { after?: string; limit?: number } = {}): Promise<DocumentInfo[]> {
+    await this.migrate()
+    const limit = Math.max(1, Math.min(options.limit ?? 100, 1000))
+    const { rows } = await this.pool.query<{ name: string; bytes: string; updated_at: Date }>(
+      `SELECT name, sum(bytes) AS bytes, max(updated_at) AS updated_at FROM (
+         SELECT name, length(data) AS bytes, updated_at FROM collab_snapshots
+         UNION ALL
+         SELECT name, length(data) AS bytes, created_at FROM collab_updates
+       ) AS d WHERE name > $1 GROUP BY name ORDER BY name LIMIT $2`,
+      [options.after ?? '', limit],
+    )
+    return rows.map((r) => ({ name: r.name, bytes: Number(r.bytes), updatedAt: r.updated_at.getTime() }))
+  }
+
+  async delete(name: string): Promise<void> {
+    await this.migrate()
+    await this.pool.query(
+      'WITH s AS (DELETE FROM collab_snapshots WHERE name = $1) DELETE FROM collab_updates WHERE name = $1',
+      [name],
+    )
+  }
+
+  async checkWritable(bytes = 1): Promise<void> {
+    await this.migrate()
+    const client = await this.pool.connect()
+    try {
+      await client.query('BEGIN')
+      await client.query('INSERT INTO collab_updates (name, data) VALUES ($1, $2)', ['\u0001probe', Buffer.alloc(bytes)])
+    } finally {
+      await client.query('ROLLBACK').catch(() => undefined)
+      client.release()
+    }
+  }
+
+  async close(): Promise<void> {
+    while (this.flushing || this.queue.length > 0) await new Promise((r) => setTimeout(r, 5))
+    await this.pool.end()
+  }
+}

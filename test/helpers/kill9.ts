@@ -1,0 +1,65 @@
+import { HocuspocusProvider } from '@hocuspocus/provider'
+import { expect } from 'vitest'
+import * as Y from 'yjs'
+import { settled } from './clients.ts'
+
+/**
+ * Edit continuously and count every acknowledged edit: whenever the server has
+ * acknowledged everything (`unsyncedChanges` back to 0), every edit made so far
+ * is acknowledged — acks come only after the disk write.
+ */
+export class AckedWriter {
+  readonly doc = new Y.Doc()
+  readonly provider: HocuspocusProvider
+  readonly acknowledged: number[] = []
+  private readonly sent: number[] = []
+  private timer: NodeJS.Timeout | undefined
+  private readonly next: { value: number }
+
+  /** `next` is the counter shared by all writers of a test, so numbers never repeat. */
+  constructor(url: string, name: string, next: { value: number }) {
+    this.next = next
+    this.provider = new HocuspocusProvider({ url, name, token: 'open', document: this.doc })
+    this.provider.on('unsyncedChanges', ({ number }: { number: number }) => {
+      if (number === 0) this.acknowledged.push(...this.sent.splice(0))
+    })
+  }
+
+  /** Push `perTick` numbers every 2 ms until stopped. */
+  start(perTick = 5): void {
+    const edits = this.doc.getArray<number>('edits')
+    this.timer = setInterval(() => {
+      for (let i = 0; i < perTick; i++) {
+        edits.push([this.next.value])
+        this.sent.push(this.next.value++)
+      }
+    }, 2)
+  }
+
+  stop(): void {
+    clearInterval(this.timer)
+  }
+
+  destroy(): void {
+    this.stop()
+    this.provider.destroy()
+  }
+}
+
+/** Read the whole 'edits' array of a document with a fresh client. */
+export async function readEdits(url: string, name: string): Promise<number[]> {
+  const doc = new Y.Doc()
+  const p = new HocuspocusProvider({ url, name, token: 'open', document: doc })
+  try {
+    await settled(p)
+    return doc.getArray<number>('edits').toArray()
+  } finally {
+    p.destroy()
+  }
+}
+
+/** Fail with the acknowledged numbers that are not stored. */
+export function expectNoneMissing(acknowledged: number[], stored: number[], context: string): void {
+  const have = new Set(stored)
+  expect(acknowledged.filter((n) => !have.has(n)), `${context}: acknowledged edits missing`).toEqual([])
+}

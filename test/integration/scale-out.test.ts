@@ -1,0 +1,97 @@
+import { Redis as IORedis } from 'ioredis'
+import { describe, expect, it, onTestFinished, vi } from 'vitest'
+import * as Y from 'yjs'
+import { provider, settled } from '../helpers/clients.ts'
+import { Services, startCluster } from '../helpers/cluster.ts'
+import { AckedWriter, expectNoneMissing, readEdits } from '../helpers/kill9.ts'
+
+const services = new Services()
+const text = (p: { document: Y.Doc }) => p.document.getText('text').toString()
+const readyz = (http: string) => fetch(`${http}/readyz`)
+
+describe('scale-out: three instances, Redis and PostgreSQL', () => {
+  it('clients on three instances converge on text, presence and chat', async () => {
+    const cluster = await startCluster(services, { nodes: 3 })
+    const [a, b, c] = cluster.nodes.map((n) => provider(n.url, 'shared'))
+    await Promise.all([a!, b!, c!].map((p) => settled(p)))
+
+    a!.document.getText('text').insert(0, 'A')
+    b!.document.getText('text').insert(0, 'B')
+    c!.document.getText('text').insert(0, 'C')
+    const chat = (p: typeof a) => p!.document.getArray<Y.Map<unknown>>('chat')
+    const message = new Y.Map<unknown>([['id', 'm1'], ['author', 'ada'], ['text', 'hello from A']])
+    chat(a).push([message])
+    a!.setAwarenessField('user', { id: 'ada', name: 'Ada', color: '#f00' })
+
+    await vi.waitFor(() => {
+      expect(text(b!)).toBe(text(a!))
+      expect(text(c!)).toBe(text(a!))
+      expect(text(a!)).toHaveLength(3)
+      expect(chat(c).toJSON()).toEqual([{ id: 'm1', author: 'ada', text: 'hello from A' }])
+      expect(c!.awareness!.getStates().get(a!.document.clientID)).toMatchObject({ user: { name: 'Ada' } })
+      expect(b!.awareness!.getStates().get(a!.document.clientID)).toMatchObject({ user: { name: 'Ada' } })
+    }, { timeout: 15_000 })
+  })
+
+  it('Redis restarted and subscriber connections killed while edits continue: reconverge within 5 s with no new edits; /readyz degraded meanwhile', async () => {
+    const redis = await services.redis()
+    const cluster = await startCluster(services, { nodes: 2 })
+    const a = provider(cluster.nodes[0]!.url, 'resync')
+    const b = provider(cluster.nodes[1]!.url, 'resync')
+    await Promise.all([settled(a), settled(b)])
+    let n = 0
+    const edit = () => {
+      a.document.getArray('list').push([`a${n}`])
+      b.document.getArray('list').push([`b${n++}`])
+    }
+
+    // 1. Redis goes away while both sides edit.
+    await redis.stop()
+    for (let i = 0; i < 20; i++) edit()
+    await Promise.all([settled(a), settled(b)]) // each instance still stores and acks its own clients
+    const during = await readyz(cluster.nodes[0]!.http)
+    expect(during.status).toBe(200)
+    expect(await during.json()).toMatchObject({ status: 'degraded', checks: { redis: 'degraded', storage: 'ok' } })
+    await redis.start()
+    const back = Date.now()
+    await vi.waitFor(() => expect(a.document.getArray('list').length).toBe(40), { timeout: 5000, interval: 20 })
+    await vi.waitFor(() => expect(b.document.getArray('list').length).toBe(40), { timeout: Math.max(100, 5000 - (Date.now() - back)), interval: 20 })
+    await vi.waitFor(async () => expect((await readyz(cluster.nodes[0]!.http)).status).toBe(200))
+
+    // 2. Subscriber connections cut while publishes continue.
+    const admin = new IORedis(redis.url)
+    onTestFinished(() => admin.disconnect())
+    await admin.client('KILL', 'TYPE', 'pubsub')
+    for (let i = 0; i < 20; i++) edit()
+    await admin.client('KILL', 'TYPE', 'pubsub')
+    const cut = Date.now()
+    await vi.waitFor(() => {
+      expect(a.document.getArray('list').length).toBe(80)
+      expect(b.document.getArray('list').length).toBe(80)
+    }, { timeout: 5000, interval: 20 })
+    expect(Date.now() - cut).toBeLessThan(5000)
+  })
+
+  it('Redis stopped for 30 s while the last client leaves: the reopened document has every acknowledged edit', async () => {
+    const redis = await services.redis()
+    const cluster = await startCluster(services, { nodes: 2 })
+    const next = { value: 0 }
+    const writer = new AckedWriter(cluster.nodes[0]!.url, 'outage', next)
+    await settled(writer.provider)
+    const burst = async () => {
+      writer.start(2)
+      await new Promise((r) => setTimeout(r, 300))
+      writer.stop()
+      await settled(writer.provider)
+    }
+    await burst()
+    await redis.stop()
+    await burst() // acknowledged while Redis is down
+    writer.destroy() // the last client leaves while Redis is down
+    await new Promise((r) => setTimeout(r, 30_000))
+    await redis.start()
+    expect(writer.acknowledged.length).toBeGreaterThan(20)
+    // Reopen on the other instance.
+    expectNoneMissing(writer.acknowledged, await readEdits(cluster.nodes[1]!.url, 'outage'), 'after the outage')
+  }, 90_000)
+})

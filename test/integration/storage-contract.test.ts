@@ -1,0 +1,85 @@
+import { join } from 'node:path'
+import { pino } from 'pino'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import * as Y from 'yjs'
+import { startPostgres, type PostgresServer } from '../../scripts/cluster/services.ts'
+import { MemoryStorage } from '../../server/storage/memory.ts'
+import { PostgresStorage } from '../../server/storage/postgres.ts'
+import { SqliteStorage } from '../../server/storage/sqlite.ts'
+import type { Storage } from '../../server/storage/types.ts'
+import { tempDirOutsideTest } from '../helpers/server.ts'
+
+let pgServer: PostgresServer
+let dbCount = 0
+beforeAll(async () => {
+  pgServer = await startPostgres({ dir: tempDirOutsideTest('collab-pg-') })
+})
+afterAll(async () => {
+  await pgServer?.stop()
+})
+
+const backends: Array<[string, () => Storage]> = [
+  ['sqlite', () => new SqliteStorage({ path: join(tempDirOutsideTest(), 'c.db'), sync: 'normal' })],
+  ['memory', () => new MemoryStorage()],
+  ['postgres', () => new PostgresStorage({ connectionString: pgServer.createDatabase(`contract_${++dbCount}`), logger: pino({ level: 'silent' }) })],
+]
+
+/** N single-item updates to one array, as a client would send them. */
+function updates(n: number, from = 0): Uint8Array[] {
+  const doc = new Y.Doc()
+  const out: Uint8Array[] = []
+  doc.on('update', (u: Uint8Array) => out.push(u))
+  for (let i = from; i < from + n; i++) doc.getArray('a').push([i])
+  return out
+}
+
+function read(stored: { snapshot: Uint8Array | null; updates: Uint8Array[] }): number[] {
+  const doc = new Y.Doc()
+  for (const part of [stored.snapshot, ...stored.updates]) if (part) Y.applyUpdate(doc, part)
+  return doc.getArray<number>('a').toArray()
+}
+
+describe.each(backends)('storage contract: %s', (_name, make) => {
+  it('append then load returns every update; a missing document is empty', async () => {
+    const s = make()
+    expect(await s.load('nothing')).toEqual({ snapshot: null, updates: [] })
+    await Promise.all(updates(50).map((u) => s.append('d', u)))
+    expect(read(await s.load('d'))).toHaveLength(50)
+    expect((await s.logSize('d')).count).toBe(50)
+    await s.close()
+  })
+
+  it('compaction folds the log into a snapshot and keeps the content; appends racing it are kept', async () => {
+    const s = make()
+    const first = updates(30)
+    await Promise.all(first.map((u) => s.append('d', u)))
+    const racing = updates(30, 100)
+    const work: Promise<unknown>[] = [s.compact('d')]
+    racing.forEach((u, i) => {
+      work.push(s.append('d', u))
+      if (i % 7 === 0) work.push(s.compact('d'))
+    })
+    await Promise.all(work)
+    const content = read(await s.load('d'))
+    expect(content.filter((x) => x < 100)).toHaveLength(30)
+    expect(content.filter((x) => x >= 100)).toHaveLength(30)
+    await s.compact('d')
+    expect((await s.logSize('d')).count).toBe(0)
+    expect((await s.load('d')).snapshot).not.toBeNull()
+    await s.close()
+  })
+
+  it('lists documents with size and last change, paged by name; deletes', async () => {
+    const s = make()
+    for (const name of ['b', 'a', 'c']) await s.append(name, updates(1)[0]!)
+    const page1 = await s.list({ limit: 2 })
+    expect(page1.map((d) => d.name)).toEqual(['a', 'b'])
+    expect(page1[0]!.bytes).toBeGreaterThan(0)
+    expect(page1[0]!.updatedAt).toBeGreaterThan(Date.now() - 60_000)
+    expect((await s.list({ after: 'b' })).map((d) => d.name)).toEqual(['c'])
+    await s.delete('b')
+    expect((await s.list()).map((d) => d.name)).toEqual(['a', 'c'])
+    await s.checkWritable(1024)
+    await s.close()
+  })
+})
