@@ -43,6 +43,12 @@ export interface RunningTarget {
   stop(): Promise<void>
 }
 
+/** Every target still running, so a crashing bench can stop them on its way out. */
+const running = new Set<ChildProcess>()
+process.on('exit', () => {
+  for (const child of running) if (child.exitCode === null && child.pid !== undefined) process.kill(child.pid, 'SIGKILL')
+})
+
 export function freePort(): Promise<number> {
   return new Promise((resolvePort, reject) => {
     const server = createServer()
@@ -96,11 +102,15 @@ export async function startTarget(spec: TargetSpec, options: StartOptions = {}):
     if (message.type === 'lag') lag.push({ p50: message.p50 ?? 0, p99: message.p99 ?? 0, max: message.max ?? 0 })
     else if (message.type === 'memory') memoryWaiters.shift()?.(message as MemorySample)
   })
+  running.add(child)
   let exitCode: number | null = null
-  const exited = new Promise<void>((done) => child.once('exit', (code, signal) => {
-    exitCode = code ?? (signal ? 128 : 0)
-    done()
-  }))
+  const exited = new Promise<void>((done) =>
+    child.once('exit', (code, signal) => {
+      running.delete(child)
+      exitCode = code ?? (signal ? 128 : 0)
+      done()
+    }),
+  )
   const pid = child.pid
   if (pid === undefined) throw new Error(`${spec.name}: could not start`)
 

@@ -1,12 +1,32 @@
 /**
  * Bench-only entry: bare Hocuspocus 4 with its defaults — what a user gets
  * from `new Server()` — on PORT/HOST. No persistence, no guards.
+ *
+ * For cold-load only (BENCH_SQLITE_PATH set): documents are loaded the way
+ * @hocuspocus/extension-sqlite (via extension-database) does it — the whole
+ * stored state read from one `documents(name, data)` row and applied with
+ * Y.applyUpdate in onLoadDocument.
  */
-import { Server } from '@hocuspocus/server'
+import { type Extension, Server, type onLoadDocumentPayload } from '@hocuspocus/server'
+import Database from 'better-sqlite3'
+import * as Y from 'yjs'
 
-const server = new Server({ port: Number(process.env.PORT ?? 0), address: process.env.HOST ?? '127.0.0.1', quiet: true })
+const extensions: Extension[] = []
+const sqlitePath = process.env.BENCH_SQLITE_PATH
+if (sqlitePath) {
+  const db = new Database(sqlitePath, { readonly: true })
+  const fetch = db.prepare<[string], { data: Buffer }>('SELECT data FROM documents WHERE name = ?')
+  extensions.push({
+    async onLoadDocument({ documentName, document }: onLoadDocumentPayload) {
+      const row = fetch.get(documentName)
+      if (row) Y.applyUpdate(document, new Uint8Array(row.data))
+    },
+  })
+}
+
+const server = new Server({ port: Number(process.env.PORT ?? 0), address: process.env.HOST ?? '127.0.0.1', quiet: true, extensions })
 await server.listen()
-process.stdout.write(`hocuspocus listening on ${server.httpServer.address() ? 'ok' : '?'}\n`)
+process.stdout.write('hocuspocus listening\n')
 process.on('SIGTERM', () => {
   server.destroy().then(
     () => process.exit(0),

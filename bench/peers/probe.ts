@@ -26,5 +26,7 @@ if (process.send) {
     const m = process.memoryUsage()
     send({ type: 'memory', heapUsed: m.heapUsed, rss: m.rss, external: m.external, arrayBuffers: m.arrayBuffers })
   })
+  // The bench died without stopping us: do not linger as an orphan.
+  process.on('disconnect', () => process.exit(0))
   process.channel?.unref()
 }

@@ -1,10 +1,11 @@
 /** Every scenario, by name, in the priority order. */
+import { coldLoad } from './cold-load.ts'
 import { idle } from './idle.ts'
 import { chat, durableAck, hotDoc, manyDocs, quick } from './load.ts'
 import { ramp } from './ramp.ts'
 import type { Scenario } from './types.ts'
 
-export const SCENARIOS: Scenario[] = [quick, manyDocs, hotDoc, idle, durableAck, ramp, chat]
+export const SCENARIOS: Scenario[] = [quick, manyDocs, hotDoc, idle, durableAck, ramp, coldLoad, chat]
 
 export function findScenario(name: string): Scenario | undefined {
   return SCENARIOS.find((s) => s.name === name)
