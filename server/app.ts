@@ -2,6 +2,7 @@ import { createServer, type Server as HttpServer } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { Hocuspocus, type Extension } from '@hocuspocus/server'
 import type { Logger } from 'pino'
+import { createSecurity } from './auth/setup.ts'
 import { type CollabConfig, defaultConfig } from './config.ts'
 import { DocumentLifecycle } from './extensions/lifecycle.ts'
 import { Persistence } from './extensions/persistence.ts'
@@ -49,6 +50,8 @@ export interface CollabServer {
 export function createCollabServer(partial: Partial<CollabConfig> = {}, options: CollabServerOptions = {}): CollabServer {
   const config: CollabConfig = { ...defaultConfig, ...partial }
   const logger = options.logger ?? createLogger(config.logLevel)
+  // Authentication, roles, token lifetime, awareness guard (throws ConfigError for an unusable key).
+  const security = createSecurity(config, logger)
   const storage =
     options.storage ??
     (config.databaseUrl
@@ -73,7 +76,7 @@ export function createCollabServer(partial: Partial<CollabConfig> = {}, options:
   const hocuspocus = new Hocuspocus({
     quiet: true,
     timeout: config.idleTimeoutMs,
-    extensions: [lifecycle, ...(scaleOut ? [scaleOut] : []), ...(options.extensions ?? []), persistence, metrics.extension()],
+    extensions: [lifecycle, ...security.extensions, ...(scaleOut ? [scaleOut] : []), ...(options.extensions ?? []), persistence, metrics.extension()],
   })
   const gateway = new Gateway({
     hocuspocus,

@@ -13,7 +13,7 @@ export function socket(url: string): HocuspocusProviderWebsocket {
 export function provider(
   url: string,
   name: string,
-  options: { ws?: HocuspocusProviderWebsocket; token?: string; doc?: Y.Doc } = {},
+  options: { ws?: HocuspocusProviderWebsocket; token?: string | (() => Promise<string>); doc?: Y.Doc } = {},
 ): HocuspocusProvider {
   const p = new HocuspocusProvider({
     websocketProvider: options.ws ?? socket(url),

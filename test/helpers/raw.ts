@@ -1,3 +1,4 @@
+import * as decoding from 'lib0/decoding'
 import * as encoding from 'lib0/encoding'
 import { onTestFinished, vi } from 'vitest'
 import WebSocket from 'ws'
@@ -26,6 +27,23 @@ export const updateFrame = (name: string, update: Uint8Array, step: number = Syn
 
 export const awarenessFrame = (name: string, payload: Uint8Array) =>
   frame(name, MessageType.Awareness, (e) => encoding.writeVarUint8Array(e, payload))
+
+/** A server frame's address and type, with a decoder at its payload. */
+export function readFrame(data: Uint8Array): { address: string; type: number; decoder: decoding.Decoder } {
+  const decoder = decoding.createDecoder(data)
+  const address = decoding.readVarString(decoder)
+  return { address, type: decoding.readVarUint(decoder), decoder }
+}
+
+/** The server's answer to an Auth message: `{ denied: reason }`, `{ scope }` when authenticated, or null for other frames. */
+export function authReply(data: Uint8Array): { denied: string } | { scope: string } | null {
+  const { type, decoder } = readFrame(data)
+  if (type !== MessageType.Auth) return null
+  const sub = decoding.readVarUint(decoder)
+  if (sub === AuthType.PermissionDenied) return { denied: decoding.readVarString(decoder) }
+  if (sub === AuthType.Authenticated) return { scope: decoding.readVarString(decoder) }
+  return null
+}
 
 /** An awareness update payload with arbitrary entries: [clientId, clock, rawJsonString]. */
 export function awarenessPayload(entries: Array<[number, number, string]>): Uint8Array {

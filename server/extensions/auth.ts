@@ -1,0 +1,156 @@
+import type {
+  Connection,
+  Extension,
+  afterHandleMessagePayload,
+  beforeSyncPayload,
+  connectedPayload,
+  onAuthenticatePayload,
+  onTokenSyncPayload,
+} from '@hocuspocus/server'
+import * as encoding from 'lib0/encoding'
+import type { Logger } from 'pino'
+import { AuthType, CloseCode, type CloseCodeInfo, MessageType, SyncStep, documentCloseReason } from '../../client/protocol.ts'
+import { type Role, roleFor } from '../auth/access.ts'
+import { TokenError, type TokenProblem, type TokenVerifier } from '../auth/jwt.ts'
+import { AuthSession, sessionOf } from '../auth/session.ts'
+
+export interface AuthConfiguration {
+  /** Verifies tokens; null runs the server in open development mode (anyone may connect). */
+  verifier: TokenVerifier | null
+  /** Ask for a fresh token this long before the current one expires (halfway for shorter tokens). */
+  refreshBeforeMs: number
+  logger: Logger
+}
+
+/** The role everyone gets in open mode. */
+export const OPEN_MODE_ROLE: Role = 'write'
+
+const REFUSED: Record<TokenProblem, CloseCodeInfo> = { invalid: CloseCode.Unauthorized, expired: CloseCode.TokenExpired }
+
+/**
+ * A refusal Hocuspocus answers with PermissionDenied(`<code> <reason>`). The
+ * empty message keeps Hocuspocus's hook runner from printing it; we log it.
+ */
+class AuthRefusal extends Error {
+  readonly code: number
+  readonly reason: string
+  constructor(info: CloseCodeInfo) {
+    super('')
+    this.name = 'AuthRefusal'
+    this.code = info.code
+    this.reason = documentCloseReason(info)
+  }
+}
+
+/** Auth/Authenticated with the scope Hocuspocus uses: sent again when a fresh token changes read-only-ness. */
+function authenticatedMessage(address: string, readOnly: boolean): Uint8Array {
+  const e = encoding.createEncoder()
+  encoding.writeVarString(e, address)
+  encoding.writeVarUint(e, MessageType.Auth)
+  encoding.writeVarUint(e, AuthType.Authenticated)
+  encoding.writeVarString(e, readOnly ? 'readonly' : 'read-write')
+  return encoding.toUint8Array(e)
+}
+
+/**
+ * Authentication and roles, per document connection (a socket carries many).
+ *
+ * - `onAuthenticate` verifies the token and resolves the document's role from
+ *   the `docs` claim; a refusal is answered before the document is created or
+ *   loaded. A reader's connection is read-only: Hocuspocus answers its updates
+ *   with SyncStatus(false) and applies, stores and broadcasts none of them.
+ * - Lifetime: the client is asked for a fresh token before `exp`
+ *   (`requestToken`); without one by `exp`, the document is closed with 4406.
+ *   A fresh token takes effect at once — identity, role (both ways), expiry.
+ * - The session (`context.session`) carries user and role for later hooks.
+ */
+export class Auth implements Extension {
+  readonly extensionName = 'auth'
+  /** Before the guards (100) and persistence (10): its beforeSync marks the update in flight first. */
+  readonly priority = 900
+
+  private readonly config: AuthConfiguration
+
+  constructor(config: AuthConfiguration) {
+    this.config = config
+  }
+
+  async onAuthenticate({ token, documentName, connectionConfig, socketId }: onAuthenticatePayload): Promise<{ session: AuthSession }> {
+    const { verifier, logger } = this.config
+    if (!verifier) return { session: new AuthSession('open', OPEN_MODE_ROLE) }
+    let verified
+    try {
+      verified = await verifier.verify(token)
+    } catch (error) {
+      const problem = error instanceof TokenError ? error.problem : 'invalid'
+      logger.info({ documentName, socketId, problem, detail: error instanceof Error ? error.message : String(error) }, 'token refused')
+      throw new AuthRefusal(REFUSED[problem])
+    }
+    const role = roleFor(verified.rules, documentName)
+    if (!role) {
+      logger.info({ documentName, socketId, user: verified.user.id }, 'token does not open this document')
+      throw new AuthRefusal(CloseCode.Forbidden)
+    }
+    connectionConfig.readOnly = role === 'read'
+    logger.debug({ documentName, socketId, user: verified.user.id, role }, 'authenticated')
+    return { session: new AuthSession('token', role, verified.user, verified.expiresAt) }
+  }
+
+  async connected({ connection, context }: connectedPayload): Promise<void> {
+    const session = sessionOf(context)
+    if (!session || session.mode === 'open') return
+    if (!connection.document.hasConnection(connection)) return session.end()
+    connection.onClose(() => session.end())
+    session.start(
+      {
+        requestToken: () => connection.requestToken(),
+        expire: () => this.close(connection, session, CloseCode.TokenExpired, 'token expired without a fresh one'),
+      },
+      this.config.refreshBeforeMs,
+    )
+  }
+
+  async onTokenSync({ token, connection, context, documentName }: onTokenSyncPayload): Promise<void> {
+    const session = sessionOf(context)
+    if (!session || session.mode === 'open') return
+    await session.serialize(() => this.refresh(token, connection, session, documentName))
+  }
+
+  async beforeSync({ type, context }: beforeSyncPayload): Promise<void> {
+    if (type !== SyncStep.Step1) sessionOf(context)?.hold()
+  }
+
+  async afterHandleMessage({ context }: afterHandleMessagePayload): Promise<void> {
+    sessionOf(context)?.release()
+  }
+
+  private async refresh(token: string, connection: Connection, session: AuthSession, documentName: string): Promise<void> {
+    const { verifier, logger } = this.config
+    if (session.closed || !verifier) return
+    let verified
+    try {
+      verified = await verifier.verify(token)
+    } catch (error) {
+      const problem = error instanceof TokenError ? error.problem : 'invalid'
+      return this.close(connection, session, REFUSED[problem], `fresh token refused: ${error instanceof Error ? error.message : String(error)}`)
+    }
+    if (verified.user.id !== session.user?.id) return this.close(connection, session, CloseCode.Forbidden, 'fresh token is for another user')
+    const role = roleFor(verified.rules, documentName)
+    if (!role) return this.close(connection, session, CloseCode.Forbidden, 'fresh token does not open this document')
+    // Change the role between two updates, never while one is being stored and applied.
+    await session.idle()
+    if (session.closed) return
+    const wasReadOnly = connection.readOnly
+    connection.readOnly = role === 'read'
+    session.renew(verified.user, role, verified.expiresAt)
+    if (wasReadOnly !== connection.readOnly) connection.send(authenticatedMessage(connection.messageAddress, connection.readOnly))
+    logger.debug({ documentName, user: verified.user.id, role, expiresAt: verified.expiresAt }, 'token refreshed')
+  }
+
+  private close(connection: Connection, session: AuthSession, info: CloseCodeInfo, detail: string): void {
+    if (session.closed) return
+    session.end()
+    this.config.logger.info({ documentName: connection.document.name, socketId: connection.socketId, user: session.user?.id, code: info.code, detail }, 'closing a document connection')
+    connection.close({ code: info.code, reason: documentCloseReason(info) })
+  }
+}

@@ -1,0 +1,215 @@
+import type {
+  Connection,
+  Document,
+  Extension,
+  afterHandleMessagePayload,
+  beforeHandleAwarenessPayload,
+  beforeHandleMessagePayload,
+} from '@hocuspocus/server'
+import * as decoding from 'lib0/decoding'
+import * as encoding from 'lib0/encoding'
+import type { Logger } from 'pino'
+import { applyAwarenessUpdate, removeAwarenessStates } from 'y-protocols/awareness'
+import { MessageType } from '../../client/protocol.ts'
+import { sessionOf } from '../auth/session.ts'
+
+export interface AwarenessGuardConfiguration {
+  logger: Logger
+  /** Largest awareness state (JSON bytes) a client may publish; larger ones are dropped. */
+  maxStateBytes: number
+  /** Awareness updates per second per connection (bursts up to as many); more are throttled to the latest. */
+  maxRate: number
+}
+
+/** One entry of an inbound awareness update, as the client sent it. */
+interface SentEntry {
+  id: number
+  clock: number
+  bytes: number
+  removal: boolean
+}
+
+/** Per document connection. */
+interface GuardState {
+  /** The one awareness client id this connection speaks for (the first it sent). */
+  boundId?: number
+  /** Entries of the awareness frame being handled (read in beforeHandleMessage). */
+  pending?: SentEntry[]
+  tokens: number
+  refilledAt: number
+  /** The latest state held back by the rate limit, published when the bucket allows. */
+  trailing?: { clock: number; state: Record<string, unknown> }
+  trailingTimer?: NodeJS.Timeout
+}
+
+function readEntries(update: Uint8Array): SentEntry[] {
+  const decoder = decoding.createDecoder(update)
+  const count = decoding.readVarUint(decoder)
+  const entries: SentEntry[] = []
+  for (let i = 0; i < count; i++) {
+    const id = decoding.readVarUint(decoder)
+    const clock = decoding.readVarUint(decoder)
+    const json = decoding.readVarString(decoder)
+    entries.push({ id, clock, bytes: Buffer.byteLength(json), removal: json.length <= 16 && JSON.parse(json) === null })
+  }
+  return entries
+}
+
+function encodeEntry(id: number, clock: number, state: Record<string, unknown>): Uint8Array {
+  const e = encoding.createEncoder()
+  encoding.writeVarUint(e, 1)
+  encoding.writeVarUint(e, id)
+  encoding.writeVarUint(e, clock)
+  encoding.writeVarString(e, JSON.stringify(state))
+  return encoding.toUint8Array(e)
+}
+
+/**
+ * Presence that cannot be spoofed. Each document connection speaks for one
+ * awareness client id — the first it publishes (and not one another live
+ * connection holds). Entries for any other id are dropped, so nobody can set
+ * or remove another client's presence. With a token, `user` is overwritten
+ * with the token's identity (`{ id, name, color }`). States over
+ * `maxStateBytes` are dropped; updates beyond `maxRate` per second are held
+ * back and only the latest is published once the rate allows.
+ *
+ * A connection's own removal is forwarded (Hocuspocus 4.7 drops removals when
+ * it re-encodes an update), and when it leaves, Hocuspocus removes its state
+ * for everyone.
+ */
+export class AwarenessGuard implements Extension {
+  readonly extensionName = 'awareness-guard'
+  /** After auth (900), before other guards (100) see the states. */
+  readonly priority = 800
+
+  private readonly config: AwarenessGuardConfiguration
+  private readonly guards = new WeakMap<Connection, GuardState>()
+  /** Which connection holds which client id, per document. */
+  private readonly owners = new WeakMap<Document, Map<number, Connection>>()
+
+  constructor(config: AwarenessGuardConfiguration) {
+    this.config = config
+  }
+
+  async beforeHandleMessage({ connection, update }: beforeHandleMessagePayload): Promise<void> {
+    const decoder = decoding.createDecoder(update)
+    decoding.readVarString(decoder)
+    if (decoding.readVarUint(decoder) !== MessageType.Awareness) return
+    this.guardOf(connection).pending = readEntries(decoding.readVarUint8Array(decoder))
+  }
+
+  async afterHandleMessage({ connection }: afterHandleMessagePayload): Promise<void> {
+    const guard = this.guards.get(connection)
+    if (guard) guard.pending = undefined
+  }
+
+  async beforeHandleAwareness({ connection, states, document }: beforeHandleAwarenessPayload): Promise<void> {
+    if (!connection) return // not from a client (server-side or another instance)
+    const guard = this.guardOf(connection)
+    const sent = guard.pending
+    guard.pending = undefined
+    if (!sent) {
+      this.config.logger.error({ documentName: document.name }, 'awareness update without its frame; dropped')
+      return states.clear()
+    }
+    const byId = new Map(sent.map((entry) => [entry.id, entry]))
+    // Hocuspocus decodes into a scratch Awareness that holds a local state of its own: drop what the client did not send.
+    for (const id of [...states.keys()]) if (!byId.has(id)) states.delete(id)
+
+    if (guard.boundId === undefined) this.bind(connection, guard, document, sent)
+    const own = guard.boundId
+    const foreign = [...states.keys()].filter((id) => id !== own)
+    if (foreign.length > 0) {
+      for (const id of foreign) states.delete(id)
+      this.config.logger.warn({ ...this.who(connection), own, foreign }, 'dropped awareness states for client ids this connection does not own')
+    }
+    if (own === undefined) return
+
+    const entry = byId.get(own)
+    if (entry?.removal) return this.removeOwn(connection, guard, document, own, entry.clock)
+    const state = states.get(own)
+    if (!entry || !state) return
+    if (entry.bytes > this.config.maxStateBytes) {
+      states.delete(own)
+      this.config.logger.warn({ ...this.who(connection), bytes: entry.bytes, max: this.config.maxStateBytes }, 'dropped an awareness state over the size limit')
+      return
+    }
+    const user = sessionOf(connection.context)?.user
+    if (user) state.user = { id: user.id, name: user.name, color: user.color }
+    if (this.take(guard)) {
+      guard.trailing = undefined
+      return
+    }
+    states.delete(own)
+    guard.trailing = { clock: entry.clock, state }
+    this.scheduleTrailing(connection, guard, document, own)
+  }
+
+  private guardOf(connection: Connection): GuardState {
+    let guard = this.guards.get(connection)
+    if (!guard) {
+      guard = { tokens: this.config.maxRate, refilledAt: Date.now() }
+      this.guards.set(connection, guard)
+      const created = guard
+      connection.onClose((document) => {
+        clearTimeout(created.trailingTimer)
+        const owners = this.owners.get(document)
+        if (created.boundId !== undefined && owners?.get(created.boundId) === connection) owners.delete(created.boundId)
+      })
+    }
+    return guard
+  }
+
+  /** Bind the first client id the connection publishes, unless another live connection holds it. */
+  private bind(connection: Connection, guard: GuardState, document: Document, sent: SentEntry[]): void {
+    const first = sent.find((entry) => !entry.removal)
+    if (!first) return
+    let owners = this.owners.get(document)
+    if (!owners) this.owners.set(document, (owners = new Map()))
+    const holder = owners.get(first.id)
+    if (holder && holder !== connection && document.hasConnection(holder)) {
+      this.config.logger.warn({ ...this.who(connection), clientId: first.id }, 'awareness client id already held by another connection; not bound')
+      return
+    }
+    guard.boundId = first.id
+    owners.set(first.id, connection)
+  }
+
+  private removeOwn(connection: Connection, guard: GuardState, document: Document, own: number, clock: number): void {
+    clearTimeout(guard.trailingTimer)
+    guard.trailing = undefined
+    const current = document.awareness.meta.get(own)?.clock ?? 0
+    if (document.awareness.states.has(own) && clock > current) {
+      removeAwarenessStates(document.awareness, [own], { source: 'connection', connection })
+    }
+  }
+
+  /** Token bucket: `maxRate` per second, bursts up to `maxRate`. */
+  private take(guard: GuardState): boolean {
+    const now = Date.now()
+    const { maxRate } = this.config
+    guard.tokens = Math.min(maxRate, guard.tokens + ((now - guard.refilledAt) * maxRate) / 1000)
+    guard.refilledAt = now
+    if (guard.tokens < 1) return false
+    guard.tokens -= 1
+    return true
+  }
+
+  private scheduleTrailing(connection: Connection, guard: GuardState, document: Document, own: number): void {
+    if (guard.trailingTimer !== undefined) return
+    const wait = Math.ceil(((1 - guard.tokens) * 1000) / this.config.maxRate)
+    guard.trailingTimer = setTimeout(() => {
+      guard.trailingTimer = undefined
+      const trailing = guard.trailing
+      if (!trailing || !document.hasConnection(connection)) return
+      if (!this.take(guard)) return this.scheduleTrailing(connection, guard, document, own)
+      guard.trailing = undefined
+      // Already checked and stamped; an older clock than what was published since is ignored by Yjs.
+      applyAwarenessUpdate(document.awareness, encodeEntry(own, trailing.clock, trailing.state), { source: 'connection', connection })
+    }, Math.max(1, wait)).unref()
+  }
+
+  private who(connection: Connection): Record<string, unknown> {
+    return { documentName: connection.document.name, socketId: connection.socketId, user: sessionOf(connection.context)?.user?.id }
+  }
+}
