@@ -62,12 +62,21 @@ export const CloseCode = {
   MessageTooBig: { code: 1009, reason: 'message-too-big', scope: 'socket', retry: false },
   /** A frame that does not decode as the Hocuspocus protocol, or a truncated/garbled Yjs update. */
   MalformedMessage: { code: 4400, reason: 'malformed-message', scope: 'socket', retry: false },
-  /** No valid credentials were presented. */
-  Unauthorized: { code: 4401, reason: 'unauthorized', scope: 'socket', retry: false },
+  /**
+   * No valid credentials: no token, a bad signature, wrong audience or issuer,
+   * malformed claims. Tokens are per document, so this is the PermissionDenied
+   * reason for that document (or a Close after a bad fresh token); other
+   * documents on the socket carry on.
+   */
+  Unauthorized: { code: 4401, reason: 'unauthorized', scope: 'document', retry: false },
   /** The credentials do not allow this document or this action. */
   Forbidden: { code: 4403, reason: 'forbidden', scope: 'document', retry: false },
-  /** The token expired and no fresh one arrived in time. */
-  TokenExpired: { code: 4406, reason: 'token-expired', scope: 'socket', retry: true },
+  /**
+   * The token expired and no fresh one arrived in time (a Close for that
+   * document), or an expired token was presented (PermissionDenied). Rejoin
+   * with a fresh token.
+   */
+  TokenExpired: { code: 4406, reason: 'token-expired', scope: 'document', retry: true },
   /** No message (or no authentication) within the allowed time. */
   Timeout: { code: 4408, reason: 'timeout', scope: 'socket', retry: true },
   /** A message type a client may not send (e.g. server-internal types). */
