@@ -59,6 +59,10 @@ export interface ClientEvents {
   error: { error: unknown; context: string }
 }
 
+function clientStatus(status: WebSocketStatus): ClientStatus {
+  return status === WebSocketStatus.Connected ? 'connected' : status === WebSocketStatus.Connecting ? 'connecting' : 'offline'
+}
+
 /** A reason string that means "this document is forbidden", not "your credentials are bad". */
 function isDocumentScoped(reason: string): boolean {
   return reason.startsWith(`${CloseCode.Forbidden.code} `) || reason === CloseCode.Forbidden.reason
@@ -102,9 +106,9 @@ export class CollabClient implements Subscribable<ClientEvents> {
         },
       },
     })
-    this.socket.on('status', ({ status }: { status: WebSocketStatus }) => {
-      this.setStatus(status === WebSocketStatus.Connected ? 'connected' : status === WebSocketStatus.Connecting ? 'connecting' : 'offline')
-    })
+    // The socket may already be connecting: start from its status, then follow it.
+    this.currentStatus = clientStatus(this.socket.status)
+    this.socket.on('status', ({ status }: { status: WebSocketStatus }) => this.setStatus(clientStatus(status)))
     this.socket.on('disconnect', ({ event }: { event?: { code?: number; reason?: string } }) => {
       for (const room of this.rooms.values()) room.socketClosed()
       const info = event?.code !== undefined ? closeCodeByNumber(event.code) : undefined
