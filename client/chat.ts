@@ -34,11 +34,14 @@ export const ChatErrorCode = {
   /** A reaction that is empty, longer than `MAX_REACTION_LENGTH`, or one too many (`MAX_REACTIONS_PER_USER`). */
   InvalidReaction: 'invalid-reaction',
 } as const
+/** One of the `ChatErrorCode` values. */
 export type ChatErrorCode = (typeof ChatErrorCode)[keyof typeof ChatErrorCode]
 
 /** A refused chat call; test `code`, not the message text. */
 export class ChatError extends Error {
+  /** What was refused; stable, unlike the message text. */
   readonly code: ChatErrorCode
+  /** `detail` goes into the message, for logs. */
   constructor(code: ChatErrorCode, detail: string) {
     super(`${code}: ${detail}`)
     this.name = 'ChatError'
@@ -93,6 +96,7 @@ export class Chat implements Subscribable<ChatEvents> {
     })
   }
 
+  /** Listen to `message`, `change`, `remove` or `read`; returns the unsubscribe function. */
   on<K extends keyof ChatEvents>(event: K, listener: (payload: ChatEvents[K]) => void): () => void {
     return this.events.on(event, listener)
   }

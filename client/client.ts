@@ -116,6 +116,7 @@ export class CollabClient implements Subscribable<ClientEvents> {
     })
   }
 
+  /** Listen to `status`, `stopped` or `error`; returns the unsubscribe function. */
   on<K extends keyof ClientEvents>(event: K, listener: (payload: ClientEvents[K]) => void): () => void {
     return this.events.on(event, listener)
   }

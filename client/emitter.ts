@@ -25,6 +25,7 @@ export class Emitter<E extends EventMap> implements Subscribable<E> {
     this.onListenerError = onListenerError
   }
 
+  /** Call `listener` on every `event` until the returned function is called. */
   on<K extends keyof E>(event: K, listener: Listener<E[K]>): () => void {
     let set = this.listeners.get(event)
     if (!set) this.listeners.set(event, (set = new Set()))

@@ -29,6 +29,7 @@ export interface RoomEvents {
 
 /** Thrown into `room.synced` when the room is left before it ever synced. */
 export class RoomLeftError extends Error {
+  /** `name`: the room that was left. */
   constructor(name: string) {
     super(`left room ${name} before it synced`)
     this.name = 'RoomLeftError'
@@ -122,6 +123,7 @@ export class Room implements Subscribable<RoomEvents> {
     provider.attach()
   }
 
+  /** Listen to `unsaved`, `synced`, `denied` or `closed`; returns the unsubscribe function. */
   on<K extends keyof RoomEvents>(event: K, listener: (payload: RoomEvents[K]) => void): () => void {
     return this.events.on(event, listener)
   }
