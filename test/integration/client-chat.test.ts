@@ -17,6 +17,8 @@ describe('chat between three clients', () => {
     const { server, ann, bob, cy } = await threeInARoom()
     const seenByBob: string[] = []
     bob.chat.on('message', (m) => seenByBob.push(m.text))
+    const annChanges: ChatMessage[] = []
+    ann.chat.on('change', (m) => annChanges.push(m))
 
     const first = ann.chat.send('hello from ann')
     expect(first).toMatchObject({ author: 'ann', text: 'hello from ann', status: 'pending' })
@@ -39,13 +41,12 @@ describe('chat between three clients', () => {
     expect(seenByBob.sort()).toEqual(['ann two', 'bob one', 'bob replies', 'cy one', 'hello from ann'])
 
     // The server acknowledges (= stores) everything: pending turns into saved, with an event.
-    const savedEvents: ChatMessage[] = []
-    ann.chat.on('change', (m) => savedEvents.push(m))
     await Promise.all([ann, bob, cy].map((r) => roomSaved(r)))
     await vi.waitFor(() => {
       for (const room of [ann, bob, cy]) expect(room.chat.messages().every((m) => m.status === 'saved')).toBe(true)
     })
     expect(ann.chat.get(first.id)?.status).toBe('saved')
+    expect(annChanges).toContainEqual(expect.objectContaining({ id: first.id, status: 'saved' }))
 
     // A newcomer reads the same order from the server.
     const late = collabClient(server.url, 'dee').room('team')
