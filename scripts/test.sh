@@ -13,6 +13,7 @@ eslint .
 mkdir -p test-results
 status=0
 vitest run --reporter=default --reporter=json --outputFile=test-results/vitest.json "$@" || status=$?
+npm run --silent bench:quick > test-results/bench-quick.md || status=$?  # capacity smoke test: every target converged, nothing missed
 # One plain closing line that any CI reads: "tests: N passed, N failed".
 node -e '
   const r = JSON.parse(require("fs").readFileSync("test-results/vitest.json", "utf8"));
