@@ -4,9 +4,12 @@ import * as Y from 'yjs'
 import { settled } from './clients.ts'
 
 /**
- * Edit continuously and count every acknowledged edit: whenever the server has
- * acknowledged everything (`unsyncedChanges` back to 0), every edit made so far
- * is acknowledged — acks come only after the disk write.
+ * Edit continuously and count every acknowledged edit (acks come only after
+ * the disk write). Each edit is one transaction, so one update message and one
+ * ack, and acks come back in order: when the provider's `unsyncedChanges`
+ * drops by one, the oldest outstanding edit is acknowledged; when it reaches
+ * 0, all are. After a disconnect the provider resets its counter, so single
+ * decrements are not trusted again until it has reached 0.
  */
 export class AckedWriter {
   readonly doc = new Y.Doc()
@@ -20,8 +23,17 @@ export class AckedWriter {
   constructor(url: string, name: string, next: { value: number }) {
     this.next = next
     this.provider = new HocuspocusProvider({ url, name, token: 'open', document: this.doc })
+    let last = 0
+    let broken = false
+    this.provider.on('close', () => (broken = true))
     this.provider.on('unsyncedChanges', ({ number }: { number: number }) => {
-      if (number === 0) this.acknowledged.push(...this.sent.splice(0))
+      if (number === 0) {
+        this.acknowledged.push(...this.sent.splice(0))
+        broken = false
+      } else if (number === last - 1 && !broken && this.sent.length > 0) {
+        this.acknowledged.push(this.sent.shift()!)
+      }
+      last = number
     })
   }
 
