@@ -7,8 +7,9 @@
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
-# Debian packages the test suite uses (real services, no mocks).
-APT_PACKAGES=(${APT_PACKAGES_OVERRIDE:-})
+# Debian packages the test suite uses (real services, no mocks): Redis and
+# PostgreSQL for scale-out, nginx as the load balancer in failover tests.
+APT_PACKAGES=(redis-server postgresql nginx)
 
 missing=()
 for pkg in "${APT_PACKAGES[@]}"; do

@@ -175,7 +175,8 @@ export async function startNginx(options: { dir: string; port?: number; upstream
   return {
     port,
     async stop() {
-      proc.kill('SIGKILL')
+      // SIGTERM: the master stops its workers too (SIGKILL would orphan them).
+      proc.kill('SIGTERM')
       await exited(proc)
     },
   }
