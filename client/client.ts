@@ -178,10 +178,15 @@ export class CollabClient implements Subscribable<ClientEvents> {
     return typeof source === 'function' ? await source() : source
   }
 
-  private authFailed(_room: Room, reason: string): void {
-    // A forbidden document concerns that room only (it reports `denied`); anything else means the credentials are bad.
+  private authFailed(room: Room, reason: string): void {
+    // A forbidden document concerns that room only (it reports `denied`).
     if (isDocumentScoped(reason)) return
-    this.stop({ kind: 'auth', reason: reason || CloseCode.Unauthorized.reason })
+    // An expired token is worth another try when there is a function to ask for a fresh one.
+    const code = /^(\d{4}) /.exec(reason)?.[1]
+    const info = code ? closeCodeByNumber(Number(code)) : undefined
+    if (info?.retry && typeof this.options.token === 'function') return room.rejoinLater()
+    // Anything else means the credentials are bad: stop and say so.
+    this.stop({ kind: 'auth', reason: reason || CloseCode.Unauthorized.reason, ...(info ? { code: info.code } : {}) })
   }
 
   private stop(reason: StopReason): void {

@@ -185,8 +185,12 @@ export class Room implements Subscribable<RoomEvents> {
     const info = code ? closeCodeByNumber(Number(code)) : undefined
     const retry = info ? info.retry : true
     this.events.emit('closed', { code: info?.code, reason, retry })
-    if (!retry || this.left) return
-    // Rejoin with backoff: authenticate and sync this document again on the open socket.
+    if (retry) this.rejoinLater()
+  }
+
+  /** @internal Authenticate and sync this document again on the open socket, after a backoff delay. */
+  rejoinLater(): void {
+    if (this.left) return
     const { minDelay, maxDelay, factor } = this.context.reconnect
     const delay = Math.min(maxDelay, minDelay * factor ** this.closeCount++)
     clearTimeout(this.retryTimer)

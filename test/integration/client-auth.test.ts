@@ -88,3 +88,35 @@ describe('token refresh', () => {
     expect(texts(room)).toEqual(['still in'])
   })
 })
+
+describe('expired token', () => {
+  it('asks the token function again and gets in, instead of stopping', async () => {
+    const server = await startServer(
+      {},
+      {
+        extensions: [
+          {
+            async onAuthenticate({ token }: { token: string }) {
+              if (token !== 'fresh') throw Object.assign(new Error('expired'), { reason: '4406 token-expired' })
+            },
+          },
+        ],
+      },
+    )
+    const tokens = ['stale', 'stale', 'fresh']
+    const asked: string[] = []
+    const client = collabClient(server.url, 'ann', { token: async () => asked[asked.push(tokens[asked.length] ?? 'fresh') - 1]! })
+    const room = client.room('r')
+    const denied: unknown[] = []
+    room.on('denied', (d) => denied.push(d))
+    await room.synced
+    expect(asked).toEqual(['stale', 'stale', 'fresh'])
+    expect(denied).toEqual([{ reason: '4406 token-expired' }, { reason: '4406 token-expired' }])
+    expect(client.stopped).toBe(null)
+
+    // A fixed token cannot get any fresher: that client stops and says why.
+    const fixed = collabClient(server.url, 'bob', { token: 'stale' })
+    fixed.room('r')
+    await vi.waitFor(() => expect(fixed.stopped).toEqual({ kind: 'auth', reason: '4406 token-expired', code: 4406 }))
+  })
+})
