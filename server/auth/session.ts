@@ -10,6 +10,8 @@ import type { TokenUser } from './jwt.ts'
 
 /** Longest delay Node's timers accept (~24.8 days); longer waits are re-armed. */
 const MAX_TIMER_MS = 2 ** 31 - 1
+/** After an answer that did not extend the lifetime, ask again no sooner than this. */
+const MIN_ASK_INTERVAL_MS = 1000
 
 export interface SessionTimers {
   /** Ask the client for a fresh token before this one expires. */
@@ -31,6 +33,8 @@ export class AuthSession {
   private refreshTimer: NodeJS.Timeout | undefined
   private expiryTimer: NodeJS.Timeout | undefined
   private refreshBeforeMs = 0
+  /** The client was asked for a fresh token for the current expiry. */
+  private asked = false
   /** The update being handled right now (see `hold`). */
   private inflight: { done: Promise<void>; release: () => void } | undefined
   /** Fresh tokens are handled one after the other, in arrival order. */
@@ -62,8 +66,10 @@ export class AuthSession {
     this.user = user
     this.role = role
     this.expiresAt = expiresAt
-    // The same token sent again (a client with a fixed token) does not re-arm the request.
-    if (extended && this.timers) this.arm()
+    if (!this.timers) return
+    if (extended) this.arm()
+    // Asked, but the answer did not last longer (a fixed or cached token): ask again, less and less often.
+    else if (this.asked) this.askAgain()
   }
 
   /** Run fresh-token handling strictly in arrival order. */
@@ -113,7 +119,8 @@ export class AuthSession {
     const remaining = this.expiresAt - Date.now()
     // Ask `refreshBeforeMs` ahead, or halfway through a shorter remaining lifetime.
     const askIn = Math.max(0, remaining - Math.min(this.refreshBeforeMs, remaining / 2))
-    this.refreshTimer = setTimeout(() => timers.requestToken(), Math.min(askIn, MAX_TIMER_MS)).unref()
+    this.asked = false
+    this.refreshTimer = setTimeout(() => this.ask(), Math.min(askIn, MAX_TIMER_MS)).unref()
     const check = () => {
       if (this.ended || this.expiresAt === null) return
       const left = this.expiresAt - Date.now()
@@ -121,6 +128,19 @@ export class AuthSession {
       else timers.expire()
     }
     check()
+  }
+
+  private ask(): void {
+    if (this.ended || !this.timers) return
+    this.asked = true
+    this.timers.requestToken()
+  }
+
+  private askAgain(): void {
+    clearTimeout(this.refreshTimer)
+    const remaining = (this.expiresAt ?? 0) - Date.now()
+    const wait = Math.max(MIN_ASK_INTERVAL_MS, remaining / 2)
+    if (wait < remaining) this.refreshTimer = setTimeout(() => this.ask(), Math.min(wait, MAX_TIMER_MS)).unref()
   }
 }
 

@@ -1,33 +1,10 @@
-import type { HocuspocusProvider } from '@hocuspocus/provider'
-import * as decoding from 'lib0/decoding'
 import { describe, expect, it, vi } from 'vitest'
-import * as Y from 'yjs'
-import { MessageType } from '../../client/protocol.ts'
-import { foldState } from '../../server/storage/merge.ts'
-import type { CollabServer } from '../../server/app.ts'
+import { acks, storedText } from '../helpers/auth.ts'
 import { provider, settled } from '../helpers/clients.ts'
-import { readFrame } from '../helpers/raw.ts'
 import { startServer } from '../helpers/server.ts'
 import { TOKEN_MODE, tokenFor } from '../helpers/tokens.ts'
 
 const DOC = 'team/plan'
-
-/** Every SyncStatus the server sends `p` (true = applied and stored). */
-export function acks(p: HocuspocusProvider): boolean[] {
-  const seen: boolean[] = []
-  p.on('message', ({ event }: { event: MessageEvent }) => {
-    const { type, decoder } = readFrame(new Uint8Array(event.data as ArrayBuffer))
-    if (type === MessageType.SyncStatus) seen.push(decoding.readVarUint(decoder) === 1)
-  })
-  return seen
-}
-
-/** The document's text as storage holds it. */
-export async function storedText(server: CollabServer, name: string, field = 'text'): Promise<string> {
-  const doc = new Y.Doc()
-  Y.applyUpdate(doc, foldState(await server.storage.load(name)))
-  return doc.getText(field).toString()
-}
 
 describe('roles', () => {
   it("a reader's edit is refused: not applied, not stored, not broadcast, and the reader sees it unsaved", async () => {
