@@ -11,6 +11,7 @@ import { totalmem } from 'node:os'
 import { dirname, join, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { parseArgs } from 'node:util'
+import { enableProfiling } from './lib/profile.ts'
 import { machineLoad } from './lib/proc.ts'
 import { say } from './lib/progress.ts'
 import { parseTargets } from './lib/targets.ts'
@@ -39,6 +40,7 @@ options:
   --steps a,b,...  ramp: editor counts to try
   --sizes a,b,...  cold-load: document sizes in MB
   --out DIR        where to write results (default bench/results)
+  --profile DIR    write V8 CPU profiles of every target and load generator into DIR
 `
 
 function numbers(raw: string | undefined, name: string): number[] | undefined {
@@ -67,6 +69,7 @@ async function main(): Promise<number> {
       steps: { type: 'string' },
       sizes: { type: 'string' },
       out: { type: 'string' },
+      profile: { type: 'string' },
       help: { type: 'boolean', short: 'h' },
     },
   })
@@ -88,6 +91,7 @@ async function main(): Promise<number> {
     sizes: numbers(values.sizes, 'sizes'),
   }
   const targets = parseTargets(values.targets, scenario.defaultTargets)
+  if (values.profile) enableProfiling(resolve(values.profile))
   const startedAt = new Date()
   const loadStart = machineLoad()
   say(`bench ${scenario.name}: ${scenario.description}`)

@@ -24,6 +24,8 @@ export interface ProcSample {
   cpuSeconds: number
   /** Resident set size, bytes. */
   rss: number
+  /** write()/writev()/send() syscalls so far (/proc/<pid>/io syscw): one per socket write. */
+  writeSyscalls: number
 }
 
 /** One sample, or undefined if the process is gone. */
@@ -36,7 +38,9 @@ export function sampleProc(pid: number): ProcSample | undefined {
     const stime = Number(fields[12])
     const status = readFileSync(`/proc/${pid}/status`, 'utf8')
     const rssKb = Number(/VmRSS:\s+(\d+)/.exec(status)?.[1] ?? 0)
-    return { at: performance.now(), cpuSeconds: (utime + stime) / TICKS, rss: rssKb * 1024 }
+    const io = readFileSync(`/proc/${pid}/io`, 'utf8')
+    const writeSyscalls = Number(/syscw:\s+(\d+)/.exec(io)?.[1] ?? NaN)
+    return { at: performance.now(), cpuSeconds: (utime + stime) / TICKS, rss: rssKb * 1024, writeSyscalls }
   } catch {
     return undefined // the process exited between samples
   }

@@ -9,6 +9,7 @@ import { createConnection, createServer } from 'node:net'
 import { dirname, join, resolve } from 'node:path'
 import { fileURLToPath, pathToFileURL } from 'node:url'
 import type { TargetAddress } from '../loadgen/messages.ts'
+import { profileArgs } from './profile.ts'
 import { type TargetSpec, tempDir } from './targets.ts'
 
 const PROBE = pathToFileURL(join(resolve(dirname(fileURLToPath(import.meta.url)), '..'), 'peers/probe.ts')).href
@@ -90,7 +91,7 @@ export async function startTarget(spec: TargetSpec, options: StartOptions = {}):
   }
   const child: ChildProcess = fork(spec.entry, [], {
     env: { ...process.env, ...spec.env(dir), ...options.env, PORT: String(port), HOST: '127.0.0.1' },
-    execArgv: ['--expose-gc', '--import', PROBE],
+    execArgv: ['--expose-gc', '--import', PROBE, ...profileArgs(spec.name)],
     stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
     serialization: 'advanced',
   })

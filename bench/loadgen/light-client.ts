@@ -61,7 +61,7 @@ export class LightClient implements BenchClient {
     return new Promise<void>((resolve, reject) => {
       const ws = new WebSocket(url, { perMessageDeflate: false })
       this.ws = ws
-      ws.binaryType = 'arraybuffer'
+      ws.binaryType = 'nodebuffer' // no copy into an ArrayBuffer; we only read frames
       const timer = setTimeout(() => fail(new Error(`not synced within ${timeoutMs} ms`)), timeoutMs)
       const done = () => {
         clearTimeout(timer)
@@ -83,7 +83,7 @@ export class LightClient implements BenchClient {
         ws.send(syncFrame(dialect, this.spec.room, SyncStep.Step1, Y.encodeStateVector(this.doc)))
         if (!this.target.answerStep1) done()
       })
-      ws.on('message', (data: ArrayBuffer) => this.receive(new Uint8Array(data)))
+      ws.on('message', (data: Buffer) => this.receive(data))
       ws.on('error', (error) => {
         if (!this.synced) fail(error)
         else this.recorder.error(`client ${this.spec.id}: ${error.message}`)

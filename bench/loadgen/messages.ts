@@ -90,6 +90,7 @@ export interface WorkerReport {
   sendLag: HistogramData
   counters: {
     sent: number
+    sentInWindow: number
     delivered: number
     deliveredInWindow: number
     duplicates: number

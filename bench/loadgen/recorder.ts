@@ -44,6 +44,7 @@ export class Recorder {
   windowFrom = Number.POSITIVE_INFINITY
   windowTo = Number.POSITIVE_INFINITY
   sent = 0
+  sentInWindow = 0
   delivered = 0
   deliveredInWindow = 0
   recentDelivered = 0
@@ -72,6 +73,7 @@ export class Recorder {
   onSent(room: Room, scheduledUs: number, sentUs: number): void {
     room.sent++
     this.sent++
+    if (sentUs >= this.windowFrom && sentUs < this.windowTo) this.sentInWindow++
     this.sendLag.record(Math.max(0, sentUs - scheduledUs))
   }
 
@@ -144,6 +146,7 @@ export class Recorder {
       sendLag: this.sendLag.toData(),
       counters: {
         sent: this.sent,
+        sentInWindow: this.sentInWindow,
         delivered: this.delivered,
         deliveredInWindow: this.deliveredInWindow,
         duplicates: this.duplicates,

@@ -28,12 +28,12 @@ export function caseTable(c: CaseResult): string {
       `${w.durationSec} s per target (first ${w.warmupSec} s not measured), ${w.workers} load-generator process(es).`,
     '',
     row(['target', 'editors', 'p50 ms', 'p95 ms', 'p99 ms', 'max ms', 'real p99 ms', 'ack p99 ms', 'delivered/s', 'missing', 'converged',
-      'server CPU %', 'µs CPU/delivery', 'vs hocuspocus', 'vs relay', 'RSS peak MB', 'loop lag p99 ms', 'loadgen CPU %']),
-    row(Array(18).fill('---')),
+      'server CPU %', 'µs CPU/delivery', 'vs hocuspocus', 'vs relay', 'writes/edit', 'RSS peak MB', 'loop lag p99 ms', 'loadgen CPU %']),
+    row(Array(19).fill('---')),
   ]
   for (const t of c.targets) {
     if (!t.ok) {
-      lines.push(row([t.target, 'FAILED', t.error?.split('\n')[0] ?? '', ...Array(15).fill('')]))
+      lines.push(row([t.target, 'FAILED', t.error?.split('\n')[0] ?? '', ...Array(16).fill('')]))
       continue
     }
     const us = t.server.cpuUsPerDelivery
@@ -54,6 +54,7 @@ export function caseTable(c: CaseResult): string {
         fmt(us, 1),
         ratio(us, hp),
         ratio(us, relay),
+        fmt(t.server.writesPerEdit, 1),
         fmt(t.server.rssMbPeak, 0),
         t.server.lagMs ? fmt(t.server.lagMs.p99, 1) : 'n/a',
         `${fmt(t.loadgen.cpuPercentMax, 0)}${t.loadgen.bound ? ' ⚠ bound' : ''}`,

@@ -25,6 +25,8 @@ export interface ServerStats {
   cpuPercent: number
   /** Server CPU µs per delivered update (window). */
   cpuUsPerDelivery: number | null
+  /** Server write syscalls (socket writes) per edit sent in the window: fan-out + echo + ack + anything else. */
+  writesPerEdit: number | null
   rssMbStart: number
   rssMbPeak: number
   rssMbEnd: number

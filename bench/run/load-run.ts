@@ -64,7 +64,7 @@ function failed(spec: TargetSpec, w: Workload, error: unknown): TargetResult {
     edits: { sent: 0, expectedDeliveries: 0, delivered: 0, missing: 0, duplicates: 0, echoes: 0, unparsed: 0 },
     throughput: { editsPerSec: 0, deliveredPerSec: 0 },
     convergence: { ok: false, roomsChecked: 0, realClientsChecked: 0, problems: ['run failed'] },
-    server: { cpuPercent: 0, cpuUsPerDelivery: null, rssMbStart: 0, rssMbPeak: 0, rssMbEnd: 0, lagMs: null },
+    server: { cpuPercent: 0, cpuUsPerDelivery: null, writesPerEdit: null, rssMbStart: 0, rssMbPeak: 0, rssMbEnd: 0, lagMs: null },
     loadgen: { workers: w.workers, cpuPercentMax: 0, loopLagP99Ms: 0, sendLagP99Ms: 0, machineCpuPercent: 0, bound: false, reasons: [] },
     errors: [],
   }
@@ -219,6 +219,10 @@ function summarize(target: RunningTarget, w: LoadOptions, reports: WorkerReport[
   const server: ServerStats = {
     cpuPercent: round(serverCpu * 100),
     cpuUsPerDelivery: deliveredInWindow > 0 ? round((serverCpuSeconds * 1e6) / deliveredInWindow, 2) : null,
+    writesPerEdit:
+      winStart.server && winEnd.server && c('sentInWindow') > 0
+        ? round((winEnd.server.writeSyscalls - winStart.server.writeSyscalls) / c('sentInWindow'), 2)
+        : null,
     rssMbStart: mb(win.serverSamples[0]?.rss ?? 0),
     rssMbPeak: mb(win.rssPeak),
     rssMbEnd: mb(win.serverSamples[win.serverSamples.length - 1]?.rss ?? 0),

@@ -5,6 +5,7 @@
 import { type ChildProcess, fork } from 'node:child_process'
 import { dirname, join, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
+import { profileArgs } from '../lib/profile.ts'
 import type { FromWorker, ToWorker, WorkerProgress, WorkerReport } from '../loadgen/messages.ts'
 
 const WORKER = join(resolve(dirname(fileURLToPath(import.meta.url)), '..'), 'loadgen/worker.ts')
@@ -19,7 +20,7 @@ export class Worker {
   private readonly stderr: string[] = []
 
   constructor() {
-    this.child = fork(WORKER, [], { serialization: 'advanced', stdio: ['ignore', 'inherit', 'pipe', 'ipc'] })
+    this.child = fork(WORKER, [], { serialization: 'advanced', stdio: ['ignore', 'inherit', 'pipe', 'ipc'], execArgv: profileArgs('loadgen') })
     if (this.child.pid === undefined) throw new Error('could not start a load-generator worker')
     this.pid = this.child.pid
     this.child.stderr?.on('data', (chunk: Buffer) => {
