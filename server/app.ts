@@ -3,6 +3,7 @@ import type { AddressInfo } from 'node:net'
 import { Hocuspocus, type Extension } from '@hocuspocus/server'
 import type { Logger } from 'pino'
 import { createSecurity } from './auth/setup.ts'
+import { YWS_PREFIX, YwsAdapter } from './compat/yws.ts'
 import { type CollabConfig, defaultConfig } from './config.ts'
 import { DocumentLifecycle } from './extensions/lifecycle.ts'
 import { Persistence } from './extensions/persistence.ts'
@@ -109,11 +110,11 @@ export function createCollabServer(partial: Partial<CollabConfig> = {}, options:
   })
   httpServer.on('upgrade', (req, socket, head) => {
     const path = (req.url ?? '/').split('?')[0] ?? '/'
-    if (!WS_PATHS.has(path)) {
-      socket.end('HTTP/1.1 404 Not Found\r\nConnection: close\r\nContent-Length: 0\r\n\r\n')
-      return
-    }
-    gateway.handleUpgrade(req, socket, head, { remoteAddress: req.socket.remoteAddress })
+    const context = { remoteAddress: req.socket.remoteAddress }
+    if (WS_PATHS.has(path)) return gateway.handleUpgrade(req, socket, head, context)
+    const yws = path.startsWith(YWS_PREFIX) ? YwsAdapter.fromUrl(req.url ?? '') : undefined
+    if (yws) return gateway.handleUpgrade(req, socket, head, context, yws)
+    socket.end('HTTP/1.1 404 Not Found\r\nConnection: close\r\nContent-Length: 0\r\n\r\n')
   })
 
   let closing: Promise<void> | undefined
