@@ -58,7 +58,7 @@ export interface CloseCodeInfo {
 export const CloseCode = {
   /** The server is shutting down; reconnect (to another instance) later. */
   GoingAway: { code: 1001, reason: 'server-shutting-down', scope: 'socket', retry: true },
-  /** A frame over the configured maximum message size (ws's own standard code). */
+  /** A frame over MAX_MESSAGE_BYTES (ws's own standard code), or an update over MAX_UPDATE_BYTES. */
   MessageTooBig: { code: 1009, reason: 'message-too-big', scope: 'socket', retry: false },
   /** A frame that does not decode as the Hocuspocus protocol, or a truncated/garbled Yjs update. */
   MalformedMessage: { code: 4400, reason: 'malformed-message', scope: 'socket', retry: false },
@@ -85,6 +85,10 @@ export const CloseCode = {
   TextFrame: { code: 4416, reason: 'text-frame', scope: 'socket', retry: false },
   /** The document would grow past its size limit. */
   DocumentTooLarge: { code: 4413, reason: 'document-too-large', scope: 'document', retry: false },
+  /** The socket opened more documents than MAX_DOCUMENTS_PER_SOCKET. */
+  TooManyDocuments: { code: 4409, reason: 'too-many-documents', scope: 'socket', retry: false },
+  /** A document name breaks the naming rules (length, characters, path segments). */
+  InvalidDocumentName: { code: 4414, reason: 'invalid-document-name', scope: 'socket', retry: false },
   /** The connection sent messages faster than allowed. */
   RateLimited: { code: 4429, reason: 'rate-limited', scope: 'socket', retry: true },
   /** The update breaks a document rule (e.g. another user's chat message). */

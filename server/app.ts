@@ -67,6 +67,7 @@ export function createCollabServer(partial: Partial<CollabConfig> = {}, options:
     logger,
     compactAfterUpdates: config.compactAfterUpdates,
     compactAfterBytes: config.compactAfterBytes,
+    maxDocumentBytes: config.maxDocumentBytes,
     onAppend: ({ seconds, error }) => {
       if (error) metrics.persistFailures.inc()
       else metrics.persistSeconds.observe(seconds)
@@ -77,12 +78,14 @@ export function createCollabServer(partial: Partial<CollabConfig> = {}, options:
   const hocuspocus = new Hocuspocus({
     quiet: true,
     timeout: config.idleTimeoutMs,
+    maxUnauthenticatedQueueSize: config.preauthQueueBytes,
+    maxUnauthenticatedQueueMessages: config.preauthQueueMessages,
     extensions: [lifecycle, ...security.extensions, ...(scaleOut ? [scaleOut] : []), ...(options.extensions ?? []), persistence, metrics.extension()],
   })
   const gateway = new Gateway({
     hocuspocus,
     logger,
-    maxMessageBytes: config.maxMessageBytes,
+    limits: config,
     onFrame: (frame, bytes) => {
       metrics.messagesReceived.inc({ type: frame.kind === 'pong' ? 'pong' : typeLabel(frame.type) })
       metrics.bytesReceived.inc(bytes)
@@ -110,10 +113,9 @@ export function createCollabServer(partial: Partial<CollabConfig> = {}, options:
   })
   httpServer.on('upgrade', (req, socket, head) => {
     const path = (req.url ?? '/').split('?')[0] ?? '/'
-    const context = { remoteAddress: req.socket.remoteAddress }
-    if (WS_PATHS.has(path)) return gateway.handleUpgrade(req, socket, head, context)
+    if (WS_PATHS.has(path)) return gateway.handleUpgrade(req, socket, head)
     const yws = path.startsWith(YWS_PREFIX) ? YwsAdapter.fromUrl(req.url ?? '') : undefined
-    if (yws) return gateway.handleUpgrade(req, socket, head, context, yws)
+    if (yws) return gateway.handleUpgrade(req, socket, head, yws)
     socket.end('HTTP/1.1 404 Not Found\r\nConnection: close\r\nContent-Length: 0\r\n\r\n')
   })
 

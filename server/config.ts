@@ -60,6 +60,30 @@ export interface CollabConfig {
   awarenessMaxBytes: number
   /** Awareness updates per second a connection may publish per document (bursts up to as many); more are throttled. @default 20 */
   awarenessMaxRate: number
+  /** Largest Yjs update in one message (socket or REST); larger closes the socket with 1009. @default 8 MiB */
+  maxUpdateBytes: number
+  /** Largest stored size of a document (snapshot + log); a write past it is refused with 4413. @default 64 MiB */
+  maxDocumentBytes: number
+  /** Messages per second one socket may send on average (token bucket); past the burst: 4429. @default 100 */
+  rateLimitPerSecond: number
+  /** How many messages a socket may send at once before the rate applies. @default 500 */
+  rateLimitBurst: number
+  /** Distinct documents one socket may open; one more closes it with 4409. @default 100 */
+  maxDocumentsPerSocket: number
+  /** A socket that has not authenticated any document within this time is closed with 4408. @default 10000 */
+  authTimeoutMs: number
+  /** Bytes a socket may queue before its first document is authenticated. @default 1 MiB */
+  preauthQueueBytes: number
+  /** Messages a socket may queue before its first document is authenticated. @default 100 */
+  preauthQueueMessages: number
+  /** Open sockets per client address (0 = no limit); past it the upgrade gets HTTP 429. @default 1000 */
+  maxConnectionsPerIp: number
+  /** Proxies in front of the server whose X-Forwarded-For to trust (0 = use the socket address). @default 0 */
+  trustProxy: number
+  /** Longest document name, in characters. @default 256 */
+  docNameMaxLength: number
+  /** Browser origins allowed to open sockets (empty = any); others get HTTP 403 before the upgrade. @default [] */
+  allowedOrigins: string[]
 }
 
 export const defaultConfig: CollabConfig = {
@@ -78,6 +102,18 @@ export const defaultConfig: CollabConfig = {
   tokenRefreshBeforeMs: 60_000,
   awarenessMaxBytes: 8192,
   awarenessMaxRate: 20,
+  maxUpdateBytes: 8 * 1024 * 1024,
+  maxDocumentBytes: 64 * 1024 * 1024,
+  rateLimitPerSecond: 100,
+  rateLimitBurst: 500,
+  maxDocumentsPerSocket: 100,
+  authTimeoutMs: 10_000,
+  preauthQueueBytes: 1024 * 1024,
+  preauthQueueMessages: 100,
+  maxConnectionsPerIp: 1000,
+  trustProxy: 0,
+  docNameMaxLength: 256,
+  allowedOrigins: [],
 }
 
 /** One environment variable: its name, what it sets, and how to read it. */
@@ -112,6 +148,23 @@ function url(protocols: readonly string[]) {
       return undefined
     }
   }
+}
+
+/** Comma-separated origins (scheme://host[:port]); '*' means any. */
+function origins(raw: string): string[] | undefined {
+  const list = raw.split(',').map((o) => o.trim()).filter(Boolean)
+  if (list.length === 1 && list[0] === '*') return []
+  const parsed: string[] = []
+  for (const o of list) {
+    try {
+      const u = new URL(o)
+      if (u.origin === 'null' || u.origin !== o.replace(/\/$/, '')) return undefined
+      parsed.push(u.origin)
+    } catch {
+      return undefined
+    }
+  }
+  return parsed.length > 0 ? parsed : undefined
 }
 
 const nonEmpty = (raw: string): string | undefined => (raw.trim() === '' ? undefined : raw.trim())
@@ -151,6 +204,18 @@ export const ENV_VARS: Record<string, EnvVar<keyof CollabConfig>> = {
   TOKEN_REFRESH_BEFORE_MS: { key: 'tokenRefreshBeforeMs', parse: integer(0, 86_400_000), allowed: 'an integer from 0 to 86400000 (ms)' },
   AWARENESS_MAX_BYTES: { key: 'awarenessMaxBytes', parse: integer(256, 1024 ** 2), allowed: 'an integer from 256 to 1048576 (bytes)' },
   AWARENESS_MAX_RATE: { key: 'awarenessMaxRate', parse: integer(1, 1000), allowed: 'an integer from 1 to 1000 (updates per second)' },
+  MAX_UPDATE_BYTES: { key: 'maxUpdateBytes', parse: integer(1024, 1024 ** 3), allowed: 'an integer from 1024 to 1073741824 (bytes)' },
+  MAX_DOCUMENT_BYTES: { key: 'maxDocumentBytes', parse: integer(1024, 1024 ** 4), allowed: 'an integer of at least 1024 (bytes)' },
+  RATE_LIMIT_PER_SECOND: { key: 'rateLimitPerSecond', parse: integer(1, 1_000_000), allowed: 'an integer from 1 to 1000000 (messages per second)' },
+  RATE_LIMIT_BURST: { key: 'rateLimitBurst', parse: integer(1, 1_000_000), allowed: 'an integer from 1 to 1000000 (messages)' },
+  MAX_DOCUMENTS_PER_SOCKET: { key: 'maxDocumentsPerSocket', parse: integer(1, 100_000), allowed: 'an integer from 1 to 100000' },
+  AUTH_TIMEOUT_MS: { key: 'authTimeoutMs', parse: integer(100, 3_600_000), allowed: 'an integer from 100 to 3600000 (ms)' },
+  PREAUTH_QUEUE_BYTES: { key: 'preauthQueueBytes', parse: integer(1024, 1024 ** 3), allowed: 'an integer from 1024 to 1073741824 (bytes)' },
+  PREAUTH_QUEUE_MESSAGES: { key: 'preauthQueueMessages', parse: integer(1, 1_000_000), allowed: 'an integer from 1 to 1000000' },
+  MAX_CONNECTIONS_PER_IP: { key: 'maxConnectionsPerIp', parse: integer(0, 10_000_000), allowed: 'an integer from 0 (no limit) to 10000000' },
+  TRUST_PROXY: { key: 'trustProxy', parse: integer(0, 10), allowed: 'the number of proxies in front (0 to 10; 0 = none)' },
+  DOC_NAME_MAX_LENGTH: { key: 'docNameMaxLength', parse: integer(1, 4096), allowed: 'an integer from 1 to 4096' },
+  ALLOWED_ORIGINS: { key: 'allowedOrigins', parse: origins, allowed: "a comma-separated list of origins like https://app.example.com, or '*'" },
 }
 
 export class ConfigError extends Error {

@@ -18,6 +18,8 @@ export interface PersistenceConfiguration {
   compactAfterUpdates: number
   /** ...or this many appended bytes. */
   compactAfterBytes: number
+  /** Refuse a write that would grow the stored document (snapshot + log) past this. @default no limit */
+  maxDocumentBytes?: number
   /** Called with every append's outcome (metrics, readiness). */
   onAppend?: (result: { documentName: string; bytes: number; seconds: number; error?: unknown }) => void
   /** Called with every compaction's outcome (metrics). */
@@ -60,7 +62,8 @@ export class Persistence implements Extension {
   readonly priority = 10
 
   private readonly config: PersistenceConfiguration
-  private readonly logSizes = new Map<string, { count: number; bytes: number }>()
+  /** Per loaded document: log entries and bytes since the snapshot, and the snapshot's bytes. */
+  private readonly logSizes = new Map<string, { count: number; bytes: number; snapshotBytes: number }>()
   private readonly compactions = new Map<string, Promise<void>>()
   /** Size of the last append that failed, until a write of that size works again. */
   private failedBytes: number | undefined
@@ -76,12 +79,19 @@ export class Persistence implements Extension {
     this.logSizes.set(documentName, {
       count: stored.updates.length,
       bytes: stored.updates.reduce((sum, u) => sum + u.byteLength, 0),
+      snapshotBytes: stored.snapshot?.byteLength ?? 0,
     })
     this.maybeCompact(documentName)
   }
 
   async beforeSync({ documentName, type, payload, connection }: beforeSyncPayload): Promise<void> {
     if (type === SyncStep.Step1 || connection.readOnly || isEmptyUpdate(payload)) return
+    const size = this.logSizes.get(documentName)
+    const limit = this.config.maxDocumentBytes
+    if (size && limit !== undefined && size.snapshotBytes + size.bytes + payload.byteLength > limit) {
+      this.config.logger.warn({ documentName, limit, bytes: size.snapshotBytes + size.bytes }, 'refused a write past the document size limit')
+      throw new DocumentCloseError(CloseCode.DocumentTooLarge)
+    }
     try {
       await this.append(documentName, payload)
     } catch (error) {
@@ -99,6 +109,12 @@ export class Persistence implements Extension {
     await this.append(documentName, update).catch((error: unknown) => {
       this.config.logger.error({ err: error, documentName }, 'could not store a server-side change')
     })
+  }
+
+  /** Bytes stored for a loaded document (snapshot + log), or undefined when it is not loaded. */
+  storedBytes(documentName: string): number | undefined {
+    const size = this.logSizes.get(documentName)
+    return size ? size.snapshotBytes + size.bytes : undefined
   }
 
   async onStoreDocument({ documentName }: onStoreDocumentPayload): Promise<void> {
@@ -147,7 +163,15 @@ export class Persistence implements Extension {
       try {
         const folded = await this.config.storage.compact(documentName)
         const size = this.logSizes.get(documentName)
-        if (size) Object.assign(size, await this.config.storage.logSize(documentName))
+        if (size && folded > 0) {
+          // The new snapshot holds what the old one and the folded log held, garbage-collected.
+          const stored = await this.config.storage.load(documentName)
+          Object.assign(size, {
+            count: stored.updates.length,
+            bytes: stored.updates.reduce((sum, u) => sum + u.byteLength, 0),
+            snapshotBytes: stored.snapshot?.byteLength ?? 0,
+          })
+        }
         this.config.onCompact?.({ documentName, folded })
         this.config.logger.debug({ documentName, folded }, 'compacted')
       } catch (error) {

@@ -1,20 +1,47 @@
 import type { IncomingMessage } from 'node:http'
 import type { Duplex } from 'node:stream'
 import type { Hocuspocus } from '@hocuspocus/server'
+import * as decoding from 'lib0/decoding'
 import type { Logger } from 'pino'
 import { WebSocket, WebSocketServer } from 'ws'
-import { CloseCode, type CloseCodeInfo } from '../../client/protocol.ts'
+import { AuthType, CloseCode, type CloseCodeInfo, MessageType } from '../../client/protocol.ts'
 import { type Frame, type FrameRejection, inspectFrame, peekType } from './frame.ts'
+import { AddressCounter, TokenBucket, clientAddress, documentNameProblem, originAllowed } from './limits.ts'
+
+/** Why the gateway cut a socket off (metrics label). */
+export type Refusal =
+  | FrameRejection
+  | 'text-frame'
+  | 'rate-limited'
+  | 'too-many-documents'
+  | 'invalid-document-name'
+  | 'update-too-big'
+  | 'auth-timeout'
+
+export interface GatewayLimits {
+  /** Largest frame accepted; ws closes the socket with 1009 past it. */
+  maxMessageBytes: number
+  /** Largest Yjs update in one frame. */
+  maxUpdateBytes: number
+  rateLimitPerSecond: number
+  rateLimitBurst: number
+  maxDocumentsPerSocket: number
+  /** Close a socket that has authenticated nothing after this long. */
+  authTimeoutMs: number
+  maxConnectionsPerIp: number
+  trustProxy: number
+  docNameMaxLength: number
+  allowedOrigins: string[]
+}
 
 export interface GatewayOptions {
   hocuspocus: Hocuspocus
   logger: Logger
-  /** Largest frame accepted; ws closes the socket with 1009 past it. */
-  maxMessageBytes: number
+  limits: GatewayLimits
   /** Observe every inbound frame (metrics). */
   onFrame?: (frame: Frame, bytes: number) => void
-  /** Observe every refused frame (metrics). */
-  onReject?: (reason: FrameRejection | 'text-frame') => void
+  /** Observe every refused frame or socket (metrics). */
+  onReject?: (reason: Refusal) => void
   /** Observe every outbound frame: its message type and size (metrics). */
   onSend?: (type: number, bytes: number) => void
 }
@@ -39,19 +66,31 @@ function lightRequest(req: IncomingMessage): Request {
   return { url: req.url ?? '/', headers } as unknown as Request
 }
 
+/** Whether an outbound frame tells the client a document is authenticated. */
+function isAuthenticated(data: Uint8Array): boolean {
+  if (peekType(data) !== MessageType.Auth) return false
+  const d = decoding.createDecoder(data)
+  decoding.readVarString(d)
+  decoding.readVarUint(d)
+  return decoding.readVarUint(d) === AuthType.Authenticated
+}
+
 /**
  * The WebSocket door for the Hocuspocus protocol, in Hocuspocus's library mode:
- * we own the `ws` server, so every frame passes the frame guard (size, binary
- * only, full decode) before Hocuspocus sees it, and an offender is cut off with
- * a named close code while everyone else carries on.
+ * we own the `ws` server, so origins and per-address counts are checked before
+ * the upgrade, and every frame passes the frame guard (binary only, rate, full
+ * decode, update size, document names and count) before Hocuspocus sees it.
+ * An offender is cut off with a named close code; everyone else carries on.
  */
 export class Gateway {
   private readonly wss: WebSocketServer
   private readonly options: GatewayOptions
+  private readonly perAddress: AddressCounter
 
   constructor(options: GatewayOptions) {
     this.options = options
-    this.wss = new WebSocketServer({ noServer: true, maxPayload: options.maxMessageBytes, perMessageDeflate: false })
+    this.perAddress = new AddressCounter(options.limits.maxConnectionsPerIp)
+    this.wss = new WebSocketServer({ noServer: true, maxPayload: options.limits.maxMessageBytes, perMessageDeflate: false })
   }
 
   /** Number of open sockets. */
@@ -60,20 +99,56 @@ export class Gateway {
   }
 
   /**
-   * Take over an upgrade. `dialect` translates a client protocol other than
-   * Hocuspocus's (the y-websocket endpoint); without it frames pass as they are.
+   * Take over an upgrade, or answer it with an HTTP error (403 foreign origin,
+   * 429 too many sockets from one address). `dialect` translates a client
+   * protocol other than Hocuspocus's (the y-websocket endpoint).
    */
-  handleUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer, context: Record<string, unknown> = {}, dialect?: Dialect): void {
-    this.wss.handleUpgrade(req, socket, head, (ws) => this.accept(ws, lightRequest(req), context, dialect))
+  handleUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer, dialect?: Dialect): void {
+    const { limits, logger } = this.options
+    const address = clientAddress(req, limits.trustProxy)
+    if (!originAllowed(req.headers.origin, limits.allowedOrigins)) {
+      logger.warn({ origin: req.headers.origin, address }, 'refused a socket from a foreign origin')
+      return httpError(socket, 403, 'Forbidden')
+    }
+    if (!this.perAddress.acquire(address)) {
+      logger.warn({ address, max: limits.maxConnectionsPerIp }, 'refused a socket: too many from this address')
+      return httpError(socket, 429, 'Too Many Requests')
+    }
+    let released = false
+    const release = () => {
+      if (!released) this.perAddress.release(address)
+      released = true
+    }
+    socket.once('close', release)
+    this.wss.handleUpgrade(req, socket, head, (ws) => {
+      ws.once('close', release)
+      this.accept(ws, lightRequest(req), { remoteAddress: address }, dialect)
+    })
   }
 
-  private accept(ws: WebSocket, request: Request, context: Record<string, unknown>, dialect?: Dialect): void {
-    const { hocuspocus, logger, onSend } = this.options
+  private accept(ws: WebSocket, request: Request, context: { remoteAddress: string }, dialect?: Dialect): void {
+    const { hocuspocus, logger, onSend, limits } = this.options
     ws.binaryType = 'arraybuffer'
+    let refused = false
+    const refuse = (info: CloseCodeInfo, reason: Refusal, detail: string) => {
+      if (refused) return
+      refused = true
+      this.options.onReject?.(reason)
+      logger.warn({ code: info.code, reason, detail, remoteAddress: context.remoteAddress }, 'closing a socket')
+      ws.close(info.code, info.reason)
+    }
+    const authTimer = setTimeout(() => refuse(CloseCode.Timeout, 'auth-timeout', 'no document authenticated in time'), limits.authTimeoutMs)
+    authTimer.unref()
+
+    let authenticated = false
     // What Hocuspocus writes to: the socket, seen through our counters (and the dialect).
     const socket = {
       send(data: Uint8Array) {
         onSend?.(peekType(data), data.byteLength)
+        if (!authenticated && isAuthenticated(data)) {
+          authenticated = true
+          clearTimeout(authTimer)
+        }
         if (!dialect) return ws.send(data)
         const out = dialect.outbound(data)
         if ('send' in out) ws.send(out.send)
@@ -85,17 +160,12 @@ export class Gateway {
       },
     }
     const client = hocuspocus.handleConnection(socket, request, context)
-    let refused = false
-
-    const refuse = (info: CloseCodeInfo, reason: FrameRejection | 'text-frame', detail: string) => {
-      refused = true
-      this.options.onReject?.(reason)
-      logger.warn({ code: info.code, reason, detail, remoteAddress: context.remoteAddress }, 'closing a socket that sent a bad frame')
-      ws.close(info.code, info.reason)
-    }
+    const bucket = new TokenBucket(limits.rateLimitPerSecond, limits.rateLimitBurst)
+    const documents = new Set<string>()
 
     ws.on('message', (data, isBinary) => {
       if (refused) return
+      if (!bucket.take()) return refuse(CloseCode.RateLimited, 'rate-limited', `over ${limits.rateLimitPerSecond}/s`)
       if (!isBinary) return refuse(CloseCode.TextFrame, 'text-frame', 'text frames are not part of the protocol')
       const received = new Uint8Array(data as ArrayBuffer)
       const bytes = dialect ? dialect.inbound(received) : received
@@ -105,11 +175,26 @@ export class Gateway {
         const info = verdict.reason === 'unsupported-type' ? CloseCode.UnsupportedMessage : CloseCode.MalformedMessage
         return refuse(info, verdict.reason, verdict.detail)
       }
-      this.options.onFrame?.(verdict.frame, received.byteLength)
-      if (verdict.frame.kind === 'pong') return
+      const frame = verdict.frame
+      if (frame.kind === 'document') {
+        if (!documents.has(frame.documentName)) {
+          const problem = documentNameProblem(frame.documentName, limits.docNameMaxLength)
+          if (problem) return refuse(CloseCode.InvalidDocumentName, 'invalid-document-name', problem)
+          if (documents.size >= limits.maxDocumentsPerSocket) return refuse(CloseCode.TooManyDocuments, 'too-many-documents', `over ${limits.maxDocumentsPerSocket}`)
+          documents.add(frame.documentName)
+        }
+        if (frame.update && frame.update.byteLength > limits.maxUpdateBytes) {
+          return refuse(CloseCode.MessageTooBig, 'update-too-big', `${frame.update.byteLength} > ${limits.maxUpdateBytes} bytes`)
+        }
+      }
+      this.options.onFrame?.(frame, received.byteLength)
+      if (frame.kind === 'pong') return
       client.handleMessage(bytes)
     })
-    ws.on('close', (code, reason) => client.handleClose({ code, reason: reason.toString() }))
+    ws.on('close', (code, reason) => {
+      clearTimeout(authTimer)
+      client.handleClose({ code, reason: reason.toString() })
+    })
     ws.on('error', (error) => logger.warn({ err: error, remoteAddress: context.remoteAddress }, 'websocket error'))
     // A dialect authenticates on the client's behalf (the token came with the URL).
     if (dialect) client.handleMessage(dialect.authFrame())
@@ -125,4 +210,8 @@ export class Gateway {
   close(): void {
     this.wss.close()
   }
+}
+
+function httpError(socket: Duplex, status: number, text: string): void {
+  socket.end(`HTTP/1.1 ${status} ${text}\r\nConnection: close\r\nContent-Type: text/plain\r\nContent-Length: ${text.length}\r\n\r\n${text}`)
 }
