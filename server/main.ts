@@ -2,12 +2,13 @@
  * Entry point: read the environment once, validate it, start, and stop cleanly
  * on SIGTERM/SIGINT. A bad variable stops start-up with exit code 2.
  */
+import { format } from 'node:util'
+import { type CollabServer, createCollabServer } from './app.ts'
 import { ConfigError, parseConfig } from './config.ts'
-import { createCollabServer } from './app.ts'
 
-let config
+let server: CollabServer
 try {
-  config = parseConfig(process.env)
+  server = createCollabServer(parseConfig(process.env))
 } catch (error) {
   if (error instanceof ConfigError) {
     process.stderr.write(`${error.message}\n`)
@@ -15,18 +16,27 @@ try {
   }
   throw error
 }
+const { config, logger } = server
 
-const server = createCollabServer(config)
-const port = await server.listen()
-server.logger.info({ port, host: config.host, dbPath: config.dbPath, dbSync: config.dbSync, url: server.url }, 'collab server listening')
+// Hocuspocus reports some errors with console.*: keep them in the structured log.
+console.error = (...args: unknown[]) => logger.error({ source: 'hocuspocus' }, format(...args))
+console.warn = (...args: unknown[]) => logger.warn({ source: 'hocuspocus' }, format(...args))
+
+try {
+  const port = await server.listen()
+  logger.info({ port, host: config.host, dbPath: config.databaseUrl ? undefined : config.dbPath, url: server.url }, 'collab server listening')
+} catch (error) {
+  logger.fatal({ err: error, port: config.port, host: config.host }, 'could not listen')
+  process.exit(1)
+}
 
 let stopping = false
 async function stop(signal: string): Promise<void> {
   if (stopping) return
   stopping = true
-  server.logger.info({ signal }, 'shutting down')
+  logger.info({ signal }, 'shutting down')
   const timer = setTimeout(() => {
-    server.logger.error('shutdown took longer than 5 s; exiting')
+    logger.error('shutdown took longer than 5 s; exiting')
     process.exit(1)
   }, 5000)
   try {
@@ -34,7 +44,7 @@ async function stop(signal: string): Promise<void> {
     clearTimeout(timer)
     process.exit(0)
   } catch (error) {
-    server.logger.error({ err: error }, 'shutdown failed')
+    logger.error({ err: error }, 'shutdown failed')
     process.exit(1)
   }
 }
