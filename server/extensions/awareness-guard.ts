@@ -154,7 +154,12 @@ export class AwarenessGuard implements Extension {
       connection.onClose((document) => {
         clearTimeout(created.trailingTimer)
         const owners = this.owners.get(document)
-        if (created.boundId !== undefined && owners?.get(created.boundId) === connection) owners.delete(created.boundId)
+        const own = created.boundId
+        if (own === undefined || owners?.get(own) !== connection) return
+        owners.delete(own)
+        // Hocuspocus removes the ids it saw *added* by this connection; one that came back after
+        // its own removal counts as updated, not added, so make sure it goes too.
+        if (document.awareness.states.has(own)) removeAwarenessStates(document.awareness, [own], null)
       })
     }
     return guard
