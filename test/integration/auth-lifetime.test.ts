@@ -111,11 +111,11 @@ describe('token lifetime', () => {
       ['expired', () => tokenFor('ada', { [DOC]: 'write' }, { ttl: -10 }), CloseCode.TokenExpired.code],
     ]
     for (const [what, next, code] of cases) {
-      let fresh: (() => Promise<string>) | undefined
-      const ada = provider(server.url, DOC, { token: () => (fresh ? fresh() : tokenFor('ada', { [DOC]: 'write' })) })
+      const source: { fresh?: () => Promise<string> } = {}
+      const ada = provider(server.url, DOC, { token: () => (source.fresh ? source.fresh() : tokenFor('ada', { [DOC]: 'write' })) })
       const adaCloses = closes(ada)
       await settled(ada)
-      fresh = next
+      source.fresh = next
       await ada.sendToken()
       await vi.waitFor(() => expect(adaCloses.map((c) => c.reason.split(' ')[0]), what).toEqual([String(code)]))
       await vi.waitFor(() => expect(connections(server), what).toBe(0))
