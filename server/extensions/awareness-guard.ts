@@ -66,9 +66,9 @@ function encodeEntry(id: number, clock: number, state: Record<string, unknown>):
 
 /**
  * Presence that cannot be spoofed. Each document connection speaks for one
- * awareness client id — the first it publishes (and not one another live
- * connection holds). Entries for any other id are dropped, so nobody can set
- * or remove another client's presence. With a token, `user` is overwritten
+ * awareness client id — the first it publishes that is not already in use.
+ * Entries for any other id are dropped, so nobody can set or remove another
+ * client's presence. With a token, `user` is overwritten
  * with the token's identity (`{ id, name, color }`). States over
  * `maxStateBytes` are dropped; updates beyond `maxRate` per second are held
  * back and only the latest is published once the rate allows.
@@ -172,8 +172,11 @@ export class AwarenessGuard implements Extension {
     let owners = this.owners.get(document)
     if (!owners) this.owners.set(document, (owners = new Map()))
     const holder = owners.get(first.id)
-    if (holder && holder !== connection && document.hasConnection(holder)) {
-      this.config.logger.warn({ ...this.who(connection), clientId: first.id }, 'awareness client id already held by another connection; not bound')
+    // Held by another live connection here, or present without an owner here (another instance's client, or
+    // a stale state of a reconnecting client, which expires within 30 s; binding is retried on every update).
+    const taken = holder ? holder !== connection && document.hasConnection(holder) : document.awareness.states.has(first.id)
+    if (taken) {
+      this.config.logger.warn({ ...this.who(connection), clientId: first.id }, 'awareness client id already in use; not bound')
       return
     }
     guard.boundId = first.id

@@ -1,5 +1,6 @@
 import type { HocuspocusProvider } from '@hocuspocus/provider'
 import { describe, expect, it, vi } from 'vitest'
+import { applyAwarenessUpdate } from 'y-protocols/awareness'
 import { provider, settled, socket } from '../helpers/clients.ts'
 import { authFrame, authReply, awarenessFrame, awarenessPayload, rawClient, type RawClient } from '../helpers/raw.ts'
 import { startServer } from '../helpers/server.ts'
@@ -73,6 +74,17 @@ describe('presence cannot be spoofed', () => {
     await vi.waitFor(() => expect(stateAt(dan, MALLORY)?.seq).toBe(4))
     expect(stateAt(dan, bobId)).toEqual(bobState)
     expect(stateAt(dan, MALLORY + 1)).toBeUndefined()
+
+    // A state with no connection here (e.g. a client of another instance) cannot be taken over either.
+    const remote = { user: { id: 'zoe', name: 'Zoe' }, on: 'another instance' }
+    const published = server.hocuspocus.documents.get(DOC)!.awareness
+    applyAwarenessUpdate(published, awarenessPayload([[777, 5, JSON.stringify(remote)]]), 'another instance')
+    await vi.waitFor(() => expect(stateAt(cy, 777)).toEqual(remote))
+    const trudy = await rawOn(server.url, await tokenFor('trudy', { 'team/*': 'write' }))
+    publish(trudy, 777, 6, { takeover: true })
+    publish(trudy, 778, 1, { seq: 'trudy' })
+    await vi.waitFor(() => expect(stateAt(cy, 778)?.seq).toBe('trudy'))
+    expect(stateAt(cy, 777)).toEqual(remote)
   })
 
   it('a connection’s own removal reaches everyone: leaving the document, closing the socket, clearing its state', async () => {
