@@ -84,6 +84,17 @@ export interface CollabConfig {
   docNameMaxLength: number
   /** Browser origins allowed to open sockets (empty = any); others get HTTP 403 before the upgrade. @default [] */
   allowedOrigins: string[]
+  /**
+   * Automatic versions: the first change after a document's last automatic
+   * version starts a clock; when it runs out, the document's state is saved as
+   * a version (and at shutdown, for edits not yet in one). 0 = no automatic versions.
+   * @default 600000 (10 minutes)
+   */
+  versionEveryMs: number
+  /** Automatic versions kept per document (older ones are deleted when a new one is saved). @default 50 */
+  versionKeep: number
+  /** Named and pre-restore versions kept per document (0 = forever). @default 1000 */
+  versionKeepNamed: number
 }
 
 export const defaultConfig: CollabConfig = {
@@ -114,6 +125,9 @@ export const defaultConfig: CollabConfig = {
   trustProxy: 0,
   docNameMaxLength: 256,
   allowedOrigins: [],
+  versionEveryMs: 600_000,
+  versionKeep: 50,
+  versionKeepNamed: 1000,
 }
 
 /** One environment variable: its name, what it sets, and how to read it. */
@@ -216,6 +230,9 @@ export const ENV_VARS: Record<string, EnvVar<keyof CollabConfig>> = {
   TRUST_PROXY: { key: 'trustProxy', parse: integer(0, 10), allowed: 'the number of proxies in front (0 to 10; 0 = none)' },
   DOC_NAME_MAX_LENGTH: { key: 'docNameMaxLength', parse: integer(1, 4096), allowed: 'an integer from 1 to 4096' },
   ALLOWED_ORIGINS: { key: 'allowedOrigins', parse: origins, allowed: "a comma-separated list of origins like https://app.example.com, or '*'" },
+  VERSION_EVERY_MS: { key: 'versionEveryMs', parse: integer(0, 604_800_000), allowed: 'an integer from 0 (no automatic versions) to 604800000 (ms, 7 days)' },
+  VERSION_KEEP: { key: 'versionKeep', parse: integer(1, 1_000_000), allowed: 'an integer from 1 to 1000000 (automatic versions per document)' },
+  VERSION_KEEP_NAMED: { key: 'versionKeepNamed', parse: integer(0, 1_000_000), allowed: 'an integer from 0 (keep forever) to 1000000 (named versions per document)' },
 }
 
 export class ConfigError extends Error {
