@@ -13,8 +13,8 @@ import { TokenVerifier } from './jwt.ts'
 export interface Security {
   /** Auth first, then the awareness guard. */
   readonly extensions: Extension[]
-  /** False in open development mode. */
-  readonly tokens: boolean
+  /** Verifies tokens; null in open development mode. Other doors (REST) decide with `authorize(verifier, …)`. */
+  readonly verifier: TokenVerifier | null
 }
 
 const LOOPBACK = /^(127\.\d+\.\d+\.\d+|::1|localhost)$/i
@@ -38,5 +38,5 @@ export function createSecurity(config: CollabConfig, logger: Logger): Security {
   }
   const auth = new Auth({ verifier, refreshBeforeMs: config.tokenRefreshBeforeMs, logger })
   const guard = new AwarenessGuard({ logger, maxStateBytes: config.awarenessMaxBytes, maxRate: config.awarenessMaxRate })
-  return { extensions: [auth, guard], tokens: verifier !== null }
+  return { extensions: [auth, guard], verifier }
 }

@@ -10,8 +10,8 @@ import type {
 import * as encoding from 'lib0/encoding'
 import type { Logger } from 'pino'
 import { AuthType, CloseCode, type CloseCodeInfo, MessageType, SyncStep, documentCloseReason } from '../../client/protocol.ts'
-import { type Role, roleFor } from '../auth/access.ts'
-import { TokenError, type TokenProblem, type TokenVerifier } from '../auth/jwt.ts'
+import { authorize } from '../auth/authorize.ts'
+import type { TokenVerifier } from '../auth/jwt.ts'
 import { AuthSession, sessionOf } from '../auth/session.ts'
 
 export interface AuthConfiguration {
@@ -21,11 +21,6 @@ export interface AuthConfiguration {
   refreshBeforeMs: number
   logger: Logger
 }
-
-/** The role everyone gets in open mode. */
-export const OPEN_MODE_ROLE: Role = 'write'
-
-const REFUSED: Record<TokenProblem, CloseCodeInfo> = { invalid: CloseCode.Unauthorized, expired: CloseCode.TokenExpired }
 
 /**
  * A refusal Hocuspocus answers with PermissionDenied(`<code> <reason>`). The
@@ -77,23 +72,15 @@ export class Auth implements Extension {
 
   async onAuthenticate({ token, documentName, connectionConfig, socketId }: onAuthenticatePayload): Promise<{ session: AuthSession }> {
     const { verifier, logger } = this.config
-    if (!verifier) return { session: new AuthSession('open', OPEN_MODE_ROLE) }
-    let verified
-    try {
-      verified = await verifier.verify(token)
-    } catch (error) {
-      const problem = error instanceof TokenError ? error.problem : 'invalid'
-      logger.info({ documentName, socketId, problem, detail: error instanceof Error ? error.message : String(error) }, 'token refused')
-      throw new AuthRefusal(REFUSED[problem])
+    const decision = await authorize(verifier, token, documentName)
+    if (!decision.ok) {
+      logger.info({ documentName, socketId, code: decision.refusal.code, user: decision.user, detail: decision.detail }, 'authentication refused')
+      throw new AuthRefusal(decision.refusal)
     }
-    const role = roleFor(verified.rules, documentName)
-    if (!role) {
-      logger.info({ documentName, socketId, user: verified.user.id }, 'token does not open this document')
-      throw new AuthRefusal(CloseCode.Forbidden)
-    }
-    connectionConfig.readOnly = role === 'read'
-    logger.debug({ documentName, socketId, user: verified.user.id, role }, 'authenticated')
-    return { session: new AuthSession('token', role, verified.user, verified.expiresAt) }
+    connectionConfig.readOnly = decision.role === 'read'
+    if (!decision.user) return { session: new AuthSession('open', decision.role) }
+    logger.debug({ documentName, socketId, user: decision.user.id, role: decision.role }, 'authenticated')
+    return { session: new AuthSession('token', decision.role, decision.user, decision.expiresAt) }
   }
 
   async connected({ connection, context }: connectedPayload): Promise<void> {
@@ -127,24 +114,18 @@ export class Auth implements Extension {
   private async refresh(token: string, connection: Connection, session: AuthSession, documentName: string): Promise<void> {
     const { verifier, logger } = this.config
     if (session.closed || !verifier) return
-    let verified
-    try {
-      verified = await verifier.verify(token)
-    } catch (error) {
-      const problem = error instanceof TokenError ? error.problem : 'invalid'
-      return this.close(connection, session, REFUSED[problem], `fresh token refused: ${error instanceof Error ? error.message : String(error)}`)
-    }
-    if (verified.user.id !== session.user?.id) return this.close(connection, session, CloseCode.Forbidden, 'fresh token is for another user')
-    const role = roleFor(verified.rules, documentName)
-    if (!role) return this.close(connection, session, CloseCode.Forbidden, 'fresh token does not open this document')
+    const decision = await authorize(verifier, token, documentName)
+    if (!decision.ok) return this.close(connection, session, decision.refusal, `fresh token refused: ${decision.detail}`)
+    const { user, role, expiresAt } = decision
+    if (!user || expiresAt === null || user.id !== session.user?.id) return this.close(connection, session, CloseCode.Forbidden, 'fresh token is for another user')
     // Change the role between two updates, never while one is being stored and applied.
     await session.idle()
     if (session.closed) return
     const wasReadOnly = connection.readOnly
     connection.readOnly = role === 'read'
-    session.renew(verified.user, role, verified.expiresAt)
+    session.renew(user, role, expiresAt)
     if (wasReadOnly !== connection.readOnly) connection.send(authenticatedMessage(connection.messageAddress, connection.readOnly))
-    logger.debug({ documentName, user: verified.user.id, role, expiresAt: verified.expiresAt }, 'token refreshed')
+    logger.debug({ documentName, user: user.id, role, expiresAt }, 'token refreshed')
   }
 
   private close(connection: Connection, session: AuthSession, info: CloseCodeInfo, detail: string): void {
