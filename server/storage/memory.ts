@@ -1,5 +1,5 @@
 import { foldState } from './merge.ts'
-import type { DocumentInfo, Storage, StoredDocument } from './types.ts'
+import type { DocumentInfo, NewVersion, Storage, StoredDocument, VersionInfo, VersionKind } from './types.ts'
 
 interface Entry {
   snapshot: Uint8Array | null
@@ -13,6 +13,9 @@ interface Entry {
  */
 export class MemoryStorage implements Storage {
   private readonly docs = new Map<string, Entry>()
+  /** Per document, oldest first. */
+  private readonly versions = new Map<string, Array<VersionInfo & { data: Uint8Array }>>()
+  private nextVersionId = 1
 
   private entry(name: string): Entry {
     let e = this.docs.get(name)
@@ -64,6 +67,38 @@ export class MemoryStorage implements Storage {
 
   async delete(name: string): Promise<void> {
     this.docs.delete(name)
+    this.versions.delete(name)
+  }
+
+  async saveVersion(name: string, version: NewVersion): Promise<VersionInfo> {
+    const { data, ...rest } = version
+    const info: VersionInfo = { id: this.nextVersionId++, ...rest, createdAt: Date.now(), bytes: data.byteLength }
+    let list = this.versions.get(name)
+    if (!list) this.versions.set(name, (list = []))
+    list.push({ ...info, data: data.slice() })
+    return info
+  }
+
+  async listVersions(name: string, options: { before?: number; limit?: number } = {}): Promise<VersionInfo[]> {
+    const limit = Math.max(1, Math.min(options.limit ?? 100, 1000))
+    return (this.versions.get(name) ?? [])
+      .filter((v) => options.before === undefined || v.id < options.before)
+      .reverse()
+      .slice(0, limit)
+      .map(({ data: _data, ...info }) => info)
+  }
+
+  async getVersion(name: string, id: number): Promise<(VersionInfo & { data: Uint8Array }) | null> {
+    const v = this.versions.get(name)?.find((x) => x.id === id)
+    return v ? { ...v, data: v.data.slice() } : null
+  }
+
+  async pruneVersions(name: string, kinds: readonly VersionKind[], keep: number): Promise<number> {
+    const list = this.versions.get(name) ?? []
+    const ofKinds = list.filter((v) => kinds.includes(v.kind))
+    const drop = new Set(ofKinds.slice(0, Math.max(0, ofKinds.length - keep)).map((v) => v.id))
+    this.versions.set(name, list.filter((v) => !drop.has(v.id)))
+    return drop.size
   }
 
   async checkWritable(_bytes?: number): Promise<void> {}

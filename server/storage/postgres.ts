@@ -1,7 +1,7 @@
 import pg from 'pg'
 import type { Logger } from 'pino'
 import { foldState } from './merge.ts'
-import type { DocumentInfo, Storage, StoredDocument } from './types.ts'
+import type { DocumentInfo, NewVersion, Storage, StoredDocument, VersionInfo, VersionKind } from './types.ts'
 
 export interface PostgresStorageConfiguration {
   /** postgres://user:password@host:port/database */
@@ -37,7 +37,32 @@ const SCHEMA = `
     data bytea NOT NULL,
     created_at timestamptz NOT NULL DEFAULT now()
   );
-  CREATE INDEX IF NOT EXISTS collab_updates_by_name ON collab_updates (name, id);`
+  CREATE INDEX IF NOT EXISTS collab_updates_by_name ON collab_updates (name, id);
+  CREATE TABLE IF NOT EXISTS collab_versions (
+    id bigserial PRIMARY KEY,
+    name text NOT NULL,
+    kind text NOT NULL,
+    label text,
+    created_by text,
+    created_at timestamptz NOT NULL DEFAULT now(),
+    data bytea NOT NULL
+  );
+  CREATE INDEX IF NOT EXISTS collab_versions_by_name ON collab_versions (name, id);`
+
+const VERSION_COLUMNS = 'id, kind, label, created_by, created_at, length(data) AS bytes'
+
+interface VersionRow {
+  id: string
+  kind: string
+  label: string | null
+  created_by: string | null
+  created_at: Date
+  bytes: number
+}
+
+function versionInfo(row: VersionRow): VersionInfo {
+  return { id: Number(row.id), kind: row.kind as VersionKind, label: row.label, createdBy: row.created_by, createdAt: row.created_at.getTime(), bytes: Number(row.bytes) }
+}
 
 /**
  * PostgreSQL storage for several instances on several hosts. The same contract
@@ -181,9 +206,49 @@ export class PostgresStorage implements Storage {
   async delete(name: string): Promise<void> {
     await this.migrate()
     await this.pool.query(
-      'WITH s AS (DELETE FROM collab_snapshots WHERE name = $1) DELETE FROM collab_updates WHERE name = $1',
+      `WITH s AS (DELETE FROM collab_snapshots WHERE name = $1), v AS (DELETE FROM collab_versions WHERE name = $1)
+       DELETE FROM collab_updates WHERE name = $1`,
       [name],
     )
+  }
+
+  async saveVersion(name: string, version: NewVersion): Promise<VersionInfo> {
+    await this.migrate()
+    const { rows } = await this.pool.query<VersionRow>(
+      `INSERT INTO collab_versions (name, kind, label, created_by, data) VALUES ($1, $2, $3, $4, $5) RETURNING ${VERSION_COLUMNS}`,
+      [name, version.kind, version.label, version.createdBy, Buffer.from(version.data.buffer, version.data.byteOffset, version.data.byteLength)],
+    )
+    return versionInfo(rows[0]!)
+  }
+
+  async listVersions(name: string, options: { before?: number; limit?: number } = {}): Promise<VersionInfo[]> {
+    await this.migrate()
+    const limit = Math.max(1, Math.min(options.limit ?? 100, 1000))
+    const { rows } = await this.pool.query<VersionRow>(
+      `SELECT ${VERSION_COLUMNS} FROM collab_versions WHERE name = $1 AND ($2::bigint IS NULL OR id < $2) ORDER BY id DESC LIMIT $3`,
+      [name, options.before ?? null, limit],
+    )
+    return rows.map(versionInfo)
+  }
+
+  async getVersion(name: string, id: number): Promise<(VersionInfo & { data: Uint8Array }) | null> {
+    await this.migrate()
+    const { rows } = await this.pool.query<VersionRow & { data: Buffer }>(
+      `SELECT ${VERSION_COLUMNS}, data FROM collab_versions WHERE name = $1 AND id = $2`,
+      [name, id],
+    )
+    const row = rows[0]
+    return row ? { ...versionInfo(row), data: new Uint8Array(row.data) } : null
+  }
+
+  async pruneVersions(name: string, kinds: readonly VersionKind[], keep: number): Promise<number> {
+    await this.migrate()
+    const { rowCount } = await this.pool.query(
+      `DELETE FROM collab_versions WHERE name = $1 AND kind = ANY($2::text[]) AND id NOT IN (
+         SELECT id FROM collab_versions WHERE name = $1 AND kind = ANY($2::text[]) ORDER BY id DESC LIMIT $3)`,
+      [name, kinds, keep],
+    )
+    return rowCount ?? 0
   }
 
   async checkWritable(bytes = 1): Promise<void> {

@@ -3,7 +3,7 @@ import { dirname } from 'node:path'
 import Database from 'better-sqlite3'
 import type { DbSync } from '../config.ts'
 import { foldState } from './merge.ts'
-import type { DocumentInfo, Storage, StoredDocument } from './types.ts'
+import type { DocumentInfo, NewVersion, Storage, StoredDocument, VersionInfo, VersionKind } from './types.ts'
 
 export interface SqliteStorageConfiguration {
   /** Database file; its directory is created. ':memory:' for a throwaway store. */
@@ -53,6 +53,16 @@ export class SqliteStorage implements Storage {
         created_at INTEGER NOT NULL
       );
       CREATE INDEX IF NOT EXISTS updates_by_name ON updates (name, id);
+      CREATE TABLE IF NOT EXISTS versions (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        name TEXT NOT NULL,
+        kind TEXT NOT NULL,
+        label TEXT,
+        created_by TEXT,
+        created_at INTEGER NOT NULL,
+        data BLOB NOT NULL
+      );
+      CREATE INDEX IF NOT EXISTS versions_by_name ON versions (name, id);
     `)
     this.stmt = {
       insert: this.db.prepare('INSERT INTO updates (name, data, created_at) VALUES (?, ?, ?)'),
@@ -67,6 +77,14 @@ export class SqliteStorage implements Storage {
       trimLog: this.db.prepare('DELETE FROM updates WHERE name = ? AND id <= ?'),
       deleteSnapshot: this.db.prepare('DELETE FROM snapshots WHERE name = ?'),
       deleteLog: this.db.prepare('DELETE FROM updates WHERE name = ?'),
+      deleteVersions: this.db.prepare('DELETE FROM versions WHERE name = ?'),
+      insertVersion: this.db.prepare<[string, string, string | null, string | null, number, Uint8Array]>(
+        'INSERT INTO versions (name, kind, label, created_by, created_at, data) VALUES (?, ?, ?, ?, ?, ?)',
+      ),
+      listVersions: this.db.prepare<[string, number, number], VersionRow>(
+        `SELECT ${VERSION_COLUMNS} FROM versions WHERE name = ? AND id < ? ORDER BY id DESC LIMIT ?`,
+      ),
+      getVersion: this.db.prepare<[string, number], VersionRow & { data: Buffer }>(`SELECT ${VERSION_COLUMNS}, data FROM versions WHERE name = ? AND id = ?`),
     }
   }
 
@@ -153,7 +171,36 @@ export class SqliteStorage implements Storage {
     this.db.transaction(() => {
       this.stmt.deleteSnapshot.run(name)
       this.stmt.deleteLog.run(name)
+      this.stmt.deleteVersions.run(name)
     })()
+  }
+
+  async saveVersion(name: string, version: NewVersion): Promise<VersionInfo> {
+    const createdAt = Date.now()
+    const { lastInsertRowid } = this.stmt.insertVersion.run(name, version.kind, version.label, version.createdBy, createdAt, version.data)
+    return { id: Number(lastInsertRowid), kind: version.kind, label: version.label, createdBy: version.createdBy, createdAt, bytes: version.data.byteLength }
+  }
+
+  async listVersions(name: string, options: { before?: number; limit?: number } = {}): Promise<VersionInfo[]> {
+    const limit = Math.max(1, Math.min(options.limit ?? 100, 1000))
+    return this.stmt.listVersions.all(name, options.before ?? Number.MAX_SAFE_INTEGER, limit).map(versionInfo)
+  }
+
+  async getVersion(name: string, id: number): Promise<(VersionInfo & { data: Uint8Array }) | null> {
+    const row = this.stmt.getVersion.get(name, id)
+    return row ? { ...versionInfo(row), data: new Uint8Array(row.data) } : null
+  }
+
+  async pruneVersions(name: string, kinds: readonly VersionKind[], keep: number): Promise<number> {
+    if (kinds.length === 0) return 0
+    const marks = kinds.map(() => '?').join(', ')
+    const { changes } = this.db
+      .prepare(
+        `DELETE FROM versions WHERE name = ? AND kind IN (${marks}) AND id NOT IN (
+           SELECT id FROM versions WHERE name = ? AND kind IN (${marks}) ORDER BY id DESC LIMIT ?)`,
+      )
+      .run(name, ...kinds, name, ...kinds, keep)
+    return changes
   }
 
   async checkWritable(bytes = 1): Promise<void> {
@@ -176,3 +223,18 @@ export class SqliteStorage implements Storage {
 }
 
 class RollbackProbe extends Error {}
+
+const VERSION_COLUMNS = 'id, kind, label, created_by AS createdBy, created_at AS createdAt, length(data) AS bytes'
+
+interface VersionRow {
+  id: number
+  kind: string
+  label: string | null
+  createdBy: string | null
+  createdAt: number
+  bytes: number
+}
+
+function versionInfo(row: VersionRow): VersionInfo {
+  return { id: row.id, kind: row.kind as VersionKind, label: row.label, createdBy: row.createdBy, createdAt: row.createdAt, bytes: row.bytes }
+}

@@ -21,6 +21,35 @@ export interface DocumentInfo {
   updatedAt: number
 }
 
+/**
+ * What made a version: `named` (a user asked for it, with a label), `auto`
+ * (VERSION_EVERY_MS of activity), `pre-restore` (the state just before a
+ * restore replaced it).
+ */
+export type VersionKind = 'named' | 'auto' | 'pre-restore'
+
+export interface VersionInfo {
+  /** Unique across documents, increasing: newer versions have larger ids. */
+  id: number
+  kind: VersionKind
+  /** The name given to a named version; null otherwise. */
+  label: string | null
+  /** User id of whoever asked for it; null for automatic versions and open mode. */
+  createdBy: string | null
+  /** ms since the epoch. */
+  createdAt: number
+  /** Size of the stored state. */
+  bytes: number
+}
+
+export interface NewVersion {
+  kind: VersionKind
+  label: string | null
+  createdBy: string | null
+  /** The document's full state (`Y.encodeStateAsUpdate`). */
+  data: Uint8Array
+}
+
 export interface Storage {
   /** Read the document's snapshot and the log after it. A missing document reads as empty. */
   load(name: string): Promise<StoredDocument>
@@ -35,8 +64,19 @@ export interface Storage {
   logSize(name: string): Promise<{ count: number; bytes: number }>
   /** Known documents, ordered by name, paged. */
   list(options?: { after?: string; limit?: number }): Promise<DocumentInfo[]>
-  /** Remove a document and its log. */
+  /** Remove a document: snapshot, log and versions. */
   delete(name: string): Promise<void>
+  /**
+   * Durably store a version: the document's full state at one moment, in its
+   * own table, never read or changed by compaction. Resolves once committed.
+   */
+  saveVersion(name: string, version: NewVersion): Promise<VersionInfo>
+  /** A document's versions, newest first; `before` pages by id. */
+  listVersions(name: string, options?: { before?: number; limit?: number }): Promise<VersionInfo[]>
+  /** One version with its state, or null (also when it belongs to another document). */
+  getVersion(name: string, id: number): Promise<(VersionInfo & { data: Uint8Array }) | null>
+  /** Keep the newest `keep` versions of these kinds, delete the older ones; returns how many went. */
+  pruneVersions(name: string, kinds: readonly VersionKind[], keep: number): Promise<number>
   /** Throws when the storage cannot currently write `bytes` more (a write that is rolled back). */
   checkWritable(bytes?: number): Promise<void>
   close(): Promise<void>

@@ -3,6 +3,7 @@ import { pino } from 'pino'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import * as Y from 'yjs'
 import { startPostgres, type PostgresServer } from '../../scripts/cluster/services.ts'
+import { foldState } from '../../server/storage/merge.ts'
 import { MemoryStorage } from '../../server/storage/memory.ts'
 import { PostgresStorage } from '../../server/storage/postgres.ts'
 import { SqliteStorage } from '../../server/storage/sqlite.ts'
@@ -80,6 +81,38 @@ describe.each(backends)('storage contract: %s', (_name, make) => {
     await s.delete('b')
     expect((await s.list()).map((d) => d.name)).toEqual(['a', 'c'])
     await s.checkWritable(1024)
+    await s.close()
+  })
+
+  it('versions: whole states, newest first and paged, read back, pruned per kind, untouched by compaction, deleted with the document', async () => {
+    const s = make()
+    const states: Uint8Array[] = []
+    for (const [i, kind] of (['auto', 'named', 'auto', 'pre-restore', 'auto'] as const).entries()) {
+      await s.append('d', updates(1, i)[0]!)
+      states.push(foldState(await s.load('d')))
+      const v = await s.saveVersion('d', { kind, label: kind === 'named' ? 'release 1' : null, createdBy: kind === 'auto' ? null : 'ada', data: states[i]! })
+      expect(v).toMatchObject({ kind, bytes: states[i]!.byteLength, createdBy: kind === 'auto' ? null : 'ada' })
+      expect(v.createdAt).toBeGreaterThan(Date.now() - 60_000)
+    }
+    await s.saveVersion('other', { kind: 'auto', label: null, createdBy: null, data: states[0]! })
+    const all = await s.listVersions('d')
+    expect(all.map((v) => v.kind)).toEqual(['auto', 'pre-restore', 'auto', 'named', 'auto'])
+    expect(all.map((v) => v.id)).toEqual([...all.map((v) => v.id)].sort((a, b) => b - a))
+    expect((await s.listVersions('d', { before: all[1]!.id, limit: 2 })).map((v) => v.id)).toEqual([all[2]!.id, all[3]!.id])
+    const named = await s.getVersion('d', all[3]!.id)
+    expect(named).toMatchObject({ label: 'release 1', kind: 'named' })
+    expect(named!.data).toEqual(states[1])
+    expect(await s.getVersion('other', all[3]!.id)).toBeNull()
+
+    await s.compact('d')
+    expect((await s.getVersion('d', all[0]!.id))!.data).toEqual(states[4])
+    expect(await s.pruneVersions('d', ['auto'], 1)).toBe(2)
+    expect((await s.listVersions('d')).map((v) => v.kind)).toEqual(['auto', 'pre-restore', 'named'])
+    expect(await s.pruneVersions('d', ['named', 'pre-restore'], 1)).toBe(1)
+    expect((await s.listVersions('d')).map((v) => v.kind)).toEqual(['auto', 'pre-restore'])
+    await s.delete('d')
+    expect(await s.listVersions('d')).toEqual([])
+    expect(await s.listVersions('other')).toHaveLength(1)
     await s.close()
   })
 })
