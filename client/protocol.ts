@@ -83,6 +83,8 @@ export const CloseCode = {
   UnsupportedMessage: { code: 4415, reason: 'unsupported-message', scope: 'socket', retry: false },
   /** A text frame: the protocol is binary only. */
   TextFrame: { code: 4416, reason: 'text-frame', scope: 'socket', retry: false },
+  /** An admin deleted the document (REST `DELETE /api/documents/{name}`); opening it again starts an empty one. */
+  DocumentDeleted: { code: 4410, reason: 'document-deleted', scope: 'document', retry: false },
   /** The document would grow past its size limit. */
   DocumentTooLarge: { code: 4413, reason: 'document-too-large', scope: 'document', retry: false },
   /** The socket opened more documents than MAX_DOCUMENTS_PER_SOCKET. */
