@@ -5,7 +5,7 @@ import type {
   afterUnloadDocumentPayload,
   beforeUnloadDocumentPayload,
   connectedPayload,
-  onConnectPayload,
+  onAuthenticatePayload,
 } from '@hocuspocus/server'
 import type { Logger } from 'pino'
 import { CloseCode, documentCloseReason } from '../../client/protocol.ts'
@@ -39,8 +39,8 @@ class Refusal extends Error {
  */
 export class DocumentLifecycle implements Extension {
   readonly extensionName = 'lifecycle'
-  /** onConnect before authentication, so a refusal costs nothing. */
-  readonly priority = 1000
+  /** Last: its capacity check must follow authentication. */
+  readonly priority = 1
 
   private readonly config: LifecycleConfiguration
   private readonly releasable = new WeakSet<Document>()
@@ -52,7 +52,8 @@ export class DocumentLifecycle implements Extension {
     this.config = config
   }
 
-  async onConnect({ documentName, instance }: onConnectPayload): Promise<void> {
+  /** Runs after authentication (lowest priority): an unauthenticated client cannot make us evict anything. */
+  async onAuthenticate({ documentName, instance }: onAuthenticatePayload): Promise<void> {
     const { maxDocuments } = this.config
     if (maxDocuments === 0 || instance.documents.has(documentName) || instance.loadingDocuments.has(documentName)) return
     const loaded = () => instance.documents.size + instance.loadingDocuments.size

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest'
 import { provider, settled } from '../helpers/clients.ts'
 import { startServer } from '../helpers/server.ts'
+import { TOKEN_MODE, tokenFor } from '../helpers/tokens.ts'
 
 describe('document lifecycle', () => {
   it('an idle document stays loaded for DOC_IDLE_UNLOAD_MS after its last client leaves, then unloads', async () => {
@@ -43,5 +44,16 @@ describe('document lifecycle', () => {
     const denied = await new Promise<string>((resolve) => d.on('authenticationFailed', ({ reason }: { reason: string }) => resolve(reason)))
     expect(denied).toContain('server-at-capacity')
     expect(server.hocuspocus.getDocumentsCount()).toBe(2)
+  })
+
+  it('a client that fails authentication cannot make the server evict idle documents', async () => {
+    const server = await startServer({ ...TOKEN_MODE, maxDocuments: 1, docIdleUnloadMs: 60_000 })
+    const a = provider(server.url, 'team/a', { token: await tokenFor('ada', { 'team/*': 'write' }) })
+    await settled(a)
+    a.destroy()
+    await expect.poll(() => server.hocuspocus.documents.get('team/a')?.getConnectionsCount()).toBe(0)
+    const intruder = provider(server.url, 'team/b', { token: 'not-a-token' })
+    await new Promise((resolve) => intruder.on('authenticationFailed', resolve))
+    expect([...server.hocuspocus.documents.keys()]).toEqual(['team/a'])
   })
 })
