@@ -9,6 +9,7 @@ import { DocumentLifecycle } from './extensions/lifecycle.ts'
 import { Persistence } from './extensions/persistence.ts'
 import { ScaleOut } from './extensions/scale-out.ts'
 import { Readiness, addOpsRoutes } from './http/ops.ts'
+import { addStaticRoutes } from './http/static.ts'
 import { Router } from './http/router.ts'
 import { createLogger } from './log.ts'
 import { Metrics, typeLabel } from './metrics.ts'
@@ -107,6 +108,8 @@ export function createCollabServer(partial: Partial<CollabConfig> = {}, options:
   const sources = { documents: () => hocuspocus.getDocumentsCount(), connections: () => gateway.size }
   metrics.gauges(sources)
   addOpsRoutes(router, { ...sources, readiness, metrics })
+  // The web page (client/demo/dist) at `/`; WebSocket upgrades on `/` go to the upgrade listener below.
+  addStaticRoutes(router)
 
   const httpServer = createServer((req, res) => {
     void router.handle(req, res, (error) => logger.error({ err: error, url: req.url }, 'http handler failed'))
