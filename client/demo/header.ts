@@ -1,0 +1,100 @@
+/**
+ * The header: open a room by name, pick your name, paste a token, and the
+ * connection badge — connecting, syncing, saving (a change is not yet stored
+ * by the server), saved, offline, or refused — from `client.status`,
+ * `room.isSynced` and `room.unsaved`.
+ */
+import type { CollabClient, Room } from '../index.ts'
+import { byId } from './dom.ts'
+import { jwtClaims, roomUrl, saveName, saveToken, type Settings } from './settings.ts'
+
+/** What the badge shows: `data-state` (for styles and tests) and the words. */
+export type BadgeState = 'connecting' | 'syncing' | 'saving' | 'saved' | 'offline' | 'refused'
+
+export function badgeState(client: CollabClient, room: Room, refusal: string | null): [BadgeState, string] {
+  if (client.stopped) return ['refused', `Refused: ${client.stopped.reason}`]
+  if (refusal) return ['refused', refusal]
+  if (client.status === 'offline') return ['offline', room.unsaved ? 'Offline · changes kept on this device' : 'Offline']
+  if (client.status === 'connecting') return ['connecting', 'Connecting…']
+  if (!room.isSynced) return ['syncing', 'Connected · syncing…']
+  if (room.unsaved) return ['saving', 'Connected · saving…']
+  return ['saved', 'Connected · saved']
+}
+
+/** Wire the header to the client and room; returns a function that removes its listeners. */
+export function mountHeader(client: CollabClient, room: Room, settings: Settings): () => void {
+  const badge = byId('badge')
+  const notice = byId('notice')
+  let refusal: string | null = null
+  const showNotice = (text: string | null) => {
+    notice.hidden = text === null
+    notice.textContent = text ?? ''
+  }
+  const update = () => {
+    const [state, label] = badgeState(client, room, refusal)
+    badge.dataset.state = state
+    badge.textContent = label
+    badge.title = state === 'saved' ? 'Every change is stored on the server' : label
+  }
+  const offs = [
+    client.on('status', update),
+    client.on('stopped', ({ reason }) => {
+      update()
+      showNotice(`The server refused the connection (${reason}). Paste a valid token under “Token”.`)
+    }),
+    room.on('unsaved', update),
+    room.on('synced', update),
+    room.on('denied', ({ reason }) => {
+      refusal = 'No access to this room'
+      update()
+      showNotice(`You may not open “${room.name}” (${reason}). Pick another room, or use a token that opens it.`)
+    }),
+    room.on('closed', ({ reason, retry }) => {
+      if (!retry) {
+        refusal = 'Closed by the server'
+        showNotice(`The server closed this room: ${reason}`)
+      }
+      update()
+    }),
+  ]
+  update()
+
+  // Room picker: a new room is a new page (and a new address to share).
+  const roomInput = byId<HTMLInputElement>('room-input')
+  roomInput.value = settings.room
+  byId<HTMLFormElement>('room-form').addEventListener('submit', (event) => {
+    event.preventDefault()
+    const name = roomInput.value.trim()
+    if (name && name !== settings.room) location.assign(roomUrl(location, name))
+  })
+
+  // Name: kept in localStorage; the page reloads to publish it everywhere.
+  const nameInput = byId<HTMLInputElement>('name-input')
+  nameInput.value = settings.user.name
+  byId('me-swatch').style.background = settings.user.color
+  if (settings.nameFromToken) {
+    nameInput.readOnly = true
+    nameInput.title = 'Your name comes from your token'
+  }
+  byId<HTMLFormElement>('name-form').addEventListener('submit', (event) => {
+    event.preventDefault()
+    const name = nameInput.value.trim()
+    if (!name || name === settings.user.name || settings.nameFromToken) return
+    saveName(name)
+    location.reload()
+  })
+
+  // Token: for servers with JWT authentication (`npm run token -- --sub ada --name Ada --doc 'team/*'`).
+  const tokenInput = byId<HTMLInputElement>('token-input')
+  const claims = jwtClaims(settings.token)
+  byId('token-info').textContent = claims
+    ? `Using a token for ${String(claims.name ?? claims.sub ?? 'someone')}${typeof claims.exp === 'number' ? `, valid until ${new Date(claims.exp * 1000).toLocaleTimeString()}` : ''}.`
+    : `Using “${settings.token}”: fine for a server in open mode.`
+  byId<HTMLFormElement>('token-form').addEventListener('submit', (event) => {
+    event.preventDefault()
+    saveToken(tokenInput.value)
+    location.reload()
+  })
+
+  return () => offs.forEach((off) => off())
+}

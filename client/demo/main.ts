@@ -1,0 +1,58 @@
+/**
+ * The web page: one room of the collab server with a rich-text editor
+ * (ProseMirror), a code editor (CodeMirror 6), chat, presence and a
+ * connection badge — built only on the public client API
+ * (`yjs-collab-server/client`) and the documented data model
+ * (docs/chat-data-model.md). It connects to `/ws` on the host that served it.
+ *
+ * For the browser console: `collab.client`, `collab.room` (e.g.
+ * `collab.room.doc.toJSON()`).
+ */
+import { CollabClient } from '../index.ts'
+import { mountChat } from './chat-panel.ts'
+import { mountCodeMirror } from './codemirror.ts'
+import { mountHeader } from './header.ts'
+import { mountPresence } from './presence-list.ts'
+import { mountProseMirror } from './prosemirror.ts'
+import { loadSettings } from './settings.ts'
+
+/** `ws(s)://<this host>/ws`, next to the page (also under a path prefix). */
+function socketUrl(): string {
+  const url = new URL('ws', location.href)
+  url.protocol = url.protocol === 'https:' ? 'wss:' : 'ws:'
+  url.search = ''
+  url.hash = ''
+  return url.toString()
+}
+
+const settings = loadSettings(location, history)
+document.title = `${settings.room} · Collab`
+
+const client = new CollabClient({
+  url: socketUrl(),
+  token: settings.token,
+  user: settings.user,
+  // Away after two idle minutes (the default is five).
+  awayAfterMs: 120_000,
+})
+// Problems the client works around (e.g. no IndexedDB in a private window): worth a warning, not an error.
+client.on('error', ({ error, context }) => console.warn(`collab: ${context}`, error))
+const room = client.room(settings.room)
+
+mountHeader(client, room, settings)
+mountPresence(room)
+mountProseMirror(room)
+mountCodeMirror(room)
+mountChat(room, client.user)
+
+// The browser knows first when the network goes: show "offline" at once, and reconnect as soon as it is back.
+addEventListener('offline', () => client.pause())
+addEventListener('online', () => {
+  if (!client.stopped) client.resume()
+})
+// Leaving the page: tell the others at once instead of after the awareness timeout.
+addEventListener('pagehide', () => client.close())
+// Opening another room by editing the address's #name.
+addEventListener('hashchange', () => location.reload())
+
+Object.assign(globalThis, { collab: { client, room } })
