@@ -2,6 +2,7 @@ import { HocuspocusProvider } from '@hocuspocus/provider'
 import { expect } from 'vitest'
 import * as Y from 'yjs'
 import { settled } from './clients.ts'
+import { spawnServer } from './process.ts'
 
 /**
  * Edit continuously and count every acknowledged edit (acks come only after
@@ -74,4 +75,31 @@ export async function readEdits(url: string, name: string): Promise<number[]> {
 export function expectNoneMissing(acknowledged: number[], stored: number[], context: string): void {
   const have = new Set(stored)
   expect(acknowledged.filter((n) => !have.has(n)), `${context}: acknowledged edits missing`).toEqual([])
+}
+
+/**
+ * The kill -9 test: a server child process with `env`, a client editing
+ * continuously, SIGKILL at a random moment, restart on the same storage, and
+ * every acknowledged edit must be there — `rounds` times. Returns how many
+ * edits were acknowledged in all.
+ */
+export async function killNineRounds(env: Record<string, string>, name: string, rounds: number): Promise<number> {
+  const next = { value: 0 }
+  const acknowledged: number[] = []
+  let server = await spawnServer(env)
+  for (let round = 0; round < rounds; round++) {
+    const writer = new AckedWriter(server.url, name, next)
+    await settled(writer.provider)
+    writer.start()
+    await new Promise((r) => setTimeout(r, 100 + Math.random() * 400))
+    server.proc.kill('SIGKILL')
+    await server.exited
+    writer.destroy()
+    acknowledged.push(...writer.acknowledged)
+    server = await spawnServer(env, { port: server.port })
+    expectNoneMissing(acknowledged, await readEdits(server.url, name), `round ${round}`)
+  }
+  server.proc.kill('SIGTERM')
+  expect(await server.exited).toBe(0)
+  return acknowledged.length
 }

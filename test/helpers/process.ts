@@ -1,6 +1,8 @@
 import { type ChildProcess, spawn } from 'node:child_process'
-import { createServer } from 'node:net'
 import { onTestFinished } from 'vitest'
+import { freePort } from '../../scripts/cluster/services.ts'
+
+export { freePort }
 
 export interface ServerProcess {
   readonly proc: ChildProcess
@@ -12,18 +14,6 @@ export interface ServerProcess {
   stderr(): string
   /** Resolves with the exit code (or signal name) once the process has exited. */
   readonly exited: Promise<number | string>
-}
-
-/** A free TCP port on loopback. */
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createServer()
-    s.once('error', reject)
-    s.listen(0, '127.0.0.1', () => {
-      const { port } = s.address() as { port: number }
-      s.close(() => resolve(port))
-    })
-  })
 }
 
 /**

@@ -1,7 +1,7 @@
 import { describe, expect, it, vi } from 'vitest'
 import { settled } from '../helpers/clients.ts'
 import { Services, startCluster } from '../helpers/cluster.ts'
-import { AckedWriter, expectNoneMissing, readEdits } from '../helpers/kill9.ts'
+import { AckedWriter, expectNoneMissing, killNineRounds, readEdits } from '../helpers/kill9.ts'
 import { spawnServer } from '../helpers/process.ts'
 
 const services = new Services()
@@ -36,23 +36,8 @@ describe('failover', () => {
   }, 180_000)
 
   it('the PostgreSQL store passes the kill -9 test: 20 rounds, 0 acknowledged edits lost', async () => {
-    const env = { DATABASE_URL: await services.database() }
-    const next = { value: 0 }
-    const acknowledged: number[] = []
-    let server = await spawnServer(env)
-    for (let round = 0; round < 20; round++) {
-      const writer = new AckedWriter(server.url, 'pg-durable', next)
-      await settled(writer.provider)
-      writer.start()
-      await new Promise((r) => setTimeout(r, 100 + Math.random() * 400))
-      server.proc.kill('SIGKILL')
-      await server.exited
-      writer.destroy()
-      acknowledged.push(...writer.acknowledged)
-      server = await spawnServer(env, { port: server.port })
-      expectNoneMissing(acknowledged, await readEdits(server.url, 'pg-durable'), `round ${round}`)
-    }
-    expect(acknowledged.length).toBeGreaterThan(200)
+    const acknowledged = await killNineRounds({ DATABASE_URL: await services.database() }, 'pg-durable', 20)
+    expect(acknowledged).toBeGreaterThan(200)
   }, 180_000)
 
   it('PostgreSQL stopped and started: no false acks, /readyz 503, recovery', async () => {
