@@ -8,6 +8,7 @@ import { type CollabConfig, defaultConfig } from './config.ts'
 import { DocumentLifecycle } from './extensions/lifecycle.ts'
 import { Persistence } from './extensions/persistence.ts'
 import { ScaleOut } from './extensions/scale-out.ts'
+import { createHistory } from './history/setup.ts'
 import { Readiness, addOpsRoutes } from './http/ops.ts'
 import { addStaticRoutes } from './http/static.ts'
 import { Router } from './http/router.ts'
@@ -75,13 +76,15 @@ export function createCollabServer(partial: Partial<CollabConfig> = {}, options:
     },
     onCompact: ({ error }) => metrics.compactions.inc({ outcome: error ? 'failed' : 'ok' }),
   })
+  // Version history and the REST API (server/history, server/http/api).
+  const history = createHistory(config, { storage, persistence, logger })
   const lifecycle = new DocumentLifecycle({ idleMs: config.docIdleUnloadMs, maxDocuments: config.maxDocuments, logger })
   const hocuspocus = new Hocuspocus({
     quiet: true,
     timeout: config.idleTimeoutMs,
     maxUnauthenticatedQueueSize: config.preauthQueueBytes,
     maxUnauthenticatedQueueMessages: config.preauthQueueMessages,
-    extensions: [lifecycle, ...security.extensions, ...(scaleOut ? [scaleOut] : []), ...(options.extensions ?? []), persistence, metrics.extension()],
+    extensions: [lifecycle, ...security.extensions, ...(scaleOut ? [scaleOut] : []), ...(options.extensions ?? []), persistence, ...history.extensions, metrics.extension()],
   })
   const gateway = new Gateway({
     hocuspocus,
@@ -110,6 +113,7 @@ export function createCollabServer(partial: Partial<CollabConfig> = {}, options:
   addOpsRoutes(router, { ...sources, readiness, metrics })
   // The web page (client/demo/dist) at `/`; WebSocket upgrades on `/` go to the upgrade listener below.
   addStaticRoutes(router)
+  history.attach(hocuspocus, router)
 
   const httpServer = createServer((req, res) => {
     void router.handle(req, res, (error) => logger.error({ err: error, url: req.url }, 'http handler failed'))
@@ -136,6 +140,7 @@ export function createCollabServer(partial: Partial<CollabConfig> = {}, options:
       await new Promise((r) => setTimeout(r, 20))
     }
     await persistence.settle()
+    await history.flush()
     await scaleOut?.close()
     gateway.close()
     httpServer.closeAllConnections()

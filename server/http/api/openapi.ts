@@ -1,0 +1,228 @@
+/** The OpenAPI 3.1 description of the REST API, served at GET /api/openapi.json. */
+import { packageVersion } from '../ops.ts'
+import { sendJson } from '../router.ts'
+import type { ApiRoute } from './context.ts'
+import { ApiErrorCode } from './errors.ts'
+
+const ref = (name: string) => ({ $ref: `#/components/schemas/${name}` })
+const json = (schema: unknown, description: string) => ({ description, content: { 'application/json': { schema } } })
+const error = (description: string) => json(ref('Error'), description)
+
+/** The errors every document endpoint may answer, plus `extra`. */
+function errors(...extra: Array<[string, string]>): Record<string, unknown> {
+  const out: Record<string, unknown> = {
+    '400': error('Bad request: invalid document name or parameter (`invalid-document-name`, `bad-request`).'),
+    '401': error('No valid token (`unauthorized`) or an expired one (`token-expired`).'),
+    '403': error('The token does not open this document with the role needed (`forbidden`).'),
+  }
+  for (const [status, description] of extra) out[status] = error(description)
+  return out
+}
+
+const name = { name: 'name', in: 'path', required: true, description: 'Document name, percent-encoded as one path segment (`team/notes` → `team%2Fnotes`).', schema: { type: 'string' } }
+const id = { name: 'id', in: 'path', required: true, description: 'Version id.', schema: { type: 'integer', minimum: 1 } }
+const query = (n: string, description: string, schema: unknown, required = false) => ({ name: n, in: 'query', required, description, schema })
+const notFound: [string, string] = ['404', 'No such document or version (`not-found`).']
+
+const schemas = {
+  Error: {
+    type: 'object',
+    required: ['error', 'message'],
+    properties: { error: { type: 'string', enum: Object.values(ApiErrorCode), description: 'Stable code; test this.' }, message: { type: 'string', description: 'For people.' } },
+  },
+  DocumentInfo: {
+    type: 'object',
+    required: ['name', 'bytes', 'updatedAt', 'role'],
+    properties: {
+      name: { type: 'string' },
+      bytes: { type: 'integer', description: 'Stored size: snapshot + update log.' },
+      updatedAt: { type: 'string', format: 'date-time', description: 'Last stored change.' },
+      role: { type: 'string', enum: ['read', 'write', 'admin'], description: "The token's role on it." },
+    },
+  },
+  Version: {
+    type: 'object',
+    required: ['id', 'kind', 'label', 'createdBy', 'createdAt', 'bytes'],
+    properties: {
+      id: { type: 'integer' },
+      kind: { type: 'string', enum: ['named', 'auto', 'pre-restore'] },
+      label: { type: ['string', 'null'] },
+      createdBy: { type: ['string', 'null'], description: 'User id (`sub`); null for automatic versions and in open mode.' },
+      createdAt: { type: 'string', format: 'date-time' },
+      bytes: { type: 'integer' },
+    },
+  },
+  SharedTypes: {
+    type: 'object',
+    description: 'Root shared types by name: a Y.Text as a string, a Y.XmlFragment as ProseMirror-like nodes ({type, attrs, content} / {type: "text", text, marks}), Y.Array and Y.Map as JSON.',
+    additionalProperties: true,
+  },
+  ChatMessage: {
+    type: 'object',
+    required: ['id', 'author', 'name', 'text', 'createdAt', 'deleted', 'reactions'],
+    properties: {
+      id: { type: 'string' },
+      author: { type: 'string' },
+      name: { type: 'string' },
+      text: { type: 'string' },
+      createdAt: { type: 'number', description: "Sender's clock, ms since the epoch." },
+      replyTo: { type: 'string' },
+      editedAt: { type: 'number' },
+      deleted: { type: 'boolean' },
+      reactions: { type: 'object', additionalProperties: { type: 'array', items: { type: 'string' } }, description: 'Emoji → user ids.' },
+    },
+  },
+  TypeDiff: {
+    type: 'object',
+    required: ['kind', 'added', 'removed'],
+    properties: {
+      kind: { type: 'string', enum: ['text', 'xml', 'array', 'map'] },
+      added: { type: 'array', items: { type: 'string' }, description: 'Lines (text lines, blocks, array entries, `key: value` map entries) only in `to`.' },
+      removed: { type: 'array', items: { type: 'string' }, description: 'Lines only in `from`.' },
+    },
+  },
+}
+
+const spec = {
+  openapi: '3.1.0',
+  info: {
+    title: 'yjs-collab-server REST API',
+    version: packageVersion(),
+    description:
+      'Documents, chat history and version history over HTTP. Authenticate with the same JWT as the WebSocket, as a Bearer token; its `docs` claim gives the role per document (read < write < admin). Without a configured key (open mode) everything is allowed. Writes are durably stored before the 2xx and reach connected clients. See docs/rest.md.',
+  },
+  servers: [{ url: '/' }],
+  security: [{ bearer: [] }],
+  paths: {
+    '/api/openapi.json': { get: { operationId: 'openapi', summary: 'This description.', security: [], responses: { '200': json({ type: 'object' }, 'OpenAPI 3.1 document.') } } },
+    '/api/documents': {
+      get: {
+        operationId: 'listDocuments',
+        summary: 'Documents the token may read, by name, paged.',
+        parameters: [query('after', 'Start after this name (the `next` of the previous page).', { type: 'string' }), query('limit', 'Page size.', { type: 'integer', minimum: 1, maximum: 1000, default: 100 })],
+        responses: {
+          '200': json({ type: 'object', required: ['documents', 'next'], properties: { documents: { type: 'array', items: ref('DocumentInfo') }, next: { type: ['string', 'null'], description: 'Pass as `after` for the next page; null at the end.' } } }, 'A page of documents.'),
+          '400': error('Bad `limit` (`bad-request`).'),
+          '401': error('No valid token.'),
+        },
+      },
+    },
+    '/api/documents/{name}': {
+      parameters: [name],
+      get: {
+        operationId: 'readDocument',
+        summary: 'Read a document (role: read): JSON of its shared types; `?type=` for one text type as plain text; `Accept: application/octet-stream` for its state as a Yjs update.',
+        parameters: [query('type', 'Name of a Y.Text or Y.XmlFragment to return as text/plain.', { type: 'string' })],
+        responses: {
+          '200': {
+            description: 'The document.',
+            content: {
+              'application/json': { schema: { type: 'object', required: ['name', 'types'], properties: { name: { type: 'string' }, types: ref('SharedTypes') } } },
+              'text/plain': { schema: { type: 'string' } },
+              'application/octet-stream': { schema: { type: 'string', contentEncoding: 'binary' } },
+            },
+          },
+          ...errors(['404', 'No such document or shared type (`not-found`).']),
+        },
+      },
+      delete: {
+        operationId: 'deleteDocument',
+        summary: 'Delete a document (role: admin): its connections are closed (4410 document-deleted); it is removed from memory and storage, versions included.',
+        responses: { '204': { description: 'Deleted.' }, ...errors(notFound) },
+      },
+    },
+    '/api/documents/{name}/updates': {
+      parameters: [name],
+      post: {
+        operationId: 'applyUpdate',
+        summary: 'Apply a Yjs update (role: write). Stored before the 200, then applied and broadcast to connected clients.',
+        requestBody: { required: true, content: { 'application/octet-stream': { schema: { type: 'string', contentEncoding: 'binary' } } } },
+        responses: {
+          '200': json({ type: 'object', required: ['name', 'bytes'], properties: { name: { type: 'string' }, bytes: { type: 'integer' } } }, 'Stored and applied.'),
+          ...errors(
+            ['413', 'Update over MAX_UPDATE_BYTES (`payload-too-large`) or document over MAX_DOCUMENT_BYTES (`document-too-large`).'],
+            ['415', 'Not application/octet-stream (`unsupported-media-type`).'],
+            ['422', 'The update builds on changes the document does not have (`missing-dependencies`).'],
+            ['503', 'Storage could not take it; nothing applied (`storage-unavailable`). Retry.'],
+          ),
+        },
+      },
+    },
+    '/api/documents/{name}/chat': {
+      parameters: [name],
+      get: {
+        operationId: 'chatHistory',
+        summary: 'Chat messages (role: read), oldest first, paged backwards: the last `limit`, or the `limit` before message `before`. Deleted messages are left out.',
+        parameters: [query('before', 'A message id.', { type: 'string' }), query('limit', 'Page size.', { type: 'integer', minimum: 1, maximum: 1000, default: 50 })],
+        responses: {
+          '200': json({ type: 'object', required: ['messages', 'hasMore'], properties: { messages: { type: 'array', items: ref('ChatMessage') }, hasMore: { type: 'boolean' } } }, 'A page of messages.'),
+          ...errors(['404', 'No such document, or no message `before` (`not-found`).']),
+        },
+      },
+    },
+    '/api/documents/{name}/versions': {
+      parameters: [name],
+      get: {
+        operationId: 'listVersions',
+        summary: 'Versions (role: read), newest first.',
+        parameters: [query('before', 'Only versions older than this id (the `next` of the previous page).', { type: 'integer' }), query('limit', 'Page size.', { type: 'integer', minimum: 1, maximum: 1000, default: 100 })],
+        responses: {
+          '200': json({ type: 'object', required: ['versions', 'next'], properties: { versions: { type: 'array', items: ref('Version') }, next: { type: ['integer', 'null'] } } }, 'A page of versions.'),
+          ...errors(),
+        },
+      },
+      post: {
+        operationId: 'createVersion',
+        summary: 'Save the current state as a named version (role: write).',
+        requestBody: { required: true, content: { 'application/json': { schema: { type: 'object', required: ['label'], properties: { label: { type: 'string', minLength: 1, maxLength: 200 } } } } } },
+        responses: { '201': json(ref('Version'), 'Saved; Location names it.'), ...errors(notFound, ['415', 'Not JSON (`unsupported-media-type`).']) },
+      },
+    },
+    '/api/documents/{name}/versions/{id}': {
+      parameters: [name, id],
+      get: {
+        operationId: 'readVersion',
+        summary: 'One version (role: read) as JSON of its shared types, or its state as a Yjs update with `Accept: application/octet-stream`.',
+        responses: {
+          '200': {
+            description: 'The version.',
+            content: {
+              'application/json': { schema: { type: 'object', required: ['version', 'types'], properties: { version: ref('Version'), types: ref('SharedTypes') } } },
+              'application/octet-stream': { schema: { type: 'string', contentEncoding: 'binary' } },
+            },
+          },
+          ...errors(notFound),
+        },
+      },
+    },
+    '/api/documents/{name}/versions/{id}/restore': {
+      parameters: [name, id],
+      post: {
+        operationId: 'restoreVersion',
+        summary: 'Restore a version (role: admin): the current state is first saved as a `pre-restore` version, then the change back to the version is stored and sent to every client as a new edit.',
+        responses: {
+          '200': json({ type: 'object', required: ['restored', 'preRestore'], properties: { restored: ref('Version'), preRestore: ref('Version') } }, 'Restored.'),
+          ...errors(notFound, ['413', 'The restored document would be over MAX_DOCUMENT_BYTES.'], ['503', 'Storage could not take it (`storage-unavailable`).']),
+        },
+      },
+    },
+    '/api/documents/{name}/diff': {
+      parameters: [name],
+      get: {
+        operationId: 'diffVersions',
+        summary: 'What changed between two versions (or a version and `current`), per shared type: lines added and removed. Unchanged types are left out.',
+        parameters: [query('from', 'A version id, or `current`.', { type: 'string' }, true), query('to', 'A version id, or `current`.', { type: 'string' }, true)],
+        responses: {
+          '200': json({ type: 'object', required: ['from', 'to', 'types'], properties: { from: {}, to: {}, types: { type: 'object', additionalProperties: ref('TypeDiff') } } }, 'The differences.'),
+          ...errors(notFound),
+        },
+      },
+    },
+  },
+  components: {
+    securitySchemes: { bearer: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT', description: 'The same token as the WebSocket (`npm run token`).' } },
+    schemas,
+  },
+}
+
+export const openapiRoutes: ApiRoute[] = [{ method: 'GET', path: '/api/openapi.json', handler: async ({ res }) => sendJson(res, 200, spec) }]

@@ -1,0 +1,93 @@
+import type { IncomingMessage, ServerResponse } from 'node:http'
+import { CloseCode } from '../../../client/protocol.ts'
+import { DocumentCloseError } from '../../extensions/persistence.ts'
+import { WriteRefused } from '../../history/live.ts'
+import type { ApiDeps, ApiRoute } from './context.ts'
+import { ApiError, ApiErrorCode, sendError } from './errors.ts'
+
+interface Compiled {
+  route: ApiRoute
+  /** Per path segment: a literal, or the name of a parameter. */
+  segments: Array<{ literal: string } | { param: string }>
+}
+
+/**
+ * Routes under /api by OpenAPI path template (`/api/documents/{name}`), one
+ * path segment per parameter (a document name with slashes is sent
+ * percent-encoded: `team%2Fnotes`). Unknown paths answer 404 `no-route`, known
+ * paths with another method 405 with `Allow`; a handler's ApiError becomes its
+ * JSON error, a storage failure 503, anything else a logged 500.
+ */
+export class ApiRouter {
+  private readonly routes: Compiled[]
+  private readonly deps: ApiDeps
+
+  constructor(routes: readonly ApiRoute[], deps: ApiDeps) {
+    this.deps = deps
+    this.routes = routes.map((route) => ({
+      route,
+      segments: route.path.split('/').map((s) => (/^\{\w+\}$/.test(s) ? { param: s.slice(1, -1) } : { literal: s })),
+    }))
+  }
+
+  readonly handle = async (req: IncomingMessage, res: ServerResponse, url: URL): Promise<void> => {
+    const method = req.method === 'HEAD' ? 'GET' : (req.method ?? 'GET')
+    const parts = url.pathname.split('/')
+    const allowed: string[] = []
+    try {
+      for (const { route, segments } of this.routes) {
+        const params = match(segments, parts)
+        if (!params) continue
+        if (route.method !== method) {
+          allowed.push(route.method)
+          continue
+        }
+        return await route.handler({ req, res, url, params, deps: this.deps })
+      }
+      if (allowed.length > 0) throw new ApiError(405, ApiErrorCode.MethodNotAllowed, `${method} is not allowed here`, { allow: allowed.join(', ') })
+      throw new ApiError(404, ApiErrorCode.NoRoute, `no route for ${method} ${url.pathname}`)
+    } catch (error) {
+      if (res.headersSent) {
+        this.deps.logger.error({ err: error, url: url.pathname }, 'api handler failed after answering')
+        res.destroy()
+        return
+      }
+      sendError(res, this.asApiError(error, method, url))
+    }
+  }
+
+  private asApiError(error: unknown, method: string, url: URL): ApiError {
+    if (error instanceof ApiError) return error
+    if (error instanceof WriteRefused) {
+      return error.reason === 'missing-dependencies'
+        ? new ApiError(422, ApiErrorCode.MissingDependencies, `the update builds on changes the document does not have (${error.message})`)
+        : new ApiError(413, ApiErrorCode.DocumentTooLarge, `the document would grow past its size limit (${error.message})`)
+    }
+    if (error instanceof DocumentCloseError && error.code === CloseCode.StorageUnavailable.code) {
+      return new ApiError(503, ApiErrorCode.StorageUnavailable, 'storage could not take the write; nothing was applied', { 'retry-after': '1' })
+    }
+    this.deps.logger.error({ err: error, method, url: url.pathname }, 'api handler failed')
+    return new ApiError(500, ApiErrorCode.InternalError, 'unexpected server error')
+  }
+}
+
+/** Path parameters when `parts` fits the template, else null. */
+function match(segments: Compiled['segments'], parts: string[]): Record<string, string> | null {
+  if (segments.length !== parts.length) return null
+  const params: Record<string, string> = {}
+  for (let i = 0; i < segments.length; i++) {
+    const segment = segments[i]!
+    const part = parts[i]!
+    if ('literal' in segment) {
+      if (segment.literal !== part) return null
+      continue
+    }
+    if (part === '') return null
+    try {
+      params[segment.param] = decodeURIComponent(part)
+    } catch {
+      throw new ApiError(400, ApiErrorCode.BadRequest, `${segment.param}: not valid percent-encoding`)
+    }
+  }
+  return params
+}
