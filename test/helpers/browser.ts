@@ -73,10 +73,18 @@ export interface Visitor extends WatchedPage {
 /**
  * A new isolated context (closed when the test ends) with the page open in
  * `room` as `name` (stored as the page stores a picked name), once it is synced.
+ * `setup` runs on the context before the page opens (e.g. to route its sockets).
  */
-export async function openAs(browser: Browser, wsUrl: string, room: string, name: string): Promise<Visitor> {
+export async function openAs(
+  browser: Browser,
+  wsUrl: string,
+  room: string,
+  name: string,
+  options: { setup?: (context: BrowserContext) => Promise<unknown> } = {},
+): Promise<Visitor> {
   const context = await browser.newContext({ viewport: { width: 1280, height: 800 } })
   onTestFinished(() => context.close())
+  await options.setup?.(context)
   await context.addInitScript((n) => {
     if (!localStorage.getItem('collab-demo:name')) localStorage.setItem('collab-demo:name', n)
   }, name)

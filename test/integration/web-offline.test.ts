@@ -1,0 +1,102 @@
+/**
+ * The web page offline, in headless Chromium: a person whose network goes
+ * (`context.setOffline`) keeps editing and chatting, the badge says so, and on
+ * reconnecting both sides converge; edits made offline survive a reload of the
+ * page (IndexedDB) and reach the server once the socket is back.
+ */
+import type { Browser } from 'playwright-core'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { badge, ensureDemoBuilt, launchBrowser, openAs, screenshot, shared } from '../helpers/browser.ts'
+import { startServer } from '../helpers/server.ts'
+
+const WAIT = { timeout: 45_000, interval: 100 }
+
+describe('web page: offline', () => {
+  let browser: Browser
+  beforeAll(async () => {
+    await ensureDemoBuilt()
+    browser = await launchBrowser()
+  }, 300_000)
+  afterAll(async () => {
+    await browser?.close()
+  })
+
+  it('edits and messages made offline reach the other side on reconnect, and both converge', async () => {
+    const server = await startServer()
+    const ada = await openAs(browser, server.url, 'trip', 'Ada')
+    const bob = await openAs(browser, server.url, 'trip', 'Bob')
+    await ada.page.locator('.ProseMirror').click()
+    await ada.page.keyboard.type('Plan: ')
+    await expect.poll(async () => (await shared(bob.page)).prosemirror, WAIT).toContain('Plan: ')
+
+    await ada.context.setOffline(true)
+    await expect.poll(() => badge(ada.page), WAIT).toBe('offline')
+    await ada.page.keyboard.type('train at 9')
+    await ada.page.locator('.cm-content').click()
+    await ada.page.keyboard.type('tickets = 2')
+    await ada.page.locator('#chat-input').fill('Written on the train, no network')
+    await ada.page.locator('#chat-input').press('Enter')
+    await expect.poll(() => ada.page.locator('#badge').innerText(), WAIT).toBe('Offline · changes kept on this device')
+    expect(await ada.page.locator('.msg-status').first().getAttribute('data-status')).toBe('pending')
+    await screenshot(ada.page, 'offline-pending')
+
+    // Meanwhile Bob edits too.
+    await bob.page.locator('.ProseMirror').click()
+    await bob.page.keyboard.press('Control+End')
+    await bob.page.keyboard.press('Enter')
+    await bob.page.keyboard.type('Bob: bring snacks')
+    await expect.poll(() => badge(bob.page), WAIT).toBe('saved')
+    expect((await shared(bob.page)).prosemirror).not.toContain('train at 9')
+
+    await ada.context.setOffline(false)
+    await expect.poll(() => badge(ada.page), WAIT).toBe('saved')
+    await expect.poll(() => ada.page.locator('.msg-status').first().getAttribute('data-status'), WAIT).toBe('saved')
+    await expect.poll(() => bob.page.locator('.msg-text').allInnerTexts(), WAIT).toEqual(['Written on the train, no network'])
+    await expect.poll(async () => (await shared(bob.page)).codemirror, WAIT).toBe('tickets = 2')
+    const both = async () => [await shared(ada.page), await shared(bob.page)]
+    await expect.poll(async () => {
+      const [a, b] = await both()
+      return a!.prosemirror === b!.prosemirror && a!.prosemirror.includes('train at 9') && a!.prosemirror.includes('Bob: bring snacks')
+    }, WAIT).toBe(true)
+    expect(await bob.page.locator('.ProseMirror').innerText()).toContain('Plan: train at 9')
+    expect(ada.errors).toEqual([])
+    expect(bob.errors).toEqual([])
+  }, 180_000)
+
+  it('edits made offline survive a reload of the page (IndexedDB) and reach the server once it can be reached', async () => {
+    const server = await startServer()
+    // Ada's sockets pass through a switch: the server can be put out of her reach while her page still loads.
+    let reachable = true
+    const ada = await openAs(browser, server.url, 'drafts', 'Ada', {
+      setup: (context) =>
+        context.routeWebSocket(/\/ws$/, (ws) => {
+          if (reachable) ws.connectToServer()
+          else void ws.close({ code: 1013, reason: 'test: server out of reach' })
+        }),
+    })
+    const bob = await openAs(browser, server.url, 'drafts', 'Bob')
+
+    await ada.context.setOffline(true)
+    await expect.poll(() => badge(ada.page), WAIT).toBe('offline')
+    await ada.page.locator('.ProseMirror').click()
+    await ada.page.keyboard.type('Kept on this device')
+    await ada.page.locator('#chat-input').fill('Sent while offline')
+    await ada.page.locator('#chat-input').press('Enter')
+
+    // The server stays out of reach (its socket is refused) while the page itself reloads.
+    reachable = false
+    await ada.context.setOffline(false)
+    await ada.page.reload()
+    await expect.poll(() => ada.page.locator('.ProseMirror').innerText(), WAIT).toContain('Kept on this device')
+    await expect.poll(() => ada.page.locator('.msg-text').allInnerTexts(), WAIT).toEqual(['Sent while offline'])
+    expect(await badge(ada.page)).not.toBe('saved')
+    expect((await shared(bob.page)).prosemirror).not.toContain('Kept on this device')
+
+    reachable = true
+    await expect.poll(() => badge(ada.page), WAIT).toBe('saved')
+    await expect.poll(async () => (await shared(bob.page)).prosemirror, WAIT).toContain('Kept on this device')
+    await expect.poll(() => bob.page.locator('.msg-text').allInnerTexts(), WAIT).toEqual(['Sent while offline'])
+    expect(ada.errors).toEqual([])
+    expect(bob.errors).toEqual([])
+  }, 180_000)
+})
