@@ -1,6 +1,6 @@
 # syntax=docker/dockerfile:1
-# Multi-stage build: compile TypeScript in one stage, run the production install
-# on the image's own Node 24 in the other. Data lives in the /data volume.
+# Multi-stage build: compile TypeScript and build the web page in one stage, run
+# the production install on the image's own Node 24 in the other. Data lives in the /data volume.
 
 FROM node:24-slim AS build
 WORKDIR /app
@@ -9,7 +9,9 @@ RUN npm ci --no-audit --no-fund
 COPY tsconfig.json tsconfig.build.json ./
 COPY server ./server
 COPY client ./client
-RUN npm run build
+COPY scripts/build-demo.ts ./scripts/build-demo.ts
+# The server, and the web page (Vite) next to the compiled client: dist/client/demo/dist is served at /.
+RUN npm run build && node scripts/build-demo.ts --out dist/client/demo/dist
 
 FROM node:24-slim AS runtime
 ENV NODE_ENV=production \
@@ -21,6 +23,7 @@ COPY package.json package-lock.json ./
 RUN npm ci --omit=dev --no-audit --no-fund && npm cache clean --force
 COPY --from=build /app/dist/server ./dist/server
 COPY --from=build /app/dist/client ./dist/client
+COPY --from=build /app/dist/client/demo/dist ./dist/client/demo/dist
 RUN mkdir -p /data && chown node:node /data
 USER node
 VOLUME ["/data"]

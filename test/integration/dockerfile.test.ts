@@ -18,10 +18,13 @@ describe('Dockerfile', () => {
     expect(dockerfile).toMatch(/^EXPOSE 1234$/m)
   })
 
-  it('the production install (npm ci --omit=dev) of the build output starts on Node 24 and answers /healthz', async () => {
+  it('the production install (npm ci --omit=dev) of the build output starts on Node 24, answers /healthz and serves the web page', async () => {
     const app = tempDir('collab-docker-')
     // Stage "build": compile to dist/ as the Dockerfile does.
     execFileSync(process.execPath, ['node_modules/typescript/bin/tsc', '-p', 'tsconfig.build.json', '--outDir', join(app, 'build')], { stdio: 'pipe' })
+    // …and builds the web page next to the compiled client, as its RUN line says.
+    expect(dockerfile).toMatch(/^RUN .*node scripts\/build-demo\.ts --out dist\/client\/demo\/dist$/m)
+    execFileSync(process.execPath, ['scripts/build-demo.ts', '--out', join(app, 'build', 'client', 'demo', 'dist')], { stdio: 'pipe' })
     for (const [, from, to] of dockerfile.matchAll(/^COPY --from=build \/app\/(\S+) \.\/(\S+)$/gm)) {
       const source = join(app, 'build', from!.replace(/^dist\//, ''))
       expect(existsSync(source), `${from} (named by the Dockerfile) is built`).toBe(true)
@@ -51,5 +54,12 @@ describe('Dockerfile', () => {
     const res = await fetch(`http://127.0.0.1:${port}/healthz`)
     expect(res.status).toBe(200)
     expect((await res.json()).version).toBe(JSON.parse(readFileSync('package.json', 'utf8')).version)
+    // The image serves the web page at / (and its assets).
+    const page = await fetch(`http://127.0.0.1:${port}/`)
+    expect(page.status).toBe(200)
+    const html = await page.text()
+    expect(html).toContain('id="prosemirror"')
+    const script = /<script[^>]+src="\.\/(assets\/[^"]+\.js)"/.exec(html)?.[1]
+    expect((await fetch(`http://127.0.0.1:${port}/${script}`)).status).toBe(200)
   }, 300_000)
 })
