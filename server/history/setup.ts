@@ -1,6 +1,6 @@
 import type { Extension, Hocuspocus } from '@hocuspocus/server'
 import type { Logger } from 'pino'
-import { TokenVerifier } from '../auth/jwt.ts'
+import type { TokenVerifier } from '../auth/jwt.ts'
 import type { CollabConfig } from '../config.ts'
 import type { Persistence } from '../extensions/persistence.ts'
 import { ApiAuth, addApiRoutes } from '../http/api/index.ts'
@@ -20,8 +20,11 @@ export interface HistorySetup {
 }
 
 /** Version history (automatic versions, retention) and the REST API, wired from the configuration. */
-export function createHistory(config: CollabConfig, deps: { storage: Storage; persistence: Persistence; logger: Logger }): HistorySetup {
-  const { storage, persistence, logger } = deps
+export function createHistory(
+  config: CollabConfig,
+  deps: { storage: Storage; persistence: Persistence; logger: Logger; verifier: TokenVerifier | null },
+): HistorySetup {
+  const { storage, persistence, logger, verifier } = deps
   const history = new VersionHistory({ storage, logger, keep: config.versionKeep, keepNamed: config.versionKeepNamed })
   let live: LiveDocuments | undefined
   const auto =
@@ -32,8 +35,8 @@ export function createHistory(config: CollabConfig, deps: { storage: Storage; pe
     extensions: auto ? [auto] : [],
     attach(hocuspocus, router) {
       live = new LiveDocuments({ hocuspocus, storage, persistence, logger, maxDocumentBytes: config.maxDocumentBytes })
-      // The same verifier as the socket's (createSecurity has already checked the key settings).
-      const auth = new ApiAuth(TokenVerifier.fromSettings(config))
+      // The socket's verifier: one key, one set of rules for every door.
+      const auth = new ApiAuth(verifier)
       addApiRoutes(router, { live, history, auto, storage, auth, logger, limits: config })
     },
     flush: async () => auto?.flush(),

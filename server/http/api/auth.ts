@@ -1,5 +1,7 @@
 import type { IncomingMessage } from 'node:http'
+import { CloseCode } from '../../../client/protocol.ts'
 import { type AccessRules, type Role, atLeast, roleFor } from '../../auth/access.ts'
+import { authorize } from '../../auth/authorize.ts'
 import { TokenError, type TokenVerifier } from '../../auth/jwt.ts'
 import { ApiError, ApiErrorCode } from './errors.ts'
 
@@ -11,14 +13,28 @@ export interface Caller {
   roleOn(documentName: string): Role | null
 }
 
+/** Open mode (no key): every request may do everything, as on the socket — admin actions included. */
 const OPEN_MODE: Caller = { user: null, roleOn: () => 'admin' }
 
 const CHALLENGE = 'Bearer realm="collab"'
 
+/** The Bearer token of a request. Throws 401 when there is none. */
+function bearer(req: IncomingMessage): string {
+  const match = /^Bearer[ \t]+(\S+)[ \t]*$/i.exec(req.headers.authorization ?? '')
+  if (!match) throw new ApiError(401, ApiErrorCode.Unauthorized, 'send the token as "Authorization: Bearer <token>"', { 'www-authenticate': CHALLENGE })
+  return match[1]!
+}
+
+function invalidToken(expired: boolean): ApiError {
+  return new ApiError(401, expired ? ApiErrorCode.TokenExpired : ApiErrorCode.Unauthorized, expired ? 'the token has expired' : 'the token is not valid', {
+    'www-authenticate': `${CHALLENGE}, error="invalid_token"`,
+  })
+}
+
 /**
  * The REST API's authentication: the same JWT as the socket, as a Bearer
- * token, checked by the same verifier (key, algorithms, exp/nbf, aud/iss,
- * claims), and the same `docs` claim → role resolution. Without a key (open
+ * token, decided by the socket's own `authorize` (same verifier: key,
+ * algorithms, exp/nbf, aud/iss, claims; same `docs` claim → role). Without a key (open
  * development mode) every request may do everything, as on the socket.
  */
 export class ApiAuth {
@@ -31,32 +47,27 @@ export class ApiAuth {
   /** Verify the request's Bearer token. Throws 401 (`unauthorized`, `token-expired`). */
   async caller(req: IncomingMessage): Promise<Caller> {
     if (!this.verifier) return OPEN_MODE
-    const header = req.headers.authorization ?? ''
-    const match = /^Bearer[ \t]+(\S+)[ \t]*$/i.exec(header)
-    if (!match) {
-      throw new ApiError(401, ApiErrorCode.Unauthorized, 'send the token as "Authorization: Bearer <token>"', { 'www-authenticate': CHALLENGE })
-    }
     let rules: AccessRules
     let user: string
     try {
-      const verified = await this.verifier.verify(match[1]!)
+      const verified = await this.verifier.verify(bearer(req))
       rules = verified.rules
       user = verified.user.id
     } catch (error) {
-      const expired = error instanceof TokenError && error.problem === 'expired'
-      throw new ApiError(401, expired ? ApiErrorCode.TokenExpired : ApiErrorCode.Unauthorized, expired ? 'the token has expired' : 'the token is not valid', {
-        'www-authenticate': `${CHALLENGE}, error="invalid_token"`,
-      })
+      throw invalidToken(error instanceof TokenError && error.problem === 'expired')
     }
     return { user, roleOn: (documentName) => roleFor(rules, documentName) }
   }
 
-  /** Verify the token and require at least `min` on `documentName`. Throws 401/403. */
+  /** Verify the token and require at least `min` on `documentName` (the socket's access decision, `authorize`). Throws 401/403. */
   async require(req: IncomingMessage, documentName: string, min: Role): Promise<{ user: string | null; role: Role }> {
-    const caller = await this.caller(req)
-    const role = caller.roleOn(documentName)
-    if (!role) throw new ApiError(403, ApiErrorCode.Forbidden, `the token does not open ${JSON.stringify(documentName)}`)
-    if (!atLeast(role, min)) throw new ApiError(403, ApiErrorCode.Forbidden, `this needs the ${min} role; the token gives ${role}`)
-    return { user: caller.user, role }
+    if (!this.verifier) return { user: null, role: 'admin' }
+    const decision = await authorize(this.verifier, bearer(req), documentName)
+    if (!decision.ok) {
+      if (decision.refusal === CloseCode.Forbidden) throw new ApiError(403, ApiErrorCode.Forbidden, `the token does not open ${JSON.stringify(documentName)}`)
+      throw invalidToken(decision.refusal === CloseCode.TokenExpired)
+    }
+    if (!atLeast(decision.role, min)) throw new ApiError(403, ApiErrorCode.Forbidden, `this needs the ${min} role; the token gives ${decision.role}`)
+    return { user: decision.user?.id ?? null, role: decision.role }
   }
 }
