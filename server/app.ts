@@ -5,6 +5,7 @@ import type { Logger } from 'pino'
 import { createSecurity } from './auth/setup.ts'
 import { YWS_PREFIX, YwsAdapter } from './compat/yws.ts'
 import { type CollabConfig, defaultConfig } from './config.ts'
+import { ChatGuard } from './extensions/chat-guard.ts'
 import { DocumentLifecycle } from './extensions/lifecycle.ts'
 import { Persistence } from './extensions/persistence.ts'
 import { ScaleOut } from './extensions/scale-out.ts'
@@ -84,7 +85,7 @@ export function createCollabServer(partial: Partial<CollabConfig> = {}, options:
     timeout: config.idleTimeoutMs,
     maxUnauthenticatedQueueSize: config.preauthQueueBytes,
     maxUnauthenticatedQueueMessages: config.preauthQueueMessages,
-    extensions: [lifecycle, ...security.extensions, ...(scaleOut ? [scaleOut] : []), ...(options.extensions ?? []), persistence, ...history.extensions, metrics.extension()],
+    extensions: [lifecycle, ...security.extensions, new ChatGuard({ logger }), ...(scaleOut ? [scaleOut] : []), ...(options.extensions ?? []), persistence, ...history.extensions, metrics.extension()],
   })
   const gateway = new Gateway({
     hocuspocus,

@@ -1,0 +1,134 @@
+import type { Connection, Extension, afterHandleMessagePayload, afterLoadDocumentPayload, beforeSyncPayload } from '@hocuspocus/server'
+import type { Logger } from 'pino'
+import type * as Y from 'yjs'
+import { CloseCode, SyncStep } from '../../client/protocol.ts'
+import { sessionOf } from '../auth/session.ts'
+import { type Effects, Unappliable, effectsOf } from '../chat/effects.ts'
+import { DocumentGate, type GateKey } from '../chat/gate.ts'
+import { messageIds } from '../chat/ids.ts'
+import { type Principal, Violation, checkEffects } from '../chat/rules.ts'
+import { Zones } from '../chat/zones.ts'
+import { DocumentCloseError } from './persistence.ts'
+
+export interface ChatGuardConfiguration {
+  logger: Logger
+  /** Called with every refusal (metrics). */
+  onRefuse?: (result: { documentName: string; rule: string }) => void
+}
+
+/** The empty Yjs update (no structs, no deletions). */
+const isEmptyUpdate = (update: Uint8Array) => update.byteLength === 2 && update[0] === 0 && update[1] === 0
+
+/**
+ * Chat integrity (docs/chat-data-model.md §7): every update a client sends is
+ * checked before it is stored or applied. Its effects are worked out against
+ * the live document without applying it (server/chat/effects.ts: each new
+ * item's parent and key as Yjs will resolve them, each live item it deletes);
+ * the chat rules are checked on those (server/chat/rules.ts). A violation
+ * refuses the whole update: the guard throws before persistence (priority 10)
+ * appends, so nothing is stored, applied, acknowledged or broadcast, and
+ * Hocuspocus closes that document for the connection with
+ * `4422 policy-violation`. Updates that do not touch the chat cost one decode
+ * and a lookup per item.
+ *
+ * With a token the user is the token's `sub` and `admin` its role; in open
+ * mode there is no identity, and only the structural rules apply.
+ */
+export class ChatGuard implements Extension {
+  readonly extensionName = 'chat-guard'
+  /** After auth (900) and the awareness guard (100); before persistence (10), which stores what passes. */
+  readonly priority = 50
+
+  private readonly config: ChatGuardConfiguration
+  private readonly zones = new Zones()
+  private readonly gates = new WeakMap<Y.Doc, DocumentGate>()
+  /** What each connection holds from its check until its update is applied. */
+  private readonly holds = new WeakMap<Connection, () => void>()
+
+  constructor(config: ChatGuardConfiguration) {
+    this.config = config
+  }
+
+  async beforeSync({ type, payload, connection, context, document, documentName }: beforeSyncPayload): Promise<void> {
+    if (type === SyncStep.Step1 || connection.readOnly) return
+    // Messages of one connection are handled in order: its previous update is done.
+    this.release(connection)
+    if (isEmptyUpdate(payload)) return
+    const session = sessionOf(context)
+    const principal: Principal | null = session?.mode === 'token' && session.user ? { id: session.user.id, admin: session.role === 'admin' } : null
+    const gate = this.gateOf(document)
+    let retried = false
+    for (;;) {
+      let effects: Effects
+      let touchesChat: boolean
+      try {
+        effects = effectsOf(document, payload)
+        touchesChat = checkEffects(document, effects, principal, this.zones, () => messageIds(document))
+      } catch (error) {
+        if (!(error instanceof Violation || error instanceof Unappliable)) throw error
+        // Checked against a document other updates are about to change: check again once they are in.
+        const others = retried ? undefined : gate.anyBusy()
+        if (others) {
+          retried = true
+          await others
+          continue
+        }
+        const rule = error instanceof Violation ? error.rule : 'unappliable'
+        this.config.logger.warn(
+          { documentName, socketId: connection.socketId, user: principal?.id, rule, detail: error.message, bytes: payload.byteLength },
+          'refused an update that breaks the chat rules',
+        )
+        this.config.onRefuse?.({ documentName, rule })
+        throw new DocumentCloseError(CloseCode.PolicyViolation, error)
+      }
+      const keys: GateKey[] = touchesChat ? [...effects.clients, 'chat'] : effects.clients
+      const wait = gate.busy(keys)
+      if (!wait) {
+        if (keys.length > 0) this.hold(connection, gate.hold(keys))
+        return
+      }
+      await wait
+    }
+  }
+
+  async afterHandleMessage({ connection }: afterHandleMessagePayload): Promise<void> {
+    this.release(connection)
+  }
+
+  /**
+   * Structs Yjs parked while loading (missing dependencies, written before this
+   * guard existed) were never checked and would be integrated unchecked the day
+   * their dependency arrives: drop them.
+   */
+  async afterLoadDocument({ document, documentName }: afterLoadDocumentPayload): Promise<void> {
+    const { pendingStructs, pendingDs } = document.store
+    if (!pendingStructs && !pendingDs) return
+    this.config.logger.warn(
+      { documentName, missing: pendingStructs ? Object.fromEntries(pendingStructs.missing) : undefined, deletions: pendingDs !== null },
+      'dropped parked Yjs structs that were never checked (missing dependencies)',
+    )
+    document.store.pendingStructs = null
+    document.store.pendingDs = null
+  }
+
+  private gateOf(document: Y.Doc): DocumentGate {
+    let gate = this.gates.get(document)
+    if (!gate) {
+      gate = new DocumentGate()
+      this.gates.set(document, gate)
+    }
+    return gate
+  }
+
+  private hold(connection: Connection, release: () => void): void {
+    if (!this.holds.has(connection)) connection.onClose(() => this.release(connection))
+    this.holds.set(connection, release)
+  }
+
+  private release(connection: Connection): void {
+    const release = this.holds.get(connection)
+    if (!release) return
+    this.holds.set(connection, () => {})
+    release()
+  }
+}
