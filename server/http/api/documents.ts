@@ -1,6 +1,6 @@
 /** /api/documents: list, read (JSON, text, binary), apply an update, delete. */
 import * as Y from 'yjs'
-import { docFrom, documentJson, plainText } from '../../history/shape.ts'
+import { docFrom, documentJson, kindOf, plainText } from '../../history/shape.ts'
 import type { DocumentInfo } from '../../storage/types.ts'
 import { sendJson } from '../router.ts'
 import { type ApiContext, type ApiRoute, documentName, intParam, readUpdateBody, sendBinary, sendText, wantsBinary } from './context.ts'
@@ -51,9 +51,8 @@ async function read(ctx: ApiContext): Promise<void> {
   const doc = docFrom(state)
   try {
     if (type === null) return sendJson(res, 200, { name, types: documentJson(doc) })
-    if (!doc.share.has(type) && !['codemirror', 'prosemirror'].includes(type)) {
-      throw new ApiError(404, ApiErrorCode.NotFound, `the document has no shared type ${JSON.stringify(type)}`)
-    }
+    // The room model's names always exist (empty until written); others only with content.
+    if (!kindOf(doc, type)) throw new ApiError(404, ApiErrorCode.NotFound, `the document has no shared type ${JSON.stringify(type)}`)
     const text = plainText(doc, type)
     if (text === null) throw new ApiError(400, ApiErrorCode.NotText, `${JSON.stringify(type)} is not a text type; read the document as JSON`)
     sendText(res, text)
