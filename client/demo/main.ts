@@ -14,7 +14,7 @@ import { mountCodeMirror } from './codemirror.ts'
 import { mountHeader } from './header.ts'
 import { mountPresence } from './presence-list.ts'
 import { mountProseMirror } from './prosemirror.ts'
-import { loadSettings } from './settings.ts'
+import { loadSettings, roomUrl } from './settings.ts'
 
 /** `ws(s)://<this host>/ws`, next to the page (also under a path prefix). */
 function socketUrl(): string {
@@ -53,6 +53,9 @@ addEventListener('online', () => {
 // Leaving the page: tell the others at once instead of after the awareness timeout.
 addEventListener('pagehide', () => client.close())
 // Opening another room by editing the address's #name.
-addEventListener('hashchange', () => location.reload())
+addEventListener('hashchange', () => {
+  const name = decodeURIComponent(location.hash.slice(1)).trim()
+  if (name && name !== settings.room) location.assign(roomUrl(location, name))
+})
 
 Object.assign(globalThis, { collab: { client, room } })

@@ -55,13 +55,47 @@ const tools: Tool[] = [
   { label: '↷', title: 'Redo (Ctrl+Y)', command: redoCommand },
 ]
 
+/**
+ * The toolbar is one Tab stop (the ARIA toolbar pattern): the arrow keys, Home
+ * and End move between its enabled buttons, and Tab goes on to the editor.
+ */
+function rovingFocus(bar: HTMLElement, buttons: HTMLButtonElement[]): () => void {
+  const enabled = () => buttons.filter((b) => !b.disabled)
+  const current = () => buttons.find((b) => b.tabIndex === 0)
+  const setCurrent = (target: HTMLButtonElement) => buttons.forEach((b) => (b.tabIndex = b === target ? 0 : -1))
+  if (buttons[0]) setCurrent(buttons[0])
+  bar.addEventListener('focusin', (event) => {
+    if (event.target instanceof HTMLButtonElement) setCurrent(event.target)
+  })
+  bar.addEventListener('keydown', (event) => {
+    const list = enabled()
+    const at = list.indexOf(document.activeElement as HTMLButtonElement)
+    const next =
+      event.key === 'ArrowRight' ? list[(at + 1) % list.length] :
+      event.key === 'ArrowLeft' ? list[(at - 1 + list.length) % list.length] :
+      event.key === 'Home' ? list[0] :
+      event.key === 'End' ? list[list.length - 1] : undefined
+    if (!next) return
+    event.preventDefault()
+    setCurrent(next)
+    next.focus()
+  })
+  // Keep a reachable stop when the current button gets disabled.
+  return () => {
+    const stop = current()
+    const first = enabled()[0]
+    if ((!stop || stop.disabled) && first) setCurrent(first)
+  }
+}
+
 /** A plugin that keeps the toolbar buttons' pressed/disabled state in step with the editor. */
-function toolbarPlugin(buttons: Array<[Tool, HTMLButtonElement]>): Plugin {
+function toolbarPlugin(buttons: Array<[Tool, HTMLButtonElement]>, afterSync: () => void): Plugin {
   const sync = (view: EditorView) => {
     for (const [tool, button] of buttons) {
       button.disabled = !tool.command(view.state)
       if (tool.active) button.setAttribute('aria-pressed', String(tool.active(view.state)))
     }
+    afterSync()
   }
   return new Plugin({ view: (view) => (sync(view), { update: sync }) })
 }
@@ -86,6 +120,7 @@ export function mountProseMirror(room: Room): EditorView {
     return [tool, button]
   })
   bar.replaceChildren(...buttons.map(([, button]) => button))
+  const keepStop = rovingFocus(bar, buttons.map(([, button]) => button))
 
   const state = EditorState.create({
     schema,
@@ -96,7 +131,7 @@ export function mountProseMirror(room: Room): EditorView {
       keymap({ 'Mod-z': undoCommand, 'Mod-y': redoCommand, 'Mod-Shift-z': redoCommand }),
       // Input rules, keys and the base keymap; history comes from Yjs, the toolbar is ours.
       ...exampleSetup({ schema, history: false, menuBar: false }),
-      toolbarPlugin(buttons),
+      toolbarPlugin(buttons, keepStop),
     ],
   })
   const view = new EditorView(byId('prosemirror'), {

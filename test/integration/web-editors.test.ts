@@ -49,6 +49,33 @@ describe('web page: editors', () => {
     expect(bob.errors).toEqual([])
   }, 120_000)
 
+  it('the formatting toolbar is one Tab stop: arrows move along it, Enter applies, the other side sees it', async () => {
+    const server = await startServer()
+    const ada = await openAs(browser, server.url, 'team/format', 'Ada')
+    const bob = await openAs(browser, server.url, 'team/format', 'Bob')
+    await ada.page.locator('.ProseMirror').click()
+    await ada.page.keyboard.type('A heading')
+    const focused = () => ada.page.evaluate(() => document.activeElement?.getAttribute('title') ?? document.activeElement?.className ?? '')
+    // Shift+Tab from the editor lands on the toolbar (one stop), on its first button.
+    await ada.page.keyboard.press('Shift+Tab')
+    expect(await focused()).toBe('Bold (Ctrl+B)')
+    await ada.page.keyboard.press('ArrowRight')
+    expect(await focused()).toBe('Italic (Ctrl+I)')
+    for (let i = 0; i < 10 && (await focused()) !== 'Heading 1 (Ctrl+Shift+1)'; i++) await ada.page.keyboard.press('ArrowRight')
+    await ada.page.keyboard.press('Enter')
+    await expect.poll(() => bob.page.locator('.ProseMirror h1').count(), WAIT).toBe(1)
+    expect(await bob.page.locator('.ProseMirror h1').innerText()).toContain('A heading')
+    // Applying a format returns to the text; from the toolbar, Tab goes on into the editor, not through every button.
+    expect(await focused()).toContain('ProseMirror')
+    await ada.page.keyboard.press('Shift+Tab')
+    // (Heading 1 is now disabled, being applied: the toolbar's stop moved to the first enabled button.)
+    expect(await focused()).toBe('Bold (Ctrl+B)')
+    await ada.page.keyboard.press('Tab')
+    expect(await focused()).toContain('ProseMirror')
+    expect(ada.errors).toEqual([])
+    expect(bob.errors).toEqual([])
+  }, 120_000)
+
   it('CodeMirror edits sync both ways and converge, with the other’s cursor labelled', async () => {
     const server = await startServer()
     const ada = await openAs(browser, server.url, 'team/code', 'Ada')
