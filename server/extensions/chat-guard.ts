@@ -65,7 +65,11 @@ export class ChatGuard implements Extension {
         effects = effectsOf(document, payload)
         touchesChat = checkEffects(document, effects, principal, this.zones, () => messageIds(document))
       } catch (error) {
-        if (!(error instanceof Violation || error instanceof Unappliable)) throw error
+        // What cannot be checked is refused; an error other than a broken rule is a guard bug, logged as one.
+        if (!(error instanceof Violation || error instanceof Unappliable)) {
+          this.config.logger.error({ err: error, documentName, socketId: connection.socketId }, 'chat guard failed; refusing the update')
+          throw new DocumentCloseError(CloseCode.PolicyViolation, error)
+        }
         // Checked against a document other updates are about to change: check again once they are in.
         const others = retried ? undefined : gate.anyBusy()
         if (others) {
