@@ -28,7 +28,7 @@ function newestSource(): number {
     const stat = statSync(path)
     if (stat.isDirectory()) {
       for (const entry of readdirSync(path)) {
-        if (entry === 'dist' || entry === 'node_modules' || entry.startsWith('.')) continue
+        if (entry.startsWith('dist') || entry === 'node_modules' || entry.startsWith('.')) continue
         visit(join(path, entry))
       }
     } else newest = Math.max(newest, stat.mtimeMs)
