@@ -52,6 +52,10 @@ addEventListener('online', () => {
 })
 // Leaving the page: tell the others at once instead of after the awareness timeout.
 addEventListener('pagehide', () => client.close())
+// Back from the browser's page cache the client is closed: start afresh.
+addEventListener('pageshow', (event) => {
+  if (event.persisted) location.reload()
+})
 // Opening another room by editing the address's #name.
 addEventListener('hashchange', () => {
   const name = decodeURIComponent(location.hash.slice(1)).trim()
