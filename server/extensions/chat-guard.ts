@@ -1,7 +1,8 @@
 import type { Connection, Extension, afterHandleMessagePayload, afterLoadDocumentPayload, beforeSyncPayload } from '@hocuspocus/server'
 import type { Logger } from 'pino'
-import type * as Y from 'yjs'
-import { CloseCode, SyncStep } from '../../client/protocol.ts'
+import * as encoding from 'lib0/encoding'
+import * as Y from 'yjs'
+import { CloseCode, MessageType, SyncStep } from '../../client/protocol.ts'
 import { sessionOf } from '../auth/session.ts'
 import { type Effects, Unappliable, effectsOf } from '../chat/effects.ts'
 import { DocumentGate, type GateKey } from '../chat/gate.ts'
@@ -14,6 +15,16 @@ export interface ChatGuardConfiguration {
   logger: Logger
   /** Called with every refusal (metrics). */
   onRefuse?: (result: { documentName: string; rule: string }) => void
+}
+
+/** A SyncStep1 with the document's state vector: "send me what I lack". */
+function stateVectorMessage(address: string, document: Y.Doc): Uint8Array {
+  const e = encoding.createEncoder()
+  encoding.writeVarString(e, address)
+  encoding.writeVarUint(e, MessageType.Sync)
+  encoding.writeVarUint(e, SyncStep.Step1)
+  encoding.writeVarUint8Array(e, Y.encodeStateVector(document))
+  return encoding.toUint8Array(e)
 }
 
 /** The empty Yjs update (no structs, no deletions). */
@@ -44,6 +55,8 @@ export class ChatGuard implements Extension {
   private readonly gates = new WeakMap<Y.Doc, DocumentGate>()
   /** What each connection holds from its check until its update is applied. */
   private readonly holds = new WeakMap<Connection, () => void>()
+  /** Connections whose current update was deferred (made read-only for this one message). */
+  private readonly deferred = new WeakSet<Connection>()
 
   constructor(config: ChatGuardConfiguration) {
     this.config = config
@@ -65,25 +78,14 @@ export class ChatGuard implements Extension {
         effects = effectsOf(document, payload)
         touchesChat = checkEffects(document, effects, principal, this.zones, () => messageIds(document))
       } catch (error) {
-        // What cannot be checked is refused; an error other than a broken rule is a guard bug, logged as one.
-        if (!(error instanceof Violation || error instanceof Unappliable)) {
-          this.config.logger.error({ err: error, documentName, socketId: connection.socketId }, 'chat guard failed; refusing the update')
-          throw new DocumentCloseError(CloseCode.PolicyViolation, error)
-        }
         // Checked against a document other updates are about to change: check again once they are in.
-        const others = retried ? undefined : gate.anyBusy()
+        const others = retried || !(error instanceof Violation || error instanceof Unappliable) ? undefined : gate.anyBusy()
         if (others) {
           retried = true
           await others
           continue
         }
-        const rule = error instanceof Violation ? error.rule : 'unappliable'
-        this.config.logger.warn(
-          { documentName, socketId: connection.socketId, user: principal?.id, rule, detail: error.message, bytes: payload.byteLength },
-          'refused an update that breaks the chat rules',
-        )
-        this.config.onRefuse?.({ documentName, rule })
-        throw new DocumentCloseError(CloseCode.PolicyViolation, error)
+        return this.refuse(error, connection, documentName, principal, payload.byteLength)
       }
       const keys: GateKey[] = touchesChat ? [...effects.clients, 'chat'] : effects.clients
       const wait = gate.busy(keys)
@@ -95,8 +97,43 @@ export class ChatGuard implements Extension {
     }
   }
 
-  async afterHandleMessage({ connection }: afterHandleMessagePayload): Promise<void> {
+  async afterHandleMessage({ connection, context }: afterHandleMessagePayload): Promise<void> {
     this.release(connection)
+    if (!this.deferred.has(connection)) return
+    this.deferred.delete(connection)
+    // The role may have changed meanwhile (a fresh token): the session knows the current one.
+    const session = sessionOf(context)
+    connection.readOnly = session ? session.role === 'read' : false
+    // Ask for everything the server lacks: the client answers with a SyncStep2 that carries the update and its dependencies.
+    connection.send(stateVectorMessage(connection.messageAddress, connection.document))
+  }
+
+  /**
+   * A broken rule closes the document (4422). An update Yjs cannot apply yet
+   * (missing dependencies) is not stored or applied either, but answered
+   * `SyncStatus(false)` with the document left open, and the client is asked
+   * for a SyncStep2: a provider sends updates queued while offline before its
+   * sync handshake, and those may depend on changes the server never got.
+   */
+  private refuse(error: unknown, connection: Connection, documentName: string, principal: Principal | null, bytes: number): void {
+    const context = { documentName, socketId: connection.socketId, user: principal?.id, bytes }
+    if (error instanceof Unappliable) {
+      this.config.logger.info({ ...context, detail: error.message }, 'deferred an update Yjs cannot apply yet; asking the client for a full sync')
+      this.config.onRefuse?.({ documentName, rule: 'unappliable' })
+      // Hocuspocus answers a read-only connection's update with SyncStatus(false), and persistence skips it.
+      connection.readOnly = true
+      this.deferred.add(connection)
+      return
+    }
+    if (error instanceof Violation) {
+      this.config.logger.warn({ ...context, rule: error.rule, detail: error.message }, 'refused an update that breaks the chat rules')
+      this.config.onRefuse?.({ documentName, rule: error.rule })
+    } else {
+      // What cannot be checked is refused; an error other than a broken rule is a guard bug.
+      this.config.logger.error({ ...context, err: error }, 'chat guard failed; refusing the update')
+      this.config.onRefuse?.({ documentName, rule: 'guard-error' })
+    }
+    throw new DocumentCloseError(CloseCode.PolicyViolation, error)
   }
 
   /**

@@ -7,7 +7,7 @@ import type { HocuspocusProvider } from '@hocuspocus/provider'
 import * as decoding from 'lib0/decoding'
 import { expect, vi } from 'vitest'
 import * as Y from 'yjs'
-import { CloseCode, MessageType, documentCloseReason } from '../../client/protocol.ts'
+import { CloseCode, MessageType, SyncStep, documentCloseReason } from '../../client/protocol.ts'
 import type { Room } from '../../client/index.ts'
 import type { CollabServer } from '../../server/app.ts'
 import { foldState } from '../../server/storage/merge.ts'
@@ -86,6 +86,22 @@ export async function rawWriter(server: CollabServer, name: string, token: strin
   c.send(authFrame(name, token))
   await vi.waitFor(() => expect(c.received.map((d) => authReply(d)).some((r) => r !== null && 'scope' in r)).toBe(true))
   return c
+}
+
+/** The SyncStatus answers a raw socket received (true = applied and stored). */
+export function rawAcks(c: RawClient): boolean[] {
+  return c.received.flatMap((d) => {
+    const { type, decoder } = readFrame(d)
+    return type === MessageType.SyncStatus ? [decoding.readVarInt(decoder) === 1] : []
+  })
+}
+
+/** How many SyncStep1 requests ("send me what I lack") a raw socket received. */
+export function rawStep1s(c: RawClient): number {
+  return c.received.filter((d) => {
+    const { type, decoder } = readFrame(d)
+    return (type === MessageType.Sync || type === MessageType.SyncReply) && decoding.readVarUint(decoder) === SyncStep.Step1
+  }).length
 }
 
 /** Reasons of the document Close messages a raw socket received. */
