@@ -10,6 +10,8 @@ import { CloseCode, documentCloseReason } from '../../client/protocol.ts'
 import { DURABLE_CONTEXT, type Persistence } from '../extensions/persistence.ts'
 import { foldState } from '../storage/merge.ts'
 import type { Storage } from '../storage/types.ts'
+import { ChatRules, type Principal } from './chat-rules.ts'
+import { WriteRefused } from './refusal.ts'
 
 /** The transaction origin of a server-side write that was stored before it was applied. */
 export interface DurableOrigin {
@@ -20,17 +22,7 @@ export interface DurableOrigin {
   feature: 'rest' | 'restore'
 }
 
-/** Why a write was refused before anything was stored. */
-export type WriteRefusal = 'missing-dependencies' | 'document-too-large'
-
-export class WriteRefused extends Error {
-  readonly reason: WriteRefusal
-  constructor(reason: WriteRefusal, detail: string) {
-    super(detail)
-    this.name = 'WriteRefused'
-    this.reason = reason
-  }
-}
+export { WriteRefused, type WriteRefusal } from './refusal.ts'
 
 export interface LiveDocumentsConfiguration {
   hocuspocus: Hocuspocus
@@ -49,6 +41,9 @@ export interface OpenDocument {
 
 export class LiveDocuments {
   private readonly config: LiveDocumentsConfiguration
+  private readonly chatRules = new ChatRules()
+  /** Per document, the tail of its server-side writes: each is checked, stored and applied before the next is checked. */
+  private readonly writes = new Map<string, Promise<void>>()
 
   constructor(config: LiveDocumentsConfiguration) {
     this.config = config
@@ -77,25 +72,43 @@ export class LiveDocuments {
   }
 
   /**
-   * Store, then apply: the update is appended to the document's log (awaited
-   * until committed), then applied to the open document with a durable origin
-   * (so it is not stored twice), then broadcast to its connections at once.
+   * Check, store, then apply: the update must integrate completely, keep the
+   * document under its size limit and — for REST writes, as `principal` —
+   * obey the chat rules; then it is appended to the document's log (awaited
+   * until committed), applied to the open document with a durable origin (so
+   * it is not stored twice) and broadcast to its connections at once. A
+   * restore is the server's own change, made for an admin: it is not held to
+   * the chat rules (it may take back messages sent after the version).
    * Throws WriteRefused (nothing stored) or Persistence's storage error.
    */
-  async applyDurably(document: Document, update: Uint8Array, feature: DurableOrigin['feature']): Promise<void> {
-    const { persistence, maxDocumentBytes } = this.config
-    const missing = missingDependency(document, update)
-    if (missing) throw new WriteRefused('missing-dependencies', missing)
-    const stored = persistence.storedBytes(document.name) ?? 0
-    if (maxDocumentBytes !== undefined && stored + update.byteLength > maxDocumentBytes) {
-      throw new WriteRefused('document-too-large', `${stored} + ${update.byteLength} bytes > ${maxDocumentBytes}`)
-    }
-    await persistence.append(document.name, update)
-    const origin: DurableOrigin = { source: 'local', context: DURABLE_CONTEXT, feature }
-    Y.applyUpdate(document, update, origin)
-    // Send the broadcast now rather than at the end of the event-loop turn: by the
-    // time the caller answers, every connected client has been sent the change.
-    document.flush()
+  applyDurably(document: Document, update: Uint8Array, feature: DurableOrigin['feature'], principal: Principal | null = null): Promise<void> {
+    return this.inOrder(document.name, async () => {
+      const { persistence, maxDocumentBytes } = this.config
+      const missing = missingDependency(document, update)
+      if (missing) throw new WriteRefused('missing-dependencies', missing)
+      if (feature === 'rest') this.chatRules.check(document, update, principal)
+      const stored = persistence.storedBytes(document.name) ?? 0
+      if (maxDocumentBytes !== undefined && stored + update.byteLength > maxDocumentBytes) {
+        throw new WriteRefused('document-too-large', `${stored} + ${update.byteLength} bytes > ${maxDocumentBytes}`)
+      }
+      await persistence.append(document.name, update)
+      const origin: DurableOrigin = { source: 'local', context: DURABLE_CONTEXT, feature }
+      Y.applyUpdate(document, update, origin)
+      // Send the broadcast now rather than at the end of the event-loop turn: by the
+      // time the caller answers, every connected client has been sent the change.
+      document.flush()
+    })
+  }
+
+  /** Run `job` after the document's earlier server-side writes, whatever their outcome. */
+  private inOrder(name: string, job: () => Promise<void>): Promise<void> {
+    const run = (this.writes.get(name) ?? Promise.resolve()).then(job)
+    const tail = run.catch(() => undefined) // the caller gets the error; the queue goes on
+    this.writes.set(name, tail)
+    void tail.then(() => {
+      if (this.writes.get(name) === tail) this.writes.delete(name)
+    })
+    return run
   }
 
   /**

@@ -43,7 +43,8 @@ describe('REST chat history', () => {
     const server = await startServer(TOKEN_MODE)
     const base = httpBase(server.url)
     const writer = await tokenFor('ada', { 'team/*': 'write' })
-    expect((await call(base, 'POST', docPath('team/room', '/updates'), { token: writer, body: room(12) })).status).toBe(200)
+    // Written to storage directly, as data from before the chat rules were enforced: readers must cope with it.
+    await server.storage.append('team/room', room(12))
 
     const reader = await tokenFor('bob', { 'team/*': 'read' })
     const last = await call(base, 'GET', docPath('team/room', '/chat?limit=5'), { token: reader })
@@ -71,5 +72,22 @@ describe('REST chat history', () => {
     expect((await call(base, 'POST', docPath('team/quiet', '/updates'), { token: writer, body: makeUpdate((d) => d.getText('codemirror').insert(0, 'x')) })).status).toBe(200)
     const quiet = await call(base, 'GET', docPath('team/quiet', '/chat'), { token: reader })
     expect([quiet.status, quiet.json.messages, quiet.json.hasMore]).toEqual([200, [], false])
+  })
+
+  it('REST writes obey the chat rules like socket updates: one’s own messages only, refused whole with 422 policy-violation', async () => {
+    const server = await startServer(TOKEN_MODE)
+    const base = httpBase(server.url)
+    const bob = await tokenFor('bob', { 'team/*': 'write' })
+    const post = (body: Uint8Array) => call(base, 'POST', docPath('team/rules', '/updates'), { token: bob, body })
+    const message = (id: string, author: string) =>
+      makeUpdate((doc) => doc.getArray(SharedNames.chat).push([createMessageMap({ id, author, name: author, text: `by ${author}`, createdAt: Date.now() })]))
+    expect((await post(message('own', 'bob'))).status).toBe(200)
+    const forged = await post(message('forged', 'ada'))
+    expect([forged.status, forged.json.error]).toEqual([422, 'policy-violation'])
+    const junk = await post(makeUpdate((doc) => doc.getArray(SharedNames.chat).push(['not a message'])))
+    expect([junk.status, junk.json.error]).toEqual([422, 'policy-violation'])
+    const messages = (await call(base, 'GET', docPath('team/rules', '/chat'), { token: bob })).json.messages as Message[]
+    expect(messages.map((m) => [m.id, m.author])).toEqual([['own', 'bob']])
+    expect((await server.storage.load('team/rules')).updates).toHaveLength(1)
   })
 })

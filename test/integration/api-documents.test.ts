@@ -26,9 +26,12 @@ describe('REST documents: roles', () => {
     const none = await call(base, 'GET', docPath('team/notes'))
     expect(none.status).toBe(401)
     expect(none.json.error).toBe('unauthorized')
-    expect(none.headers.get('www-authenticate')).toMatch(/^Bearer/)
+    expect(none.headers.get('www-authenticate')).toBe('Bearer realm="collab"')
+    const listNone = await call(base, 'GET', '/api/documents')
+    expect([listNone.status, listNone.json.error, listNone.headers.get('www-authenticate')]).toEqual([401, 'unauthorized', 'Bearer realm="collab"'])
     const bad = await call(base, 'GET', docPath('team/notes'), { token: 'not-a-jwt' })
     expect([bad.status, bad.json.error]).toEqual([401, 'unauthorized'])
+    expect(bad.headers.get('www-authenticate')).toBe('Bearer realm="collab", error="invalid_token"')
     const expired = await call(base, 'GET', docPath('team/notes'), { token: await tokenFor('ada', { 'team/*': 'write' }, { ttl: -60 }) })
     expect([expired.status, expired.json.error]).toEqual([401, 'token-expired'])
 

@@ -47,10 +47,11 @@ export class ApiAuth {
   /** Verify the request's Bearer token. Throws 401 (`unauthorized`, `token-expired`). */
   async caller(req: IncomingMessage): Promise<Caller> {
     if (!this.verifier) return OPEN_MODE
+    const token = bearer(req)
     let rules: AccessRules
     let user: string
     try {
-      const verified = await this.verifier.verify(bearer(req))
+      const verified = await this.verifier.verify(token)
       rules = verified.rules
       user = verified.user.id
     } catch (error) {

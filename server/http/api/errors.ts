@@ -34,6 +34,8 @@ export const ApiErrorCode = {
   UnsupportedMediaType: 'unsupported-media-type',
   /** 422: the update builds on changes the document does not have (send the missing ones first, or the whole state). */
   MissingDependencies: 'missing-dependencies',
+  /** 422: the update breaks the chat rules (docs/chat-data-model.md §7), e.g. a message with another user as author; refused whole. */
+  PolicyViolation: 'policy-violation',
   /** 500: an unexpected server error (logged). */
   InternalError: 'internal-error',
   /** 503: storage could not take the write; nothing was applied. Retry (see Retry-After). */

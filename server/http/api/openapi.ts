@@ -142,7 +142,7 @@ const spec = {
           ...errors(
             ['413', 'Update over MAX_UPDATE_BYTES (`payload-too-large`) or document over MAX_DOCUMENT_BYTES (`document-too-large`).'],
             ['415', 'Not application/octet-stream (`unsupported-media-type`).'],
-            ['422', 'The update builds on changes the document does not have (`missing-dependencies`).'],
+            ['422', 'The update builds on changes the document does not have (`missing-dependencies`), or breaks the chat rules for the token\'s user (`policy-violation`).'],
             ['503', 'Storage could not take it; nothing applied (`storage-unavailable`). Retry.'],
           ),
         },

@@ -1,7 +1,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http'
 import { CloseCode } from '../../../client/protocol.ts'
 import { DocumentCloseError } from '../../extensions/persistence.ts'
-import { WriteRefused } from '../../history/live.ts'
+import { WriteRefused } from '../../history/refusal.ts'
 import type { ApiDeps, ApiRoute } from './context.ts'
 import { ApiError, ApiErrorCode, sendError } from './errors.ts'
 
@@ -59,9 +59,14 @@ export class ApiRouter {
   private asApiError(error: unknown, method: string, url: URL): ApiError {
     if (error instanceof ApiError) return error
     if (error instanceof WriteRefused) {
-      return error.reason === 'missing-dependencies'
-        ? new ApiError(422, ApiErrorCode.MissingDependencies, `the update builds on changes the document does not have (${error.message})`)
-        : new ApiError(413, ApiErrorCode.DocumentTooLarge, `the document would grow past its size limit (${error.message})`)
+      switch (error.reason) {
+        case 'missing-dependencies':
+          return new ApiError(422, ApiErrorCode.MissingDependencies, `the update builds on changes the document does not have (${error.message})`)
+        case 'policy-violation':
+          return new ApiError(422, ApiErrorCode.PolicyViolation, `the update breaks the chat rules (${error.message})`)
+        case 'document-too-large':
+          return new ApiError(413, ApiErrorCode.DocumentTooLarge, `the document would grow past its size limit (${error.message})`)
+      }
     }
     if (error instanceof DocumentCloseError && error.code === CloseCode.StorageUnavailable.code) {
       return new ApiError(503, ApiErrorCode.StorageUnavailable, 'storage could not take the write; nothing was applied', { 'retry-after': '1' })
