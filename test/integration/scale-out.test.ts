@@ -19,7 +19,8 @@ describe('scale-out: three instances, Redis and PostgreSQL', () => {
     b!.document.getText('text').insert(0, 'B')
     c!.document.getText('text').insert(0, 'C')
     const chat = (p: typeof a) => p!.document.getArray<Y.Map<unknown>>('chat')
-    const message = new Y.Map<unknown>([['id', 'm1'], ['author', 'ada'], ['text', 'hello from A']])
+    // A complete chat message (docs/chat-data-model.md §4.1): the server refuses anything else in `chat`.
+    const message = new Y.Map<unknown>([['v', 1], ['id', 'm1'], ['author', 'ada'], ['name', 'Ada'], ['text', 'hello from A'], ['createdAt', 1], ['reactions', new Y.Map()]])
     chat(a).push([message])
     a!.setAwarenessField('user', { id: 'ada', name: 'Ada', color: '#f00' })
 
@@ -27,7 +28,7 @@ describe('scale-out: three instances, Redis and PostgreSQL', () => {
       expect(text(b!)).toBe(text(a!))
       expect(text(c!)).toBe(text(a!))
       expect(text(a!)).toHaveLength(3)
-      expect(chat(c).toJSON()).toEqual([{ id: 'm1', author: 'ada', text: 'hello from A' }])
+      expect(chat(c).toJSON()).toEqual([{ v: 1, id: 'm1', author: 'ada', name: 'Ada', text: 'hello from A', createdAt: 1, reactions: {} }])
       expect(c!.awareness!.getStates().get(a!.document.clientID)).toMatchObject({ user: { name: 'Ada' } })
       expect(b!.awareness!.getStates().get(a!.document.clientID)).toMatchObject({ user: { name: 'Ada' } })
     }, { timeout: 15_000 })
