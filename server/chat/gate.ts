@@ -48,3 +48,19 @@ export class DocumentGate {
     }
   }
 }
+
+const gates = new WeakMap<object, DocumentGate>()
+
+/**
+ * The gate of one loaded document, shared by every door that checks updates
+ * against it (the socket guard; server-side writers should hold `chat` too
+ * between their own check and apply).
+ */
+export function documentGate(document: object): DocumentGate {
+  let gate = gates.get(document)
+  if (!gate) {
+    gate = new DocumentGate()
+    gates.set(document, gate)
+  }
+  return gate
+}

@@ -34,7 +34,7 @@ export class Violation extends Error {
   }
 }
 
-/** Longest message id (and `replyTo`, which names one). */
+/** Longest id of a new message. */
 export const MAX_ID_LENGTH = 128
 
 const KNOWN = new Set<string>(Object.values(K))
@@ -86,7 +86,7 @@ function validReactions(v: unknown): boolean {
 function validMark(v: unknown): boolean {
   if (typeof v !== 'object' || v === null || Array.isArray(v)) return false
   const { id, at, ...rest } = v as Record<string, unknown>
-  return isId(id) && isFiniteNumber(at) && Object.keys(rest).length === 0
+  return typeof id === 'string' && id.length > 0 && isFiniteNumber(at) && Object.keys(rest).length === 0
 }
 
 /** Checks one update's effects; returns whether it touches the chat at all. */
@@ -182,7 +182,7 @@ function checkNewMessage(entry: Write, fields: Write[], principal: Principal | n
   if (principal && author !== principal.id) throw new Violation('not-author', `${principal.id} sent a message as ${author}`)
   if (typeof name !== 'string' || name.length > MAX_NAME_LENGTH) throw new Violation('invalid-value', 'name')
   if (!isFiniteNumber(createdAt)) throw new Violation('invalid-value', 'createdAt')
-  if (replyTo !== undefined && !isId(replyTo)) throw new Violation('invalid-value', 'replyTo')
+  if (replyTo !== undefined && typeof replyTo !== 'string') throw new Violation('invalid-value', 'replyTo')
   if (!(reactions instanceof Y.ContentType) || !(reactions.type instanceof Y.Map)) throw new Violation('invalid-value', 'reactions is not a map')
   // The author's own later changes in the same update (offline edits, reactions, deletion).
   checkMutableFields(byKey, principal, author, false)

@@ -5,7 +5,7 @@ import * as Y from 'yjs'
 import { CloseCode, MessageType, SyncStep } from '../../client/protocol.ts'
 import { sessionOf } from '../auth/session.ts'
 import { type Effects, Unappliable, effectsOf } from '../chat/effects.ts'
-import { DocumentGate, type GateKey } from '../chat/gate.ts'
+import { type GateKey, documentGate } from '../chat/gate.ts'
 import { messageIds } from '../chat/ids.ts'
 import { type Principal, Violation, checkEffects } from '../chat/rules.ts'
 import { Zones } from '../chat/zones.ts'
@@ -52,7 +52,6 @@ export class ChatGuard implements Extension {
 
   private readonly config: ChatGuardConfiguration
   private readonly zones = new Zones()
-  private readonly gates = new WeakMap<Y.Doc, DocumentGate>()
   /** What each connection holds from its check until its update is applied. */
   private readonly holds = new WeakMap<Connection, () => void>()
   /** Connections whose current update was deferred (made read-only for this one message). */
@@ -69,7 +68,7 @@ export class ChatGuard implements Extension {
     if (isEmptyUpdate(payload)) return
     const session = sessionOf(context)
     const principal: Principal | null = session?.mode === 'token' && session.user ? { id: session.user.id, admin: session.role === 'admin' } : null
-    const gate = this.gateOf(document)
+    const gate = documentGate(document)
     let retried = false
     for (;;) {
       let effects: Effects
@@ -150,15 +149,6 @@ export class ChatGuard implements Extension {
     )
     document.store.pendingStructs = null
     document.store.pendingDs = null
-  }
-
-  private gateOf(document: Y.Doc): DocumentGate {
-    let gate = this.gates.get(document)
-    if (!gate) {
-      gate = new DocumentGate()
-      this.gates.set(document, gate)
-    }
-    return gate
   }
 
   private hold(connection: Connection, release: () => void): void {
