@@ -25,7 +25,8 @@ export class AutoVersions implements Extension {
 
   private readonly config: AutoVersionsConfiguration
   private readonly clocks = new Map<string, NodeJS.Timeout>()
-  private readonly saving = new Set<Promise<void>>()
+  /** Saves under way, by document. */
+  private readonly saving = new Map<string, Promise<void>>()
 
   constructor(config: AutoVersionsConfiguration) {
     this.config = config
@@ -39,10 +40,11 @@ export class AutoVersions implements Extension {
     this.clocks.set(documentName, clock)
   }
 
-  /** Stop the clock of a document that is going away (deleted): no version of it. */
-  forget(documentName: string): void {
+  /** Stop the clock of a document that is going away (deleted); resolves once a save already under way is done. */
+  async forget(documentName: string): Promise<void> {
     clearTimeout(this.clocks.get(documentName))
     this.clocks.delete(documentName)
+    await this.saving.get(documentName)
   }
 
   /** Shutdown, before storage closes: save the versions whose clocks are running, and wait for saves under way. */
@@ -51,13 +53,15 @@ export class AutoVersions implements Extension {
       clearTimeout(clock)
       this.take(documentName)
     }
-    await Promise.all(this.saving)
+    await Promise.all(this.saving.values())
   }
 
   private take(documentName: string): void {
     this.clocks.delete(documentName)
     const { history, logger } = this.config
+    const earlier = this.saving.get(documentName)
     const run = (async () => {
+      await earlier // one save per document at a time, in order (never rejects)
       try {
         const state = await this.config.state(documentName)
         if (state) await history.save(documentName, state, 'auto')
@@ -65,7 +69,9 @@ export class AutoVersions implements Extension {
         logger.error({ err: error, documentName }, 'could not save an automatic version')
       }
     })()
-    this.saving.add(run)
-    void run.finally(() => this.saving.delete(run))
+    this.saving.set(documentName, run)
+    void run.finally(() => {
+      if (this.saving.get(documentName) === run) this.saving.delete(documentName)
+    })
   }
 }

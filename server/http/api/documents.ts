@@ -86,7 +86,8 @@ async function remove(ctx: ApiContext): Promise<void> {
   const { req, res, deps } = ctx
   const name = documentName(ctx)
   const { user } = await deps.auth.require(req, name, 'admin')
-  deps.auto?.forget(name)
+  // No automatic version of a document being deleted (one under way is waited for, then deleted with the rest).
+  await deps.auto?.forget(name)
   if (!(await deps.live.delete(name))) throw new ApiError(404, ApiErrorCode.NotFound, `no document ${JSON.stringify(name)}`)
   deps.logger.info({ documentName: name, user }, 'document deleted over REST')
   res.writeHead(204).end()
