@@ -6,7 +6,8 @@ import { createCollabServer } from '../../server/app.ts'
 import { MemoryStorage } from '../../server/storage/memory.ts'
 
 const server = createCollabServer(
-  { port: Number(process.env.PORT ?? 0), host: process.env.HOST ?? '127.0.0.1', logLevel: 'warn' },
+  // All bench clients share one address: no per-address socket cap (see BENCH_COLLAB_ENV).
+  { port: Number(process.env.PORT ?? 0), host: process.env.HOST ?? '127.0.0.1', logLevel: 'warn', maxConnectionsPerIp: 0 },
   { storage: new MemoryStorage() },
 )
 const port = await server.listen()

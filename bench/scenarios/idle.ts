@@ -35,7 +35,10 @@ async function connect(worker: Worker, specs: ClientSpec[], rooms: Record<string
   const reply = worker.next('connected', 180_000)
   worker.send({ type: 'init', target: target.address, clients: specs, rooms, kind: 'text', rate: 1, connectConcurrency: 64, connectTimeoutMs: 60_000 })
   const { connected, failed } = await reply
-  if (failed > 0) throw new Error(`${failed} idle clients failed to connect`)
+  if (failed > 0) {
+    const report = await worker.report(false)
+    throw new Error(`${failed} idle clients failed to connect: ${report.errors.slice(0, 2).join('; ')}`)
+  }
   return connected
 }
 
