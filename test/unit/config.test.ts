@@ -1,6 +1,7 @@
 import { spawnSync } from 'node:child_process'
+import { readFileSync } from 'node:fs'
 import { describe, expect, it } from 'vitest'
-import { ConfigError, defaultConfig, parseConfig } from '../../server/config.ts'
+import { ConfigError, ENV_VARS, defaultConfig, parseConfig } from '../../server/config.ts'
 
 describe('configuration', () => {
   it('uses the documented defaults when nothing is set', () => {
@@ -36,5 +37,12 @@ describe('configuration', () => {
     })
     expect(r.status).toBe(2)
     expect(r.stderr).toContain('PORT="abc" is not valid')
+  })
+
+  it('every variable is documented in the README and in .env.example', () => {
+    const readme = readFileSync('README.md', 'utf8')
+    const example = readFileSync('.env.example', 'utf8')
+    const missing = Object.keys(ENV_VARS).filter((name) => !readme.includes(`\`${name}\``) || !new RegExp(`^#?\\s*${name}=`, 'm').test(example))
+    expect(missing).toEqual([])
   })
 })
