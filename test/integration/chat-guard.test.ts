@@ -46,7 +46,7 @@ describe('chat guard: one user cannot touch another user’s chat', () => {
     await intact()
   })
 
-  it('B editing the text of A’s message is refused; A’s message intact in memory, on disk and at every client', async () => {
+  it('B editing A’s message (its text, or any key of its map) is refused; A’s message intact in memory, on disk and at every client', async () => {
     const { mallory, intact, annMsg } = await room()
     const b = await mallory()
     b.doc.transact(() => {
@@ -55,6 +55,12 @@ describe('chat guard: one user cannot touch another user’s chat', () => {
       m.set('editedAt', Date.now())
     })
     await expectRefused(b)
+    // Nor may B add keys to A's message map, or overwrite its author.
+    for (const [key, value] of [['editedAt', Date.now()], ['replyTo', 'another-id'], ['author', 'bob']] as const) {
+      const again = await mallory()
+      messageMap(again.doc, annMsg.id).set(key, value)
+      await expectRefused(again)
+    }
     await intact()
   })
 
