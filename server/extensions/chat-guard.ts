@@ -32,18 +32,25 @@ const isEmptyUpdate = (update: Uint8Array) => update.byteLength === 2 && update[
 
 /**
  * Chat integrity (docs/chat-data-model.md §7): every update a client sends is
- * checked before it is stored or applied. Its effects are worked out against
- * the live document without applying it (server/chat/effects.ts: each new
- * item's parent and key as Yjs will resolve them, each live item it deletes);
- * the chat rules are checked on those (server/chat/rules.ts). A violation
- * refuses the whole update: the guard throws before persistence (priority 10)
- * appends, so nothing is stored, applied, acknowledged or broadcast, and
- * Hocuspocus closes that document for the connection with
- * `4422 policy-violation`. Updates that do not touch the chat cost one decode
- * and a lookup per item.
+ * checked before it is stored or applied.
  *
- * With a token the user is the token's `sub` and `admin` its role; in open
- * mode there is no identity, and only the structural rules apply.
+ * - Its effects are worked out against the live document without applying it
+ *   (server/chat/effects.ts: each new item's parent and key as Yjs will
+ *   resolve them, each live item it deletes), and the chat rules are checked
+ *   on those (server/chat/rules.ts).
+ * - A broken rule refuses the whole update: the guard throws before
+ *   persistence (priority 10) appends, so nothing is stored, applied,
+ *   acknowledged or broadcast, and Hocuspocus closes that document for the
+ *   connection with `4422 policy-violation`.
+ * - An update Yjs cannot apply yet (missing dependencies) is deferred: not
+ *   stored or applied, answered SyncStatus(false), and the client is asked
+ *   for a SyncStep2 that brings what it depends on.
+ * - From its check until it is applied, an update holds its document's gate
+ *   (server/chat/gate.ts), so a check never goes stale.
+ *
+ * Updates that do not touch the chat cost one more decode and a lookup per
+ * item. With a token the user is the token's `sub` and `admin` its role; in
+ * open mode there is no identity and only the structural rules apply.
  */
 export class ChatGuard implements Extension {
   readonly extensionName = 'chat-guard'
