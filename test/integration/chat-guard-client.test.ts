@@ -144,7 +144,13 @@ describe('chat guard and our client', () => {
     offline.chat.delete(m5.id)
     offline.chat.markRead(m4.id)
     offlineClient.close()
-    // Meanwhile the admin deletes m1 and m3, bob reacts to m2.
+    // Meanwhile the admin deletes m1 and m3, bob reacts to m2 (once the messages reached them).
+    await vi.waitFor(() => {
+      for (const id of [m1.id, m2.id, m3.id]) {
+        expect(root.chat.get(id)).toBeDefined()
+        expect(bob.chat.get(id)).toBeDefined()
+      }
+    })
     root.chat.delete(m1.id, { asAdmin: true })
     root.chat.delete(m3.id, { asAdmin: true })
     bob.chat.react(m2.id, '🎉')
