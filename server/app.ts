@@ -85,7 +85,7 @@ export function createCollabServer(partial: Partial<CollabConfig> = {}, options:
     timeout: config.idleTimeoutMs,
     maxUnauthenticatedQueueSize: config.preauthQueueBytes,
     maxUnauthenticatedQueueMessages: config.preauthQueueMessages,
-    extensions: [lifecycle, ...security.extensions, new ChatGuard({ logger }), ...(scaleOut ? [scaleOut] : []), ...(options.extensions ?? []), persistence, ...history.extensions, metrics.extension()],
+    extensions: [lifecycle, ...security.extensions, new ChatGuard({ logger, onRefuse: ({ rule }) => metrics.policyRefusals.inc({ rule }) }), ...(scaleOut ? [scaleOut] : []), ...(options.extensions ?? []), persistence, ...history.extensions, metrics.extension()],
   })
   const gateway = new Gateway({
     hocuspocus,

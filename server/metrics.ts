@@ -46,6 +46,7 @@ export class Metrics {
     buckets: [0.0001, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.5],
     registers: [this.registry],
   })
+  readonly policyRefusals = new Counter({ name: 'collab_policy_refusals_total', help: 'Updates refused by the chat rules, by rule (unappliable = deferred until the client syncs)', labelNames: ['rule'], registers: [this.registry] })
   readonly compactions = new Counter({ name: 'collab_compactions_total', help: 'Log compactions, by outcome', labelNames: ['outcome'], registers: [this.registry] })
 
   constructor() {

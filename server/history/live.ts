@@ -10,6 +10,7 @@ import { CloseCode, documentCloseReason } from '../../client/protocol.ts'
 import { DURABLE_CONTEXT, type Persistence } from '../extensions/persistence.ts'
 import { foldState } from '../storage/merge.ts'
 import type { Storage } from '../storage/types.ts'
+import { documentGate } from '../chat/gate.ts'
 import { ChatRules, type Principal } from './chat-rules.ts'
 import { WriteRefused } from './refusal.ts'
 
@@ -83,21 +84,35 @@ export class LiveDocuments {
    */
   applyDurably(document: Document, update: Uint8Array, feature: DurableOrigin['feature'], principal: Principal | null = null): Promise<void> {
     return this.inOrder(document.name, async () => {
-      const { persistence, maxDocumentBytes } = this.config
-      const missing = missingDependency(document, update)
-      if (missing) throw new WriteRefused('missing-dependencies', missing)
-      if (feature === 'rest') this.chatRules.check(document, update, principal)
-      const stored = persistence.storedBytes(document.name) ?? 0
-      if (maxDocumentBytes !== undefined && stored + update.byteLength > maxDocumentBytes) {
-        throw new WriteRefused('document-too-large', `${stored} + ${update.byteLength} bytes > ${maxDocumentBytes}`)
+      // Chat checks and applies of one document happen one at a time, socket
+      // updates included (the chat guard's gate): the check must still hold
+      // when the update is applied.
+      const gate = documentGate(document)
+      for (let busy = gate.busy(['chat']); busy; busy = gate.busy(['chat'])) await busy
+      const release = gate.hold(['chat'])
+      try {
+        await this.checkStoreApply(document, update, feature, principal)
+      } finally {
+        release()
       }
-      await persistence.append(document.name, update)
-      const origin: DurableOrigin = { source: 'local', context: DURABLE_CONTEXT, feature }
-      Y.applyUpdate(document, update, origin)
-      // Send the broadcast now rather than at the end of the event-loop turn: by the
-      // time the caller answers, every connected client has been sent the change.
-      document.flush()
     })
+  }
+
+  private async checkStoreApply(document: Document, update: Uint8Array, feature: DurableOrigin['feature'], principal: Principal | null): Promise<void> {
+    const { persistence, maxDocumentBytes } = this.config
+    const missing = missingDependency(document, update)
+    if (missing) throw new WriteRefused('missing-dependencies', missing)
+    if (feature === 'rest') this.chatRules.check(document, update, principal)
+    const stored = persistence.storedBytes(document.name) ?? 0
+    if (maxDocumentBytes !== undefined && stored + update.byteLength > maxDocumentBytes) {
+      throw new WriteRefused('document-too-large', `${stored} + ${update.byteLength} bytes > ${maxDocumentBytes}`)
+    }
+    await persistence.append(document.name, update)
+    const origin: DurableOrigin = { source: 'local', context: DURABLE_CONTEXT, feature }
+    Y.applyUpdate(document, update, origin)
+    // Send the broadcast now rather than at the end of the event-loop turn: by the
+    // time the caller answers, every connected client has been sent the change.
+    document.flush()
   }
 
   /** Run `job` after the document's earlier server-side writes, whatever their outcome. */

@@ -37,13 +37,15 @@ async function room() {
 
 describe('chat guard: one user cannot touch another user’s chat', () => {
   it('B forging a message with A as author is refused with 4422; nothing of it anywhere', async () => {
-    const { mallory, intact } = await room()
+    const { mallory, intact, server } = await room()
     const b = await mallory()
     const sent = acks(b.provider)
     b.doc.getArray('chat').push([newMessage({ id: 'forged-1', author: 'ann', name: 'Ann', text: 'I owe bob 100 €' })])
     await expectRefused(b)
     expect(sent).toEqual([])
     await intact()
+    // Operators see it: the refusal is counted by rule.
+    expect(await server.metrics.registry.getSingleMetricAsString('collab_policy_refusals_total')).toMatch(/collab_policy_refusals_total\{rule="[^"]+"\} 1/)
   })
 
   it('B editing A’s message (its text, or any key of its map) is refused; A’s message intact in memory, on disk and at every client', async () => {
