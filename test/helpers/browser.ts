@@ -7,7 +7,7 @@
 import { mkdirSync } from 'node:fs'
 import { join } from 'node:path'
 import { type Browser, type BrowserContext, chromium, type Page } from 'playwright-core'
-import { onTestFinished } from 'vitest'
+import { afterAll, beforeAll, onTestFinished } from 'vitest'
 import { buildDemo } from '../../scripts/build-demo.ts'
 
 /** Where screenshots go (git-ignored). */
@@ -117,4 +117,25 @@ export async function screenshot(page: Page, name: string): Promise<string> {
   const path = join(SCREENSHOTS, `${name}.png`)
   await page.screenshot({ path })
   return path
+}
+
+/**
+ * One headless Chromium for a test file: the page is built (if stale) and the
+ * browser launched before the file's tests, and closed after them.
+ */
+export function useBrowser(): { get(): Browser } {
+  let browser: Browser | undefined
+  beforeAll(async () => {
+    await ensureDemoBuilt()
+    browser = await launchBrowser()
+  }, 300_000)
+  afterAll(async () => {
+    await browser?.close()
+  })
+  return {
+    get() {
+      if (!browser) throw new Error('the browser is not launched yet')
+      return browser
+    },
+  }
 }

@@ -4,27 +4,19 @@
  * token's identity is who you are on the page and to the others; a page
  * without a valid token, or with one that does not open the room, says so.
  */
-import type { Browser } from 'playwright-core'
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { badge, ensureDemoBuilt, launchBrowser, pageUrl, watchedPage } from '../helpers/browser.ts'
+import { describe, expect, it } from 'vitest'
+import { badge, pageUrl, watchedPage, useBrowser } from '../helpers/browser.ts'
 import { startServer } from '../helpers/server.ts'
 import { sign, TOKEN_MODE } from '../helpers/tokens.ts'
 
 const WAIT = { timeout: 30_000, interval: 50 }
 
 describe('web page: tokens', () => {
-  let browser: Browser
-  beforeAll(async () => {
-    await ensureDemoBuilt()
-    browser = await launchBrowser()
-  }, 300_000)
-  afterAll(async () => {
-    await browser?.close()
-  })
+  const browser = useBrowser()
 
   /** A fresh context with the page at `room`, with `token` in the address (if any). */
   async function visit(url: string, room: string, token?: string) {
-    const context = await browser.newContext()
+    const context = await browser.get().newContext()
     const watched = await watchedPage(context)
     await watched.page.goto(pageUrl(url, room, token ? { token } : {}))
     return { ...watched, context, close: () => context.close() }

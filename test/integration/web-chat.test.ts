@@ -5,10 +5,10 @@
  * (others' cannot); older messages load on scrolling up; presence shows
  * online, away and leaving; everything works from the keyboard alone.
  */
-import type { Browser, Page } from 'playwright-core'
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import type { Page } from 'playwright-core'
+import { describe, expect, it } from 'vitest'
 import { CollabClient } from '../../client/index.ts'
-import { ensureDemoBuilt, launchBrowser, openAs, screenshot } from '../helpers/browser.ts'
+import { openAs, screenshot, useBrowser } from '../helpers/browser.ts'
 import { startServer } from '../helpers/server.ts'
 
 const WAIT = { timeout: 30_000, interval: 50 }
@@ -17,19 +17,12 @@ const WAIT = { timeout: 30_000, interval: 50 }
 const message = (page: Page, text: string) => page.locator('.msg', { has: page.locator('.msg-text', { hasText: text }) })
 
 describe('web page: chat and presence', () => {
-  let browser: Browser
-  beforeAll(async () => {
-    await ensureDemoBuilt()
-    browser = await launchBrowser()
-  }, 300_000)
-  afterAll(async () => {
-    await browser?.close()
-  })
+  const browser = useBrowser()
 
   it('a message (Enter sends), a reaction, the typing indicator and a read receipt reach the other side', async () => {
     const server = await startServer()
-    const ada = await openAs(browser, server.url, 'chat', 'Ada')
-    const bob = await openAs(browser, server.url, 'chat', 'Bob')
+    const ada = await openAs(browser.get(), server.url, 'chat', 'Ada')
+    const bob = await openAs(browser.get(), server.url, 'chat', 'Bob')
 
     await ada.page.locator('#chat-input').click()
     await ada.page.keyboard.type('Hi Bob!')
@@ -65,8 +58,8 @@ describe('web page: chat and presence', () => {
 
   it('the author edits and deletes their own message; the other side follows and cannot do either', async () => {
     const server = await startServer()
-    const ada = await openAs(browser, server.url, 'chat', 'Ada')
-    const bob = await openAs(browser, server.url, 'chat', 'Bob')
+    const ada = await openAs(browser.get(), server.url, 'chat', 'Ada')
+    const bob = await openAs(browser.get(), server.url, 'chat', 'Bob')
     await ada.page.locator('#chat-input').fill('Teh meeting is at 3')
     await ada.page.locator('#chat-input').press('Enter')
     await expect.poll(() => message(bob.page, 'Teh meeting').count(), WAIT).toBe(1)
@@ -100,7 +93,7 @@ describe('web page: chat and presence', () => {
     await expect.poll(() => seeded.unsaved, WAIT).toBe(false)
     seeder.close()
 
-    const ada = await openAs(browser, server.url, 'history', 'Ada')
+    const ada = await openAs(browser.get(), server.url, 'history', 'Ada')
     const texts = () => ada.page.locator('.msg-text').allInnerTexts()
     await expect.poll(async () => (await texts()).length, WAIT).toBe(30)
     expect((await texts())[0]).toBe('message 46')
@@ -118,8 +111,8 @@ describe('web page: chat and presence', () => {
 
   it('presence lists who is here, online or away, and drops those who leave', async () => {
     const server = await startServer()
-    const ada = await openAs(browser, server.url, 'people', 'Ada')
-    const bob = await openAs(browser, server.url, 'people', 'Bob')
+    const ada = await openAs(browser.get(), server.url, 'people', 'Ada')
+    const bob = await openAs(browser.get(), server.url, 'people', 'Bob')
     const adaAtBob = bob.page.locator('.person', { hasText: 'Ada' })
     await expect.poll(() => adaAtBob.getAttribute('data-status'), WAIT).toBe('online')
     expect(await bob.page.locator('.person[data-self] .person-name').innerText()).toBe('Bob')
@@ -138,8 +131,8 @@ describe('web page: chat and presence', () => {
 
   it('works from the keyboard alone: Tab to the chat, Enter sends, Tab to a reaction, Enter reacts', async () => {
     const server = await startServer()
-    const ada = await openAs(browser, server.url, 'keys', 'Ada')
-    const bob = await openAs(browser, server.url, 'keys', 'Bob')
+    const ada = await openAs(browser.get(), server.url, 'keys', 'Ada')
+    const bob = await openAs(browser.get(), server.url, 'keys', 'Bob')
     const focusedId = (page: Page) => page.evaluate(() => document.activeElement?.id ?? '')
 
     // From the top of the page, Tab reaches the chat box (through the header, the toolbar and both editors).

@@ -6,28 +6,20 @@
  * server restart. No page logs an error.
  */
 import { join } from 'node:path'
-import type { Browser } from 'playwright-core'
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import { colorFor } from '../../client/demo/settings.ts'
-import { badge, ensureDemoBuilt, launchBrowser, openAs, screenshot, shared } from '../helpers/browser.ts'
+import { badge, openAs, screenshot, shared, useBrowser } from '../helpers/browser.ts'
 import { startServer, tempDir } from '../helpers/server.ts'
 
 const WAIT = { timeout: 30_000, interval: 50 }
 
 describe('web page: editors', () => {
-  let browser: Browser
-  beforeAll(async () => {
-    await ensureDemoBuilt()
-    browser = await launchBrowser()
-  }, 300_000)
-  afterAll(async () => {
-    await browser?.close()
-  })
+  const browser = useBrowser()
 
   it('text typed in ProseMirror appears in the other browser, formatted, with the typist’s cursor in their name and colour', async () => {
     const server = await startServer()
-    const ada = await openAs(browser, server.url, 'team/notes', 'Ada')
-    const bob = await openAs(browser, server.url, 'team/notes', 'Bob')
+    const ada = await openAs(browser.get(), server.url, 'team/notes', 'Ada')
+    const bob = await openAs(browser.get(), server.url, 'team/notes', 'Bob')
 
     await ada.page.locator('.ProseMirror').click()
     await ada.page.keyboard.type('Hello from Ada, ')
@@ -51,8 +43,8 @@ describe('web page: editors', () => {
 
   it('the formatting toolbar is one Tab stop: arrows move along it, Enter applies, the other side sees it', async () => {
     const server = await startServer()
-    const ada = await openAs(browser, server.url, 'team/format', 'Ada')
-    const bob = await openAs(browser, server.url, 'team/format', 'Bob')
+    const ada = await openAs(browser.get(), server.url, 'team/format', 'Ada')
+    const bob = await openAs(browser.get(), server.url, 'team/format', 'Bob')
     await ada.page.locator('.ProseMirror').click()
     await ada.page.keyboard.type('A heading')
     const focused = () => ada.page.evaluate(() => document.activeElement?.getAttribute('title') ?? document.activeElement?.className ?? '')
@@ -78,8 +70,8 @@ describe('web page: editors', () => {
 
   it('CodeMirror edits sync both ways and converge, with the other’s cursor labelled', async () => {
     const server = await startServer()
-    const ada = await openAs(browser, server.url, 'team/code', 'Ada')
-    const bob = await openAs(browser, server.url, 'team/code', 'Bob')
+    const ada = await openAs(browser.get(), server.url, 'team/code', 'Ada')
+    const bob = await openAs(browser.get(), server.url, 'team/code', 'Bob')
 
     await bob.page.locator('.cm-content').click()
     await bob.page.keyboard.type('const answer = 42')
@@ -102,7 +94,7 @@ describe('web page: editors', () => {
   it('a reload, a new visitor, and a restarted server all show the stored content', async () => {
     const dbPath = join(tempDir(), 'collab.db')
     const first = await startServer({ dbPath })
-    const ada = await openAs(browser, first.url, 'team/kept', 'Ada')
+    const ada = await openAs(browser.get(), first.url, 'team/kept', 'Ada')
     await ada.page.locator('.ProseMirror').click()
     await ada.page.keyboard.type('Stored on the server')
     await ada.page.locator('.cm-content').click()
@@ -123,7 +115,7 @@ describe('web page: editors', () => {
     // A new visitor has nothing locally: all of it comes from the server, even after a restart.
     await first.close()
     const second = await startServer({ dbPath })
-    const cleo = await openAs(browser, second.url, 'team/kept', 'Cleo')
+    const cleo = await openAs(browser.get(), second.url, 'team/kept', 'Cleo')
     await expect.poll(() => cleo.page.locator('.ProseMirror').innerText(), WAIT).toContain('Stored on the server')
     await expect.poll(() => cleo.page.locator('.cm-content').innerText(), WAIT).toContain('let stored = true')
     await expect.poll(() => cleo.page.locator('.msg-text').allInnerTexts(), WAIT).toEqual(['A stored message'])

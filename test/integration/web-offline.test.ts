@@ -4,27 +4,19 @@
  * reconnecting both sides converge; edits made offline survive a reload of the
  * page (IndexedDB) and reach the server once the socket is back.
  */
-import type { Browser } from 'playwright-core'
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { badge, ensureDemoBuilt, launchBrowser, openAs, screenshot, shared } from '../helpers/browser.ts'
+import { describe, expect, it } from 'vitest'
+import { badge, openAs, screenshot, shared, useBrowser } from '../helpers/browser.ts'
 import { startServer } from '../helpers/server.ts'
 
 const WAIT = { timeout: 45_000, interval: 100 }
 
 describe('web page: offline', () => {
-  let browser: Browser
-  beforeAll(async () => {
-    await ensureDemoBuilt()
-    browser = await launchBrowser()
-  }, 300_000)
-  afterAll(async () => {
-    await browser?.close()
-  })
+  const browser = useBrowser()
 
   it('edits and messages made offline reach the other side on reconnect, and both converge', async () => {
     const server = await startServer()
-    const ada = await openAs(browser, server.url, 'trip', 'Ada')
-    const bob = await openAs(browser, server.url, 'trip', 'Bob')
+    const ada = await openAs(browser.get(), server.url, 'trip', 'Ada')
+    const bob = await openAs(browser.get(), server.url, 'trip', 'Bob')
     await ada.page.locator('.ProseMirror').click()
     await ada.page.keyboard.type('Plan: ')
     await expect.poll(async () => (await shared(bob.page)).prosemirror, WAIT).toContain('Plan: ')
@@ -67,14 +59,14 @@ describe('web page: offline', () => {
     const server = await startServer()
     // Ada's sockets pass through a switch: the server can be put out of her reach while her page still loads.
     let reachable = true
-    const ada = await openAs(browser, server.url, 'drafts', 'Ada', {
+    const ada = await openAs(browser.get(), server.url, 'drafts', 'Ada', {
       setup: (context) =>
         context.routeWebSocket(/\/ws$/, (ws) => {
           if (reachable) ws.connectToServer()
           else void ws.close({ code: 1013, reason: 'test: server out of reach' })
         }),
     })
-    const bob = await openAs(browser, server.url, 'drafts', 'Bob')
+    const bob = await openAs(browser.get(), server.url, 'drafts', 'Bob')
 
     await ada.context.setOffline(true)
     await expect.poll(() => badge(ada.page), WAIT).toBe('offline')
