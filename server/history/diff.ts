@@ -35,8 +35,11 @@ export function diffStates(from: Uint8Array, to: Uint8Array): Record<string, Typ
   }
 }
 
-/** Lines added and removed going from `a` to `b`. */
-export function diffLines(a: readonly string[], b: readonly string[]): { added: string[]; removed: string[] } {
+/**
+ * The common start and end of two sequences (strings or arrays, compared with
+ * ===): `a[start..endA)` and `b[start..endB)` are what differs.
+ */
+export function commonEnds(a: ArrayLike<unknown>, b: ArrayLike<unknown>): { start: number; endA: number; endB: number } {
   let start = 0
   while (start < a.length && start < b.length && a[start] === b[start]) start++
   let endA = a.length
@@ -45,6 +48,12 @@ export function diffLines(a: readonly string[], b: readonly string[]): { added: 
     endA--
     endB--
   }
+  return { start, endA, endB }
+}
+
+/** Lines added and removed going from `a` to `b`. */
+export function diffLines(a: readonly string[], b: readonly string[]): { added: string[]; removed: string[] } {
+  const { start, endA, endB } = commonEnds(a, b)
   const midA = a.slice(start, endA)
   const midB = b.slice(start, endB)
   if (midA.length === 0 || midB.length === 0 || midA.length * midB.length > MAX_LCS_CELLS) return { added: midB, removed: midA }

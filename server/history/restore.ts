@@ -12,6 +12,7 @@
  */
 import * as Y from 'yjs'
 import { type TypeKind, docFrom, kindOf, typed } from './shape.ts'
+import { commonEnds } from './diff.ts'
 
 /** The update turning `current` into the content of `target`, or null when they already match. */
 export function restoreUpdate(current: Uint8Array, target: Uint8Array): Uint8Array | null {
@@ -71,14 +72,7 @@ function replaceText(target: Y.Text, source: Y.Text): void {
   }
   const a = target.toString()
   const b = source.toString()
-  let start = 0
-  while (start < a.length && start < b.length && a[start] === b[start]) start++
-  let endA = a.length
-  let endB = b.length
-  while (endA > start && endB > start && a[endA - 1] === b[endB - 1]) {
-    endA--
-    endB--
-  }
+  const { start, endA, endB } = commonEnds(a, b)
   if (endA > start) target.delete(start, endA - start)
   if (endB > start) target.insert(start, b.slice(start, endB))
 }
@@ -86,14 +80,7 @@ function replaceText(target: Y.Text, source: Y.Text): void {
 function replaceArray(target: Y.Array<unknown>, source: Y.Array<unknown>): void {
   const a = target.toArray().map(fingerprint)
   const b = source.toArray().map(fingerprint)
-  let start = 0
-  while (start < a.length && start < b.length && a[start] === b[start]) start++
-  let endA = a.length
-  let endB = b.length
-  while (endA > start && endB > start && a[endA - 1] === b[endB - 1]) {
-    endA--
-    endB--
-  }
+  const { start, endA, endB } = commonEnds(a, b)
   if (endA > start) target.delete(start, endA - start)
   if (endB > start) target.insert(start, source.slice(start, endB).map(cloneValue))
 }
