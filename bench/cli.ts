@@ -34,11 +34,12 @@ options:
   --rate R         edits per second per editor
   --duration S     seconds of editing per target (the first --warmup seconds are not measured)
   --warmup S       seconds before the measurement window opens
-  --targets a,b    collab, collab-full, collab-memory, hocuspocus, y-websocket, relay
+  --targets a,b    collab, collab-full, collab-memory, hocuspocus, y-websocket, relay (scale-out: collab, hocuspocus)
   --workers W      load-generator processes (default 1: the other core runs the server)
   --real K         real @hocuspocus/provider / y-websocket clients among the editors
   --steps a,b,...  ramp: editor counts to try
   --sizes a,b,...  cold-load: document sizes in MB
+  --instances N    scale-out: server instances sharing Redis (and PostgreSQL for collab), default 2
   --out DIR        where to write results (default bench/results)
   --profile DIR    write V8 CPU profiles of every target and load generator into DIR
 `
@@ -52,6 +53,12 @@ function numbers(raw: string | undefined, name: string): number[] | undefined {
 
 function number(raw: string | undefined, name: string): number | undefined {
   return numbers(raw, name)?.[0]
+}
+
+function instances(raw: string | undefined): number | undefined {
+  const n = number(raw, 'instances')
+  if (n !== undefined && (!Number.isInteger(n) || n > 16)) throw new Error(`--instances wants an integer from 1 to 16, got "${raw}"`)
+  return n
 }
 
 async function main(): Promise<number> {
@@ -68,6 +75,7 @@ async function main(): Promise<number> {
       real: { type: 'string' },
       steps: { type: 'string' },
       sizes: { type: 'string' },
+      instances: { type: 'string' },
       out: { type: 'string' },
       profile: { type: 'string' },
       help: { type: 'boolean', short: 'h' },
@@ -89,6 +97,7 @@ async function main(): Promise<number> {
     real: values.real === '0' ? 0 : number(values.real, 'real'),
     steps: numbers(values.steps, 'steps'),
     sizes: numbers(values.sizes, 'sizes'),
+    instances: instances(values.instances),
   }
   const targets = parseTargets(values.targets, scenario.defaultTargets)
   if (values.profile) enableProfiling(resolve(values.profile))

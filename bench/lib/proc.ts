@@ -3,7 +3,7 @@
  * without asking the process anything, so it works the same for every target.
  */
 import { execFileSync } from 'node:child_process'
-import { readFileSync } from 'node:fs'
+import { readFileSync, readdirSync } from 'node:fs'
 
 function clockTicks(): number {
   try {
@@ -44,6 +44,36 @@ export function sampleProc(pid: number): ProcSample | undefined {
   } catch {
     return undefined // the process exited between samples
   }
+}
+
+/** utime, stime, cutime, cstime (ticks) and ppid from /proc/<pid>/stat, or undefined if it is gone. */
+function statTimes(pid: number | string): { ppid: number; own: number; children: number } | undefined {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8')
+    const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ')
+    return { ppid: Number(f[1]), own: Number(f[11]) + Number(f[12]), children: Number(f[13]) + Number(f[14]) }
+  } catch {
+    return undefined
+  }
+}
+
+/**
+ * CPU of a process and its children (e.g. the PostgreSQL postmaster and its
+ * backends): the root's own time plus the time of children it has reaped,
+ * plus the live children's own time. RSS is the root's only (children share
+ * memory, so a sum would overcount). Scans /proc once: for occasional samples.
+ */
+export function sampleTree(rootPid: number): ProcSample | undefined {
+  const root = sampleProc(rootPid)
+  const rootTimes = statTimes(rootPid)
+  if (!root || !rootTimes) return undefined
+  let ticks = rootTimes.own + rootTimes.children
+  for (const name of readdirSync('/proc')) {
+    if (!/^\d+$/.test(name)) continue
+    const t = statTimes(name)
+    if (t && t.ppid === rootPid) ticks += t.own
+  }
+  return { ...root, cpuSeconds: ticks / TICKS }
 }
 
 /** CPU use between two samples, as a fraction of one core. */

@@ -44,10 +44,17 @@ export interface RunningTarget {
   stop(): Promise<void>
 }
 
-/** Every target still running, so a crashing bench can stop them on its way out. */
-const running = new Set<ChildProcess>()
+/** Every target still running (and its data directory unless kept), so a crashing bench can stop them on its way out. */
+const running = new Map<ChildProcess, string | undefined>()
 process.on('exit', () => {
-  for (const child of running) if (child.exitCode === null && child.pid !== undefined) process.kill(child.pid, 'SIGKILL')
+  for (const child of running.keys()) if (child.exitCode === null && child.pid !== undefined) process.kill(child.pid, 'SIGKILL')
+  for (const dir of running.values()) {
+    try {
+      if (dir) rmSync(dir, { recursive: true, force: true })
+    } catch (error) {
+      process.stderr.write(`could not remove ${dir}: ${String(error)}\n`)
+    }
+  }
 })
 
 export function freePort(): Promise<number> {
@@ -103,7 +110,7 @@ export async function startTarget(spec: TargetSpec, options: StartOptions = {}):
     if (message.type === 'lag') lag.push({ p50: message.p50 ?? 0, p99: message.p99 ?? 0, max: message.max ?? 0 })
     else if (message.type === 'memory') memoryWaiters.shift()?.(message as MemorySample)
   })
-  running.add(child)
+  running.set(child, options.keepDir ? undefined : dir)
   let exitCode: number | null = null
   const exited = new Promise<void>((done) =>
     child.once('exit', (code, signal) => {

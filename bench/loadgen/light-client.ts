@@ -47,7 +47,7 @@ export class LightClient implements BenchClient {
     this.recorder = recorder
     this.room = room
     this.kind = kind
-    this.inbox = new Inbox(room.index.size)
+    this.inbox = new Inbox(room.index.size, spec.instance ?? -1)
     this.doc.clientID = spec.id + 1
     this.doc.on('update', (update: Uint8Array) => {
       this.lastUpdate = update

@@ -25,11 +25,20 @@ export interface ClientSpec {
   room: string
   /** A real provider instead of a light protocol client. */
   real: boolean
+  /**
+   * Multi-instance runs (scale-out): which instance this client connects to,
+   * an index into InitMessage.instances. Unset: the one target.
+   */
+  instance?: number
 }
 
 export interface InitMessage {
   type: 'init'
   target: TargetAddress
+  /** Multi-instance runs: every instance's address; a client with `instance` set uses instances[instance]. */
+  instances?: TargetAddress[]
+  /** Multi-instance runs: client id → instance index, for every client of every worker (same- vs cross-instance latency). */
+  instanceOf?: number[]
   /** The clients this worker hosts. */
   clients: ClientSpec[]
   /** Every room's full membership (client ids), across all workers. */
@@ -85,6 +94,10 @@ export interface WorkerReport {
   rooms: RoomTally[]
   latency: HistogramData
   latencyReal: HistogramData
+  /** Multi-instance runs: edit-to-peer latency when sender and receiver are on the same instance. */
+  latencySameInstance: HistogramData
+  /** … and when they are on different instances (the hop through Redis). */
+  latencyCrossInstance: HistogramData
   ack: HistogramData
   connect: HistogramData
   sendLag: HistogramData

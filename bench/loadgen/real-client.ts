@@ -31,7 +31,7 @@ export class RealClient implements BenchClient {
     this.recorder = recorder
     this.room = room
     this.kind = kind
-    this.inbox = new Inbox(room.index.size)
+    this.inbox = new Inbox(room.index.size, spec.instance ?? -1)
     this.doc.clientID = spec.id + 1
     this.doc.on('update', (update: Uint8Array, origin: unknown) => {
       if (origin === null) return // our own edit

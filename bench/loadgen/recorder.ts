@@ -16,24 +16,32 @@ export class Room {
   received = 0
   /** Connected members hosted by this worker. */
   connected = 0
+  /** Multi-instance runs: each member's instance, by index (undefined: one target). */
+  readonly instances: Int16Array | undefined
 
-  constructor(name: string, members: number[]) {
+  constructor(name: string, members: number[], instanceOf?: number[]) {
     this.name = name
     members.forEach((id, i) => this.index.set(id, i))
+    this.instances = instanceOf ? Int16Array.from(members, (id) => instanceOf[id] ?? -1) : undefined
   }
 }
 
 /** What one receiver has seen: the highest sequence number per sender of its room. */
 export class Inbox {
   readonly lastSeq: Int32Array
-  constructor(roomSize: number) {
+  /** The receiver's instance in a multi-instance run, else -1. */
+  readonly instance: number
+  constructor(roomSize: number, instance = -1) {
     this.lastSeq = new Int32Array(roomSize)
+    this.instance = instance
   }
 }
 
 export class Recorder {
   readonly latency = new Histogram()
   readonly latencyReal = new Histogram()
+  readonly latencySameInstance = new Histogram()
+  readonly latencyCrossInstance = new Histogram()
   readonly ack = new Histogram()
   readonly connect = new Histogram()
   /** How late the generator sent edits versus their schedule: its own health. */
@@ -57,10 +65,10 @@ export class Recorder {
   connectFailures = 0
   closedEarly = 0
 
-  room(name: string, members: number[]): Room {
+  room(name: string, members: number[], instanceOf?: number[]): Room {
     let room = this.rooms.get(name)
     if (!room) {
-      room = new Room(name, members)
+      room = new Room(name, members, instanceOf)
       this.rooms.set(name, room)
     }
     return room
@@ -104,6 +112,9 @@ export class Recorder {
       if (edit.t >= this.windowFrom && edit.t < this.windowTo) {
         this.latency.record(latency)
         if (real) this.latencyReal.record(latency)
+        if (inbox.instance >= 0 && room.instances) {
+          ;(room.instances[i] === inbox.instance ? this.latencySameInstance : this.latencyCrossInstance).record(latency)
+        }
       }
       if (now >= this.windowFrom && now < this.windowTo) this.deliveredInWindow++
     }
@@ -141,6 +152,8 @@ export class Recorder {
       rooms,
       latency: this.latency.toData(),
       latencyReal: this.latencyReal.toData(),
+      latencySameInstance: this.latencySameInstance.toData(),
+      latencyCrossInstance: this.latencyCrossInstance.toData(),
       ack: this.ack.toData(),
       connect: this.connect.toData(),
       sendLag: this.sendLag.toData(),

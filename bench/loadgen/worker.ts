@@ -29,12 +29,15 @@ function send(message: FromWorker): void {
 
 async function connectAll(message: InitMessage): Promise<void> {
   init = message
-  for (const [name, members] of Object.entries(message.rooms)) recorder.room(name, members)
+  for (const [name, members] of Object.entries(message.rooms)) recorder.room(name, members, message.instanceOf)
   clients = message.clients.map((spec) => {
-    const room = recorder.room(spec.room, message.rooms[spec.room] ?? [])
+    const room = recorder.room(spec.room, message.rooms[spec.room] ?? [], message.instanceOf)
+    // Multi-instance runs: each client talks to its own instance.
+    const target = spec.instance === undefined ? message.target : message.instances?.[spec.instance]
+    if (!target) throw new Error(`client ${spec.id}: no address for instance ${spec.instance}`)
     return spec.real
-      ? new RealClient(spec, message.target, recorder, room, message.kind)
-      : new LightClient(spec, message.target, recorder, room, message.kind)
+      ? new RealClient(spec, target, recorder, room, message.kind)
+      : new LightClient(spec, target, recorder, room, message.kind)
   })
   const connected: BenchClient[] = []
   let next = 0

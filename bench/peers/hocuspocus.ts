@@ -6,7 +6,12 @@
  * @hocuspocus/extension-sqlite (via extension-database) does it — the whole
  * stored state read from one `documents(name, data)` row and applied with
  * Y.applyUpdate in onLoadDocument.
+ *
+ * For scale-out only (BENCH_REDIS_URL set): @hocuspocus/extension-redis with
+ * its defaults, pointed at that redis-server, channels under
+ * BENCH_REDIS_PREFIX — what a user gets from the stock scale-out recipe.
  */
+import { Redis } from '@hocuspocus/extension-redis'
 import { type Extension, Server, type onLoadDocumentPayload } from '@hocuspocus/server'
 import Database from 'better-sqlite3'
 import * as Y from 'yjs'
@@ -22,6 +27,12 @@ if (sqlitePath) {
       if (row) Y.applyUpdate(document, new Uint8Array(row.data))
     },
   })
+}
+
+const redisUrl = process.env.BENCH_REDIS_URL
+if (redisUrl) {
+  const { hostname, port } = new URL(redisUrl)
+  extensions.push(new Redis({ host: hostname, port: Number(port || 6379), prefix: process.env.BENCH_REDIS_PREFIX ?? 'hocuspocus' }))
 }
 
 const server = new Server({ port: Number(process.env.PORT ?? 0), address: process.env.HOST ?? '127.0.0.1', quiet: true, extensions })

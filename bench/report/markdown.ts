@@ -25,7 +25,8 @@ export function caseTable(c: CaseResult): string {
     `### ${c.name}`,
     '',
     `${w.clients} editors (${w.realClients} real providers) on ${w.docs} document(s), ${w.rate} ${w.kind === 'chat' ? 'messages' : 'edits'}/s each, ` +
-      `${w.durationSec} s per target (first ${w.warmupSec} s not measured), ${w.workers} load-generator process(es).`,
+      `${w.durationSec} s per target (first ${fmt(w.warmupSec, 1)} s not measured), ${w.workers} load-generator process(es)` +
+      `${w.instances !== undefined ? `; ${w.instances} server instance(s), each room's editors round-robin over them` : ''}.`,
     '',
     row(['target', 'editors', 'p50 ms', 'p95 ms', 'p99 ms', 'max ms', 'real p99 ms', 'ack p99 ms', 'delivered/s', 'missing', 'converged',
       'server CPU %', 'µs CPU/delivery', 'vs hocuspocus', 'vs relay', 'writes/edit', 'RSS peak MB', 'loop lag p99 ms', 'loadgen CPU %']),
@@ -61,11 +62,52 @@ export function caseTable(c: CaseResult): string {
       ]),
     )
   }
+  if (c.targets.some((t) => t.ok && t.instances)) lines.push('', ...instancesTable(c))
   const echoes = c.targets.filter((t) => t.ok && t.edits.echoes > 0)
   if (echoes.length) {
     lines.push('', `Echoes (a client's own edit sent back to it): ${echoes.map((t) => `${t.target} ${fmt(t.edits.echoes / Math.max(1, t.edits.sent), 2)} per edit`).join(', ')}.`)
   }
   return lines.join('\n')
+}
+
+/** Multi-instance cases: latency by where the peer is, and CPU per instance and per shared service. */
+function instancesTable(c: CaseResult): string[] {
+  const lines = [
+    'Edit-to-peer latency by where the peer is (same instance as the sender, or another one: through Redis); CPU per instance and shared service.',
+    '',
+    row(['target', 'instances', 'same p50 ms', 'same p99 ms', '**cross p50 ms**', 'cross p95 ms', '**cross p99 ms**', 'cross max ms',
+      'cross deliveries', 'server CPU % (sum)', 'CPU % per instance', 'redis-server CPU %', 'PostgreSQL CPU %', 'machine CPU %', 'copies compared']),
+    row(Array(15).fill('---')),
+  ]
+  for (const t of c.targets) {
+    const s = t.instances
+    if (!t.ok || !s) continue
+    const service = (name: string) => {
+      const x = s.services.find((v) => v.name === name)
+      return x ? fmt(x.cpuPercent, 0) : 'n/a'
+    }
+    const cross = s.crossInstanceMs
+    lines.push(
+      row([
+        t.target,
+        `${s.count} (${s.perInstance.map((p) => p.clients).join('/')} editors)`,
+        fmt(s.sameInstanceMs.p50, 2),
+        fmt(s.sameInstanceMs.p99, 2),
+        cross.count ? `**${fmt(cross.p50, 2)}**` : 'n/a',
+        cross.count ? fmt(cross.p95, 2) : 'n/a',
+        cross.count ? `**${fmt(cross.p99, 2)}**` : 'n/a',
+        cross.count ? fmt(cross.max, 1) : 'n/a',
+        fmt(cross.count, 0),
+        fmt(t.server.cpuPercent, 0),
+        s.perInstance.map((p) => fmt(p.cpuPercent, 0)).join(' / '),
+        service('redis-server'),
+        service('postgresql'),
+        fmt(t.loadgen.machineCpuPercent, 0),
+        `${t.convergence.roomsChecked} (${t.convergence.instancesChecked ?? 1} per room)`,
+      ]),
+    )
+  }
+  return lines
 }
 
 function extraTables(extra: Record<string, unknown>): string[] {

@@ -4,7 +4,7 @@
  */
 import type { LatencySummary } from '../lib/histogram.ts'
 
-export const SCHEMA_VERSION = 1
+export const SCHEMA_VERSION = 2
 
 export interface Workload {
   /** Editors in total (light + real). */
@@ -18,6 +18,8 @@ export interface Workload {
   /** Real provider clients among `clients`. */
   realClients: number
   workers: number
+  /** Server instances the editors are spread over (scale-out only; unset: one target). */
+  instances?: number
 }
 
 export interface ServerStats {
@@ -51,10 +53,42 @@ export interface LoadgenStats {
 
 export interface Convergence {
   ok: boolean
-  /** Rooms whose server state was fetched and checked. */
+  /** Rooms whose server state was fetched and checked (once per instance in a multi-instance run). */
   roomsChecked: number
+  /** Multi-instance runs: instances each room was fetched through and compared across. */
+  instancesChecked?: number
   realClientsChecked: number
   problems: string[]
+}
+
+/** One instance of a multi-instance target, over the window. */
+export interface InstanceStats {
+  pid: number
+  /** Editors connected to it. */
+  clients: number
+  cpuPercent: number
+  rssMbPeak: number
+  lagP99Ms: number | null
+}
+
+/** A shared service beside the instances (redis-server, PostgreSQL), over the window, from /proc. */
+export interface ServiceStats {
+  name: string
+  /** % of one core; PostgreSQL: the postmaster and all its backends. */
+  cpuPercent: number
+  /** null where one process's RSS says little (PostgreSQL's shared buffers across backends). */
+  rssMbPeak: number | null
+}
+
+/** What a multi-instance run adds (scale-out). */
+export interface ScaleOutStats {
+  count: number
+  /** Edit-to-peer latency, window, sender and receiver on the same instance. */
+  sameInstanceMs: LatencySummary
+  /** Edit-to-peer latency, window, sender and receiver on different instances (through Redis): the headline. */
+  crossInstanceMs: LatencySummary
+  perInstance: InstanceStats[]
+  services: ServiceStats[]
 }
 
 export interface TargetResult {
@@ -83,8 +117,11 @@ export interface TargetResult {
   }
   throughput: { editsPerSec: number; deliveredPerSec: number }
   convergence: Convergence
+  /** Server CPU, RSS and write figures are summed over instances; lag is the worst instance. */
   server: ServerStats
   loadgen: LoadgenStats
+  /** Multi-instance runs only (scale-out). */
+  instances?: ScaleOutStats
   errors: string[]
 }
 

@@ -16,13 +16,16 @@ function text(x: number, y: number, s: string, attrs = ''): string {
 function latencyPanel(c: CaseResult, x0: number, y0: number, w: number): string[] {
   const out: string[] = []
   const targets = c.targets.filter((t) => t.ok)
-  const values = targets.flatMap((t) => [t.latencyMs.p50, t.latencyMs.p95, t.latencyMs.p99]).filter((v) => v > 0)
+  // Multi-instance cases chart the cross-instance latency (the hop through Redis), where there is any.
+  const cross = targets.some((t) => t.instances?.crossInstanceMs.count)
+  const pick = (t: (typeof targets)[number]) => (cross && t.instances?.crossInstanceMs.count ? t.instances.crossInstanceMs : t.latencyMs)
+  const values = targets.flatMap((t) => [pick(t).p50, pick(t).p95, pick(t).p99]).filter((v) => v > 0)
   const lo = Math.pow(10, Math.floor(Math.log10(Math.max(0.01, Math.min(...values, 1)))))
   const hi = Math.pow(10, Math.ceil(Math.log10(Math.max(...values, 1))))
   const h = PANEL_H - 70
   const base = y0 + 30 + h
   const y = (v: number) => base - ((Math.log10(Math.max(v, lo)) - Math.log10(lo)) / (Math.log10(hi) - Math.log10(lo))) * h
-  out.push(text(x0, y0 + 16, 'edit-to-peer latency, ms (log): p50 / p95 / p99', 'font-weight="bold"'))
+  out.push(text(x0, y0 + 16, `${cross ? 'cross-instance ' : ''}edit-to-peer latency, ms (log): p50 / p95 / p99`, 'font-weight="bold"'))
   for (let v = lo; v <= hi * 1.001; v *= 10) {
     out.push(`<line x1="${x0 + 40}" x2="${x0 + w}" y1="${y(v)}" y2="${y(v)}" stroke="#ddd"/>`, text(x0 + 36, y(v) + 4, String(v), 'text-anchor="end"'))
   }
@@ -30,12 +33,13 @@ function latencyPanel(c: CaseResult, x0: number, y0: number, w: number): string[
   targets.forEach((t, i) => {
     const sx = x0 + 50 + i * slot
     const bw = Math.min(22, (slot - 12) / 3)
-    ;[t.latencyMs.p50, t.latencyMs.p95, t.latencyMs.p99].forEach((v, k) => {
+    const l = pick(t)
+    ;[l.p50, l.p95, l.p99].forEach((v, k) => {
       const top = y(v)
       out.push(`<rect x="${sx + k * bw}" y="${top}" width="${bw - 2}" height="${Math.max(0, base - top)}" fill="${COLORS[k]}"><title>${esc(`${t.target} ${['p50', 'p95', 'p99'][k]} ${v} ms`)}</title></rect>`)
     })
     out.push(text(sx + 1.5 * bw, base + 14, t.target, 'text-anchor="middle"'))
-    out.push(text(sx + 1.5 * bw, base + 28, `p99 ${t.latencyMs.p99}`, 'text-anchor="middle" fill="#666"'))
+    out.push(text(sx + 1.5 * bw, base + 28, `p99 ${l.p99}`, 'text-anchor="middle" fill="#666"'))
   })
   return out
 }

@@ -2,7 +2,9 @@
  * The end-of-run check that every copy agrees: for each room, a fresh client
  * fetches the server's full state (stateful targets) and we check it holds
  * every edit every client sent, exactly once; each real provider's document
- * must equal the server's (or, on the relay, its peers').
+ * must equal the server's (or, on the relay, its peers'). With several
+ * instances (scale-out), the room is fetched through every instance, each
+ * copy is checked the same way, and all copies must be equal.
  */
 import WebSocket from 'ws'
 import * as Y from 'yjs'
@@ -83,7 +85,8 @@ function sameDoc(a: Y.Doc, b: Y.Doc): boolean {
 }
 
 export interface ConvergenceInput {
-  address: TargetAddress
+  /** One per instance (one for a single target); stateful targets are read through each. */
+  addresses: TargetAddress[]
   stateful: boolean
   /** room → member ids */
   rooms: Record<string, number[]>
@@ -109,13 +112,19 @@ export async function checkConvergence(input: ConvergenceInput): Promise<Converg
       return { id: s.id, doc }
     })
     let reference: Y.Doc | undefined
+    const many = input.addresses.length > 1
     if (input.stateful) {
-      try {
-        reference = await fetchRoom(input.address, room, timeoutMs)
-        roomsChecked++
-        problems.push(...checkEdits(reference, sent, `server state of ${room}`))
-      } catch (error) {
-        problems.push(`${room}: ${error instanceof Error ? error.message : String(error)}`)
+      for (const [i, address] of input.addresses.entries()) {
+        const where = many ? `instance ${i}'s state of ${room}` : `server state of ${room}`
+        try {
+          const copy = await fetchRoom(address, room, timeoutMs)
+          roomsChecked++
+          problems.push(...checkEdits(copy, sent, where))
+          if (!reference) reference = copy
+          else if (!sameDoc(reference, copy)) problems.push(`${where} differs from instance 0's`)
+        } catch (error) {
+          problems.push(`${many ? `instance ${i}: ` : ''}${room}: ${error instanceof Error ? error.message : String(error)}`)
+        }
       }
     }
     for (const real of reals) {
@@ -123,9 +132,10 @@ export async function checkConvergence(input: ConvergenceInput): Promise<Converg
       problems.push(...checkEdits(real.doc, sent, `real client ${real.id} in ${room}`))
       reference ??= real.doc
       if (reference !== real.doc && !sameDoc(reference, real.doc)) {
-        problems.push(`real client ${real.id} in ${room}: document differs from ${input.stateful ? 'the server' : 'its peer'}`)
+        problems.push(`real client ${real.id} in ${room}: document differs from ${input.stateful ? (many ? "instance 0's copy" : 'the server') : 'its peer'}`)
       }
     }
   }
-  return { ok: problems.length === 0, roomsChecked, realClientsChecked, problems: problems.slice(0, 30) }
+  const instancesChecked = input.addresses.length > 1 && input.stateful ? { instancesChecked: input.addresses.length } : {}
+  return { ok: problems.length === 0, roomsChecked, ...instancesChecked, realClientsChecked, problems: problems.slice(0, 30) }
 }

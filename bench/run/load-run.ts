@@ -1,17 +1,18 @@
 /**
- * One workload against one target: start the target, fork the load
- * generators, connect every editor, edit at the given rate, drain, check
- * convergence, and turn what was measured into a TargetResult.
+ * One workload against one target: start the target (or, for scale-out,
+ * several instances of it), fork the load generators, connect every editor,
+ * edit at the given rate, drain, check convergence, and hand what was
+ * measured to summarize.ts.
  */
 import { nowUs } from '../lib/edits.ts'
-import { Histogram, type HistogramData, mergeHistograms } from '../lib/histogram.ts'
-import { type ProcSample, cpuShare, sampleProc } from '../lib/proc.ts'
+import { cpuShare, sampleProc } from '../lib/proc.ts'
 import { progress } from '../lib/progress.ts'
-import { type RunningTarget, startTarget } from '../lib/spawn.ts'
 import type { TargetSpec } from '../lib/targets.ts'
 import type { ClientSpec, WorkerReport } from '../loadgen/messages.ts'
-import type { LoadgenStats, ServerStats, TargetResult, Workload } from '../report/schema.ts'
+import type { TargetResult, Workload } from '../report/schema.ts'
 import { checkConvergence } from './convergence.ts'
+import { type Deployment, singleTarget } from './deployment.ts'
+import { type Snapshot, type Window, failed, mb, round, sum, summarize, tally } from './summarize.ts'
 import { Worker } from './workers.ts'
 
 export interface LoadOptions extends Workload {
@@ -24,8 +25,14 @@ export interface LoadOptions extends Workload {
   drainMs?: number
 }
 
-/** Editors round-robin over documents; the real clients come in pairs per room so they can be compared. */
-export function planClients(w: Workload): { specs: ClientSpec[]; rooms: Record<string, number[]> } {
+/**
+ * Editors round-robin over documents; the real clients come in pairs per room
+ * so they can be compared. With `w.instances` set, the editors of each room
+ * go round-robin over the instances too (a room's k-th editor on instance
+ * k mod N), so every room has peers on every instance and each real pair
+ * straddles two instances.
+ */
+export function planClients(w: Workload): { specs: ClientSpec[]; rooms: Record<string, number[]>; instanceOf?: number[] } {
   const rooms: Record<string, number[]> = {}
   const real = new Set<number>()
   const perRoom = Math.ceil(w.clients / w.docs)
@@ -37,56 +44,44 @@ export function planClients(w: Workload): { specs: ClientSpec[]; rooms: Record<s
     real.add(id)
   }
   const specs: ClientSpec[] = []
+  const instances = w.instances
   for (let id = 0; id < w.clients; id++) {
     const room = `doc-${id % w.docs}`
     ;(rooms[room] ??= []).push(id)
-    specs.push({ id, room, real: real.has(id) })
+    const spec: ClientSpec = { id, room, real: real.has(id) }
+    if (instances !== undefined) spec.instance = Math.floor(id / w.docs) % instances
+    specs.push(spec)
   }
-  return { specs, rooms }
+  if (instances === undefined) return { specs, rooms }
+  return { specs, rooms, instanceOf: specs.map((s) => s.instance ?? 0) }
 }
 
-const mb = (bytes: number) => Math.round(bytes / 1048576)
-const sum = (values: number[]) => values.reduce((a, b) => a + b, 0)
-const round = (n: number, d = 1) => Math.round(n * 10 ** d) / 10 ** d
-
-function failed(spec: TargetSpec, w: Workload, error: unknown): TargetResult {
-  const empty = new Histogram().summary()
-  return {
-    target: spec.name,
-    label: spec.label,
-    ok: false,
-    error: error instanceof Error ? error.message : String(error),
-    connections: { requested: w.clients, connected: 0, failed: w.clients, closedEarly: 0 },
-    connectMs: empty,
-    latencyMs: empty,
-    realLatencyMs: empty,
-    ackMs: null,
-    edits: { sent: 0, expectedDeliveries: 0, delivered: 0, missing: 0, duplicates: 0, echoes: 0, unparsed: 0 },
-    throughput: { editsPerSec: 0, deliveredPerSec: 0 },
-    convergence: { ok: false, roomsChecked: 0, realClientsChecked: 0, problems: ['run failed'] },
-    server: { cpuPercent: 0, cpuUsPerDelivery: null, writesPerEdit: null, rssMbStart: 0, rssMbPeak: 0, rssMbEnd: 0, lagMs: null },
-    loadgen: { workers: w.workers, cpuPercentMax: 0, loopLagP99Ms: 0, sendLagP99Ms: 0, machineCpuPercent: 0, bound: false, reasons: [] },
-    errors: [],
-  }
+/** The default path: one target process. */
+export function runLoad(spec: TargetSpec, w: LoadOptions): Promise<TargetResult> {
+  return runDeployment(spec, w, () => singleTarget(spec, w.env))
 }
 
-export async function runLoad(spec: TargetSpec, w: LoadOptions): Promise<TargetResult> {
-  let target: RunningTarget | undefined
+/** Start what `start` starts, drive the workload against it, and stop it (and the workers) whatever happens. */
+export async function runDeployment(spec: TargetSpec, w: LoadOptions, start: () => Promise<Deployment>): Promise<TargetResult> {
+  let deployment: Deployment | undefined
   const workers: Worker[] = []
   try {
-    target = await startTarget(spec, { env: w.env })
-    return await drive(target, workers, w)
+    deployment = await start()
+    return await drive(deployment, workers, w)
   } catch (error) {
     return failed(spec, w, error)
   } finally {
     await Promise.all(workers.map((worker) => worker.close()))
-    await target?.stop()
+    await deployment?.stop()
   }
 }
 
-async function drive(target: RunningTarget, workers: Worker[], w: LoadOptions): Promise<TargetResult> {
-  const tag = `[${w.caseName} ${target.spec.name}]`
-  const { specs, rooms } = planClients(w)
+async function drive(d: Deployment, workers: Worker[], w: LoadOptions): Promise<TargetResult> {
+  const tag = `[${w.caseName} ${d.spec.name}${w.instances !== undefined ? ` ×${d.instances.length}` : ''}]`
+  const first = d.instances[0]
+  if (!first) throw new Error('no instance to drive')
+  const output = () => d.instances.map((t, i) => `--- instance ${i} (pid ${t.pid}):\n${t.output()}`).join('\n')
+  const { specs, rooms, instanceOf } = planClients(w)
   for (let i = 0; i < w.workers; i++) workers.push(new Worker())
   await Promise.all(workers.map((worker) => worker.next('ready', 20_000)))
   const connectTimeoutMs = w.connectTimeoutMs ?? 60_000
@@ -94,7 +89,8 @@ async function drive(target: RunningTarget, workers: Worker[], w: LoadOptions): 
     const reply = worker.next('connected', connectTimeoutMs + 120_000)
     worker.send({
       type: 'init',
-      target: target.address,
+      target: first.address,
+      ...(instanceOf ? { instances: d.instances.map((t) => t.address), instanceOf } : {}),
       clients: specs.filter((_, k) => k % workers.length === i),
       rooms,
       kind: w.kind,
@@ -110,37 +106,42 @@ async function drive(target: RunningTarget, workers: Worker[], w: LoadOptions): 
   }, 500)
   const connects = await Promise.all(connected).finally(() => clearInterval(connectTicker))
   const connectedCount = sum(connects.map((c) => c.connected))
-  if (connectedCount === 0) throw new Error(`no client connected; target said:\n${target.output()}`)
+  if (connectedCount === 0) throw new Error(`no client connected; target said:\n${output()}`)
 
   // Edit for warmup + window; measure over the window only.
   const t0 = nowUs() + 300_000
   const windowFrom = t0 + w.warmupSec * 1e6
   const windowTo = t0 + w.durationSec * 1e6
   for (const worker of workers) worker.send({ type: 'start', t0, windowFrom, windowTo })
-  const serverSamples: ProcSample[] = []
-  let rssPeak = 0
-  let winStart: { server?: ProcSample; workers: Array<ProcSample | undefined>; lagIndex: number } | undefined
-  const take = () => ({ server: sampleProc(target.pid), workers: workers.map((x) => sampleProc(x.pid)), lagIndex: target.lag.length })
+  const ticks: Window['ticks'] = []
+  const rssPeak = d.instances.map(() => 0)
+  let winStart: Snapshot | undefined
+  const take = (): Snapshot => ({
+    servers: d.instances.map((t) => sampleProc(t.pid)),
+    workers: workers.map((x) => sampleProc(x.pid)),
+    services: d.services.map((s) => s.sample()),
+    lagIndex: d.instances.map((t) => t.lag.length),
+  })
   const startedMs = performance.now()
   while (nowUs() < windowTo) {
     await new Promise((r) => setTimeout(r, Math.min(250, Math.max(1, (windowTo - nowUs()) / 1000))))
     const now = nowUs()
     if (!winStart && now >= windowFrom) winStart = take()
-    const s = sampleProc(target.pid)
-    if (s) {
-      serverSamples.push(s)
-      rssPeak = Math.max(rssPeak, s.rss)
+    const tick = d.instances.map((t) => sampleProc(t.pid))
+    ticks.push(tick)
+    tick.forEach((s, i) => (rssPeak[i] = Math.max(rssPeak[i] ?? 0, s?.rss ?? 0)))
+    for (const t of d.instances) {
+      if (t.exited() !== null) throw new Error(`${t.spec.name} (pid ${t.pid}) exited (${t.exited()}) during the run:\n${t.output()}`)
     }
-    if (target.exited() !== null) throw new Error(`${target.spec.name} exited (${target.exited()}) during the run:\n${target.output()}`)
-    const prev = serverSamples[serverSamples.length - 5]
-    const cpu = prev && s ? Math.round(cpuShare(prev, s) * 100) : 0
+    const prev = ticks[ticks.length - 5]
+    const cpu = prev ? Math.round(sum(tick.map((s, i) => (s && prev[i] ? cpuShare(prev[i], s) : 0))) * 100) : 0
     const p = workers.map((x) => x.progress)
     const delivered = sum(p.map((x) => x?.recentDelivered ?? 0))
     const p99 = Math.max(0, ...p.map((x) => x?.recentP99 ?? 0))
-    const lag = target.lag[target.lag.length - 1]
+    const lag = Math.max(0, ...d.instances.map((t) => t.lag[t.lag.length - 1]?.p99 ?? 0))
     progress(
       `${tag} ${round((performance.now() - startedMs) / 1000, 0)}/${w.durationSec}s editors ${connectedCount} sent ${sum(p.map((x) => x?.sent ?? 0))}` +
-        ` delivered/s ${delivered} p99 ${round(p99)}ms | server cpu ${cpu}% rss ${mb(s?.rss ?? 0)}MB lag ${round(lag?.p99 ?? 0)}ms`,
+        ` delivered/s ${delivered} p99 ${round(p99)}ms | server cpu ${cpu}% rss ${mb(sum(tick.map((s) => s?.rss ?? 0)))}MB lag ${round(lag)}ms`,
     )
   }
   const winEnd = take()
@@ -163,117 +164,14 @@ async function drive(target: RunningTarget, workers: Worker[], w: LoadOptions): 
     lastDelivered = t.delivered
   }
   reports = await Promise.all(workers.map((x) => x.report(true)))
-  progress(`${tag} checking convergence`, true)
+  progress(`${tag} checking convergence${d.instances.length > 1 ? ` through each of ${d.instances.length} instances` : ''}`, true)
   const sentBySender = new Map<number, number>(reports.flatMap((r) => r.sentBySender))
   const convergence = await checkConvergence({
-    address: target.address,
-    stateful: target.spec.stateful,
+    addresses: d.instances.map((t) => t.address),
+    stateful: d.spec.stateful,
     rooms,
     sentBySender,
     realStates: reports.flatMap((r) => r.realStates),
   })
-  return summarize(target, w, reports, convergence, { winStart, winEnd, rssPeak, serverSamples })
-}
-
-function tally(reports: WorkerReport[]) {
-  const rooms = new Map<string, { sent: number; received: number; connected: number }>()
-  for (const r of reports) {
-    for (const room of r.rooms) {
-      const t = rooms.get(room.name) ?? { sent: 0, received: 0, connected: 0 }
-      t.sent += room.sent
-      t.received += room.received
-      t.connected += room.connected
-      rooms.set(room.name, t)
-    }
-  }
-  let expected = 0
-  let delivered = 0
-  for (const t of rooms.values()) {
-    expected += t.sent * Math.max(0, t.connected - 1)
-    delivered += t.received
-  }
-  return { expected, delivered, missing: Math.max(0, expected - delivered) }
-}
-
-interface Window {
-  winStart: { server?: ProcSample; workers: Array<ProcSample | undefined>; lagIndex: number }
-  winEnd: { server?: ProcSample; workers: Array<ProcSample | undefined>; lagIndex: number }
-  rssPeak: number
-  serverSamples: ProcSample[]
-}
-
-function summarize(target: RunningTarget, w: LoadOptions, reports: WorkerReport[], convergence: TargetResult['convergence'], win: Window): TargetResult {
-  const merge = (pick: (r: WorkerReport) => HistogramData) => mergeHistograms(reports.map(pick)).summary()
-  const c = (key: keyof WorkerReport['counters']) => sum(reports.map((r) => r.counters[key]))
-  const windowSec = Math.max(0.001, w.durationSec - w.warmupSec)
-  const t = tally(reports)
-  const deliveredInWindow = c('deliveredInWindow')
-  const { winStart, winEnd } = win
-  const serverCpu = winStart.server && winEnd.server ? cpuShare(winStart.server, winEnd.server) : 0
-  const serverCpuSeconds = winStart.server && winEnd.server ? winEnd.server.cpuSeconds - winStart.server.cpuSeconds : 0
-  const workerCpus = winEnd.workers.map((end, i) => {
-    const start = winStart.workers[i]
-    return start && end ? cpuShare(start, end) : 0
-  })
-  const lag = target.lag.slice(winStart.lagIndex, winEnd.lagIndex)
-  const server: ServerStats = {
-    cpuPercent: round(serverCpu * 100),
-    cpuUsPerDelivery: deliveredInWindow > 0 ? round((serverCpuSeconds * 1e6) / deliveredInWindow, 2) : null,
-    writesPerEdit:
-      winStart.server && winEnd.server && c('sentInWindow') > 0
-        ? round((winEnd.server.writeSyscalls - winStart.server.writeSyscalls) / c('sentInWindow'), 2)
-        : null,
-    rssMbStart: mb(win.serverSamples[0]?.rss ?? 0),
-    rssMbPeak: mb(win.rssPeak),
-    rssMbEnd: mb(win.serverSamples[win.serverSamples.length - 1]?.rss ?? 0),
-    lagMs: lag.length
-      ? {
-          p50: round(lag.map((l) => l.p50).sort((a, b) => a - b)[Math.floor(lag.length / 2)] ?? 0, 2),
-          p99: round(Math.max(...lag.map((l) => l.p99)), 2),
-          max: round(Math.max(...lag.map((l) => l.max)), 2),
-        }
-      : null,
-  }
-  const cores = navigator.hardwareConcurrency
-  const loopLagP99Ms = round(Math.max(0, ...reports.map((r) => r.loopLag.p99)))
-  const sendLagP99Ms = mergeHistograms(reports.map((r) => r.sendLag)).summary().p99
-  const cpuPercentMax = round(Math.max(0, ...workerCpus) * 100)
-  const machineCpuPercent = round(((serverCpu + sum(workerCpus)) / cores) * 100)
-  const reasons: string[] = []
-  if (cpuPercentMax > 90) reasons.push(`a load-generator worker used ${cpuPercentMax}% of a core`)
-  if (loopLagP99Ms > 50) reasons.push(`load-generator event-loop delay p99 ${loopLagP99Ms} ms`)
-  if (sendLagP99Ms > 50) reasons.push(`edits left ${sendLagP99Ms} ms behind schedule (p99)`)
-  const bound = reasons.length > 0
-  if (machineCpuPercent > 95) reasons.push(`machine saturated: server + generator used ${machineCpuPercent}% of ${cores} cores`)
-  const loadgen: LoadgenStats = { workers: w.workers, cpuPercentMax, loopLagP99Ms, sendLagP99Ms, machineCpuPercent, bound, reasons }
-  const missing = t.missing
-  return {
-    target: target.spec.name,
-    label: target.spec.label,
-    ok: true,
-    connections: {
-      requested: w.clients,
-      connected: w.clients - c('connectFailures'),
-      failed: c('connectFailures'),
-      closedEarly: c('closedEarly'),
-    },
-    connectMs: merge((r) => r.connect),
-    latencyMs: merge((r) => r.latency),
-    realLatencyMs: merge((r) => r.latencyReal),
-    ackMs: target.address.acks ? merge((r) => r.ack) : null,
-    edits: {
-      sent: c('sent'),
-      expectedDeliveries: t.expected,
-      delivered: t.delivered,
-      missing,
-      duplicates: c('duplicates'),
-      echoes: c('echoes'),
-      unparsed: c('unparsed'),
-    },
-    throughput: { editsPerSec: round(c('sent') / w.durationSec), deliveredPerSec: round(deliveredInWindow / windowSec) },
-    convergence,
-    server,
-    loadgen,
-    errors: reports.flatMap((r) => r.errors).slice(0, 20),
-  }
+  return summarize(d, w, specs, reports, convergence, { winStart, winEnd, rssPeak, ticks })
 }

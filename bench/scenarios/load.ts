@@ -4,8 +4,8 @@
  */
 import { say } from '../lib/progress.ts'
 import type { TargetSpec } from '../lib/targets.ts'
-import type { CaseResult, Workload } from '../report/schema.ts'
-import { runLoad } from '../run/load-run.ts'
+import type { CaseResult, TargetResult, Workload } from '../report/schema.ts'
+import { type LoadOptions, runLoad } from '../run/load-run.ts'
 import type { Overrides, Scenario, ScenarioOutput } from './types.ts'
 
 const ALL = ['collab', 'collab-memory', 'hocuspocus', 'y-websocket', 'relay']
@@ -23,20 +23,26 @@ export function workload(base: Workload, o: Overrides): Workload {
   }
 }
 
+/** Run one case's workload on one target (default: the target's own process, runLoad). */
+export type CaseRunner = (target: TargetSpec, options: LoadOptions) => Promise<TargetResult>
+
 /** Run each case on each target, one at a time, and note anything that needs a caveat. */
 export async function runCases(
   cases: Array<{ name: string; workload: Workload; env?: Record<string, string> }>,
   targets: TargetSpec[],
+  runner: CaseRunner = runLoad,
 ): Promise<ScenarioOutput> {
   const results: CaseResult[] = []
   const notes: string[] = []
   for (const c of cases) {
     const result: CaseResult = { name: c.name, workload: c.workload, targets: [] }
     for (const target of targets) {
-      const r = await runLoad(target, { ...c.workload, caseName: c.name, env: c.env })
+      const r = await runner(target, { ...c.workload, caseName: c.name, env: c.env })
       result.targets.push(r)
+      const cross = r.instances?.crossInstanceMs
       const line = r.ok
-        ? `${c.name} ${target.name}: p50 ${r.latencyMs.p50} ms, p99 ${r.latencyMs.p99} ms, ${r.throughput.deliveredPerSec} delivered/s, ` +
+        ? `${c.name} ${target.name}: p50 ${r.latencyMs.p50} ms, p99 ${r.latencyMs.p99} ms, ` +
+          `${cross?.count ? `cross-instance p50 ${cross.p50} ms, p99 ${cross.p99} ms, ` : ''}${r.throughput.deliveredPerSec} delivered/s, ` +
           `server cpu ${r.server.cpuPercent}%, ${r.server.cpuUsPerDelivery ?? '-'} µs/delivery, missing ${r.edits.missing}, ` +
           `converged ${r.convergence.ok ? 'yes' : 'NO'}${r.loadgen.bound ? ' [LOADGEN-BOUND]' : ''}`
         : `${c.name} ${target.name}: FAILED ${r.error ?? ''}`

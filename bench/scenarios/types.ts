@@ -18,6 +18,8 @@ export interface Overrides {
   steps?: number[]
   /** cold-load: document sizes in MB. */
   sizes?: number[]
+  /** scale-out: server instances. */
+  instances?: number
 }
 
 export interface ScenarioOutput {
