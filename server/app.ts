@@ -60,7 +60,7 @@ export function createCollabServer(partial: Partial<CollabConfig> = {}, options:
     options.storage ??
     (config.databaseUrl
       ? new PostgresStorage({ connectionString: config.databaseUrl, logger })
-      : new SqliteStorage({ path: config.dbPath, sync: config.dbSync }))
+      : new SqliteStorage({ path: config.dbPath, sync: config.dbSync, commitIntervalMs: config.dbCommitIntervalMs }))
   const scaleOut = config.redisUrl
     ? new ScaleOut({ url: config.redisUrl, prefix: config.redisPrefix, storage, logger })
     : undefined

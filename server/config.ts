@@ -24,6 +24,8 @@ export interface CollabConfig {
    * @default 'normal'
    */
   dbSync: DbSync
+  /** SQLite: under load, at most one append transaction per this many ms (0: one per event-loop turn). */
+  dbCommitIntervalMs: number
   /** pino log level. @default 'info' */
   logLevel: LogLevel
   /** Largest WebSocket frame accepted, in bytes; larger frames close the socket with 1009. @default 16 MiB */
@@ -102,6 +104,7 @@ export const defaultConfig: CollabConfig = {
   host: '127.0.0.1',
   dbPath: './data/collab.db',
   dbSync: 'normal',
+  dbCommitIntervalMs: 0,
   logLevel: 'info',
   maxMessageBytes: 16 * 1024 * 1024,
   compactAfterUpdates: 500,
@@ -200,6 +203,7 @@ export const ENV_VARS: Record<string, EnvVar<keyof CollabConfig>> = {
   HOST: { key: 'host', parse: nonEmpty, allowed: 'an address to bind, e.g. 0.0.0.0 or 127.0.0.1' },
   DB_PATH: { key: 'dbPath', parse: nonEmpty, allowed: "a file path, or ':memory:'" },
   DB_SYNC: { key: 'dbSync', parse: oneOf<DbSync>(['normal', 'full']), allowed: "'normal' or 'full'" },
+  DB_COMMIT_INTERVAL_MS: { key: 'dbCommitIntervalMs', parse: integer(0, 1000), allowed: 'an integer from 0 to 1000 (ms)' },
   LOG_LEVEL: { key: 'logLevel', parse: oneOf(LOG_LEVELS), allowed: LOG_LEVELS.join(', ') },
   MAX_MESSAGE_BYTES: { key: 'maxMessageBytes', parse: integer(1024, 1024 ** 3), allowed: 'an integer from 1024 to 1073741824' },
   COMPACT_AFTER_UPDATES: { key: 'compactAfterUpdates', parse: integer(1, 10_000_000), allowed: 'an integer from 1 to 10000000' },
