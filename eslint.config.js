@@ -4,7 +4,7 @@ import js from '@eslint/js'
 import tseslint from 'typescript-eslint'
 
 export default tseslint.config(
-  { ignores: ['node_modules', 'dist', 'client/demo/dist', 'bench/results', 'data'] },
+  { ignores: ['node_modules', 'dist', 'client/demo/dist', 'bench/results', 'data', '.scratch'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {
