@@ -114,16 +114,17 @@ export class Gateway {
       logger.warn({ address, max: limits.maxConnectionsPerIp }, 'refused a socket: too many from this address')
       return httpError(socket, 429, 'Too Many Requests')
     }
-    let released = false
-    const release = () => {
-      if (!released) this.perAddress.release(address)
-      released = true
-    }
-    socket.once('close', release)
-    this.wss.handleUpgrade(req, socket, head, (ws) => {
-      ws.once('close', release)
-      this.accept(ws, lightRequest(req), { remoteAddress: address }, dialect)
-    })
+    // The TCP socket's 'close' comes last, whatever ends the connection.
+    socket.once('close', this.releaser(address))
+    this.wss.handleUpgrade(req, socket, head, (ws) => this.accept(ws, lightRequest(req), { remoteAddress: address }, dialect))
+  }
+
+  /**
+   * Made in a scope of its own: a closure created in handleUpgrade would share
+   * its context, and so keep the whole IncomingMessage alive as long as the socket.
+   */
+  private releaser(address: string): () => void {
+    return () => this.perAddress.release(address)
   }
 
   private accept(ws: WebSocket, request: Request, context: { remoteAddress: string }, dialect?: Dialect): void {
@@ -137,7 +138,7 @@ export class Gateway {
       logger.warn({ code: info.code, reason, detail, remoteAddress: context.remoteAddress }, 'closing a socket')
       ws.close(info.code, info.reason)
     }
-    const authTimer = setTimeout(() => refuse(CloseCode.Timeout, 'auth-timeout', 'no document authenticated in time'), limits.authTimeoutMs)
+    let authTimer: NodeJS.Timeout | undefined = setTimeout(() => refuse(CloseCode.Timeout, 'auth-timeout', 'no document authenticated in time'), limits.authTimeoutMs)
     authTimer.unref()
 
     let authenticated = false
@@ -148,6 +149,7 @@ export class Gateway {
         if (!authenticated && isAuthenticated(data)) {
           authenticated = true
           clearTimeout(authTimer)
+          authTimer = undefined
         }
         if (!dialect) return ws.send(data)
         const out = dialect.outbound(data)
