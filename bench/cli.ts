@@ -39,6 +39,7 @@ options:
   --real K         real @hocuspocus/provider / y-websocket clients among the editors
   --steps a,b,...  ramp: editor counts to try
   --sizes a,b,...  cold-load: document sizes in MB
+  --repeat N       steady-load scenarios: N runs per target, interleaved; rows are medians, every run listed
   --instances N    scale-out: server instances sharing Redis (and PostgreSQL for collab), default 2
   --out DIR        where to write results (default bench/results)
   --profile DIR    write V8 CPU profiles of every target and load generator into DIR
@@ -75,6 +76,7 @@ async function main(): Promise<number> {
       real: { type: 'string' },
       steps: { type: 'string' },
       sizes: { type: 'string' },
+      repeat: { type: 'string' },
       instances: { type: 'string' },
       out: { type: 'string' },
       profile: { type: 'string' },
@@ -97,6 +99,7 @@ async function main(): Promise<number> {
     real: values.real === '0' ? 0 : number(values.real, 'real'),
     steps: numbers(values.steps, 'steps'),
     sizes: numbers(values.sizes, 'sizes'),
+    repeat: number(values.repeat, 'repeat'),
     instances: instances(values.instances),
   }
   const targets = parseTargets(values.targets, scenario.defaultTargets)

@@ -63,11 +63,42 @@ export function caseTable(c: CaseResult): string {
     )
   }
   if (c.targets.some((t) => t.ok && t.instances)) lines.push('', ...instancesTable(c))
+  if (c.targets.some((t) => t.repeats)) lines.push('', ...repeatsTable(c))
   const echoes = c.targets.filter((t) => t.ok && t.edits.echoes > 0)
   if (echoes.length) {
     lines.push('', `Echoes (a client's own edit sent back to it): ${echoes.map((t) => `${t.target} ${fmt(t.edits.echoes / Math.max(1, t.edits.sent), 2)} per edit`).join(', ')}.`)
   }
   return lines.join('\n')
+}
+
+/** `--repeat`: every run's CPU per delivery and p99, and the per-run ratio to Hocuspocus (runs are interleaved, so run k of each target shared a moment). */
+function repeatsTable(c: CaseResult): string[] {
+  const hp = c.targets.find((t) => t.target === 'hocuspocus')?.repeats?.cpuUsPerDelivery
+  const list = (values: Array<number | null>, d: number) => values.map((v) => fmt(v, d)).join(', ')
+  const lines = [
+    'Repeated runs (interleaved; the table above shows each target\'s median run by CPU per delivery):',
+    '',
+    row(['target', 'µs CPU/delivery, run by run', 'min – max', 'vs hocuspocus, run by run', 'p99 ms, run by run', 'missing', 'converged']),
+    row(Array(7).fill('---')),
+  ]
+  for (const t of c.targets) {
+    const r = t.repeats
+    if (!r) continue
+    const us = r.cpuUsPerDelivery.filter((v): v is number => v !== null)
+    const ratios = hp ? r.cpuUsPerDelivery.map((v, k) => (v !== null && hp[k] ? v / hp[k]! : null)) : []
+    lines.push(
+      row([
+        t.target,
+        list(r.cpuUsPerDelivery, 1),
+        us.length ? `${fmt(Math.min(...us), 1)} – ${fmt(Math.max(...us), 1)}` : 'n/a',
+        ratios.length ? ratios.map((v) => (v === null ? 'n/a' : `${fmt(v, 2)}×`)).join(', ') : 'n/a',
+        list(r.latencyP99Ms, 1),
+        r.missing.join(', '),
+        r.converged.every(Boolean) ? 'all' : r.converged.map((ok) => (ok ? 'yes' : '**NO**')).join(', '),
+      ]),
+    )
+  }
+  return lines
 }
 
 /** Multi-instance cases: latency by where the peer is, and CPU per instance and per shared service. */

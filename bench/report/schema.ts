@@ -20,6 +20,16 @@ export interface Workload {
   workers: number
   /** Server instances the editors are spread over (scale-out only; unset: one target). */
   instances?: number
+  /** `--repeat`: runs per target, interleaved across targets (unset: 1). */
+  repeat?: number
+}
+
+/** `--repeat`: every run's key figures, in run order; the target's row is its median run. */
+export interface RepeatStats {
+  cpuUsPerDelivery: Array<number | null>
+  latencyP99Ms: number[]
+  missing: number[]
+  converged: boolean[]
 }
 
 export interface ServerStats {
@@ -122,6 +132,8 @@ export interface TargetResult {
   loadgen: LoadgenStats
   /** Multi-instance runs only (scale-out). */
   instances?: ScaleOutStats
+  /** `--repeat` runs only. */
+  repeats?: RepeatStats
   errors: string[]
 }
 

@@ -18,6 +18,8 @@ export interface Overrides {
   steps?: number[]
   /** cold-load: document sizes in MB. */
   sizes?: number[]
+  /** Steady-load scenarios: runs per target, interleaved (A B C A B C …). */
+  repeat?: number
   /** scale-out: server instances. */
   instances?: number
 }
