@@ -5,7 +5,10 @@
  * on the machine's monotonic clock (shared by all processes on the host), so a
  * receiver in any process can compute edit-to-peer latency and count what it
  * got. Text edits append `sender.seq.time|` to the Y.Text `t`; chat edits push
- * `{ s, q, t, m }` onto the Y.Array `chat`.
+ * a message onto the Y.Array `chat` as docs/chat-data-model.md defines it (a
+ * `Y.Map` with v, id, author, name, text, createdAt and an empty `reactions`
+ * map), its `id` being `sender.seq.time` — what our client library sends, and
+ * what this server's chat guard accepts in open mode.
  */
 import * as Y from 'yjs'
 
@@ -26,12 +29,8 @@ export interface Edit {
   t: number
 }
 
-export interface ChatMessage {
-  s: number
-  q: number
-  t: number
-  m: string
-}
+/** Keys of a chat message (chat-data-model.md §3.1) other than `id`: not edits, not noise. */
+const CHAT_KEYS = new Set(['v', 'author', 'name', 'text', 'createdAt'])
 
 /** Make one edit on `doc` as `sender`; the caller captures the resulting update. */
 export function makeEdit(doc: Y.Doc, kind: EditKind, edit: Edit): void {
@@ -39,8 +38,15 @@ export function makeEdit(doc: Y.Doc, kind: EditKind, edit: Edit): void {
     const text = doc.getText(TEXT_NAME)
     text.insert(text.length, `${edit.sender}.${edit.seq}.${edit.t}|`)
   } else {
-    const message: ChatMessage = { s: edit.sender, q: edit.seq, t: edit.t, m: `message ${edit.seq} from user ${edit.sender}` }
-    doc.getArray<ChatMessage>(CHAT_NAME).push([message])
+    const message = new Y.Map<unknown>()
+    message.set('v', 1)
+    message.set('id', `${edit.sender}.${edit.seq}.${edit.t}`)
+    message.set('author', `user-${edit.sender}`)
+    message.set('name', `User ${edit.sender}`)
+    message.set('text', `message ${edit.seq} from user ${edit.sender}`)
+    message.set('createdAt', Date.now())
+    message.set('reactions', new Y.Map())
+    doc.getArray<Y.Map<unknown>>(CHAT_NAME).push([message])
   }
 }
 
@@ -58,10 +64,6 @@ function parseMarkers(str: string, out: Edit[]): number {
   return bad
 }
 
-function isChatMessage(value: unknown): value is ChatMessage {
-  const v = value as Partial<ChatMessage> | null
-  return typeof v === 'object' && v !== null && typeof v.s === 'number' && typeof v.q === 'number' && typeof v.t === 'number'
-}
 
 /**
  * The edits inside one Yjs update (v1). Updates the servers merge or relay
@@ -75,10 +77,9 @@ export function readEdits(update: Uint8Array, out: Edit[]): number {
     const content = struct.content
     if (content instanceof Y.ContentString) bad += parseMarkers(content.str, out)
     else if (content instanceof Y.ContentAny) {
-      for (const value of content.arr) {
-        if (isChatMessage(value)) out.push({ sender: value.s, seq: value.q, t: value.t })
-        else bad++
-      }
+      // A chat message's keys: its id is the marker, the rest is its body.
+      if (struct.parentSub === 'id' && typeof content.arr[0] === 'string') bad += parseMarkers(content.arr[0], out)
+      else if (struct.parentSub === null || !CHAT_KEYS.has(struct.parentSub)) bad += content.arr.length
     }
   }
   return bad
@@ -89,7 +90,8 @@ export function editsInDoc(doc: Y.Doc): { edits: Edit[]; bad: number } {
   const edits: Edit[] = []
   let bad = parseMarkers(doc.getText(TEXT_NAME).toString(), edits)
   for (const value of doc.getArray<unknown>(CHAT_NAME).toArray()) {
-    if (isChatMessage(value)) edits.push({ sender: value.s, seq: value.q, t: value.t })
+    const id = value instanceof Y.Map ? value.get('id') : undefined
+    if (typeof id === 'string') bad += parseMarkers(id, edits)
     else bad++
   }
   return { edits, bad }
