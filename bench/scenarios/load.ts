@@ -127,11 +127,15 @@ export const chat: Scenario = {
 
 export const quick: Scenario = {
   name: 'quick',
-  description: 'smoke test (<60 s): 40 editors on 8 documents, 2 edits/s, 4 s per target; fails if any target misses updates or does not converge',
+  description: 'smoke test (<60 s): 40 editors on 8 documents, 2 edits/s, 4 s per target, then 20 chat users in 2 rooms; fails if any target misses updates or does not converge',
   defaultTargets: ALL,
   run: (targets, o) =>
     runCases(
-      [{ name: 'quick', workload: workload({ ...base, clients: 40, docs: 8, rate: 2, durationSec: 4, warmupSec: 1, realClients: 4 }, o) }],
+      [
+        { name: 'quick', workload: workload({ ...base, clients: 40, docs: 8, rate: 2, durationSec: 4, warmupSec: 1, realClients: 4 }, o) },
+        // Chat messages as our client sends them: this server's chat guard must let every one through.
+        { name: 'quick-chat', workload: workload({ ...base, clients: 20, docs: 2, rate: 2, durationSec: 3, warmupSec: 1, realClients: 2, kind: 'chat' }, o) },
+      ],
       targets,
     ),
 }
