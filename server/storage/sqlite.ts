@@ -46,6 +46,8 @@ export class SqliteStorage implements Storage {
   private lastCommit = -Infinity
   private commitCount = 0
   private readonly stmt
+  /** One transaction for a batch of appends; made once (wrapping a function per flush showed in profiles). */
+  private readonly insertBatch: (batch: PendingAppend[], now: number) => void
 
   constructor(configuration: SqliteStorageConfiguration) {
     if (configuration.path !== ':memory:') mkdirSync(dirname(configuration.path), { recursive: true })
@@ -103,6 +105,9 @@ export class SqliteStorage implements Storage {
       ),
       getVersion: this.db.prepare<[string, number], VersionRow & { data: Buffer }>(`SELECT ${VERSION_COLUMNS}, data FROM versions WHERE name = ? AND id = ?`),
     }
+    this.insertBatch = this.db.transaction((batch: PendingAppend[], now: number) => {
+      for (const p of batch) this.stmt.insert.run(p.name, p.update, now)
+    })
   }
 
   /** Direct access for operations tooling and tests (e.g. PRAGMA max_page_count). */
@@ -149,9 +154,7 @@ export class SqliteStorage implements Storage {
     if (batch.length === 0) return
     const now = Date.now()
     try {
-      this.db.transaction(() => {
-        for (const p of batch) this.stmt.insert.run(p.name, p.update, now)
-      })()
+      this.insertBatch(batch, now)
     } catch (error) {
       for (const p of batch) p.reject(error)
       return
