@@ -1,5 +1,5 @@
 import { join } from 'node:path'
-import { describe, expect, it } from 'vitest'
+import { describe, expect, it, vi } from 'vitest'
 import * as Y from 'yjs'
 import { createCollabServer } from '../../server/app.ts'
 import { SqliteStorage } from '../../server/storage/sqlite.ts'
@@ -90,5 +90,40 @@ describe('SQLite persistence', () => {
     await server.persistence.settle()
     expect((await server.storage.logSize('leaving')).count).toBe(0)
     expect((await server.storage.load('leaving')).snapshot).not.toBeNull()
+  })
+})
+
+describe('loading a stored document', () => {
+  it('applies the stored state without an update event (no re-encoding of the whole document), and later edits do raise one', async () => {
+    const dbPath = join(tempDir(), 'collab.db')
+    const seed = new SqliteStorage({ path: dbPath, sync: 'normal' })
+    const source = new Y.Doc()
+    for (let i = 0; i < 30; i++) edit(source, i)
+    await seed.append('stored-doc', Y.encodeStateAsUpdate(source))
+    await seed.close()
+
+    const updateEvents: number[] = []
+    let loaded = false
+    // Runs before persistence (priority 10): its listener is on the document while the stored state is applied.
+    const watcher = {
+      extensionName: 'update-watcher',
+      priority: 100,
+      async onLoadDocument({ document }: { document: Y.Doc }) {
+        document.on('update', (update: Uint8Array) => updateEvents.push(update.byteLength))
+      },
+      async afterLoadDocument() {
+        loaded = true
+      },
+    }
+    const server = await startServer({ dbPath }, { extensions: [watcher] })
+    const reader = provider(server.url, 'stored-doc')
+    await settled(reader)
+    expect(loaded).toBe(true)
+    expect(json(reader.document)).toEqual(json(source))
+    expect(updateEvents).toEqual([])
+
+    edit(reader.document, 99)
+    await settled(reader)
+    await vi.waitFor(() => expect(updateEvents.length).toBeGreaterThan(0))
   })
 })
