@@ -17,6 +17,7 @@ import { createLogger } from './log.ts'
 import { Metrics, typeLabel } from './metrics.ts'
 import { PostgresStorage } from './storage/postgres.ts'
 import { SqliteStorage } from './storage/sqlite.ts'
+import { ColdSync } from './ws/cold-sync.ts'
 import type { Storage } from './storage/types.ts'
 import { Gateway } from './ws/gateway.ts'
 
@@ -65,8 +66,10 @@ export function createCollabServer(partial: Partial<CollabConfig> = {}, options:
     ? new ScaleOut({ url: config.redisUrl, prefix: config.redisPrefix, storage, logger })
     : undefined
   const metrics = new Metrics()
+  const coldSync = config.coldSync ? new ColdSync() : undefined
   const persistence = new Persistence({
     storage,
+    coldSync,
     logger,
     compactAfterUpdates: config.compactAfterUpdates,
     compactAfterBytes: config.compactAfterBytes,
@@ -90,6 +93,7 @@ export function createCollabServer(partial: Partial<CollabConfig> = {}, options:
   const gateway = new Gateway({
     hocuspocus,
     logger,
+    coldSync,
     limits: config,
     onFrame: (frame, bytes) => {
       metrics.messagesReceived.inc({ type: frame.kind === 'pong' ? 'pong' : typeLabel(frame.type) })

@@ -24,6 +24,8 @@ export interface CollabConfig {
    * @default 'normal'
    */
   dbSync: DbSync
+  /** Send a stored document to a client that holds nothing while the document loads (server/ws/cold-sync.ts). */
+  coldSync: boolean
   /** SQLite: under load, at most one append transaction per this many ms (0: one per event-loop turn). */
   dbCommitIntervalMs: number
   /** pino log level. @default 'info' */
@@ -105,6 +107,7 @@ export const defaultConfig: CollabConfig = {
   dbPath: './data/collab.db',
   dbSync: 'normal',
   dbCommitIntervalMs: 0,
+  coldSync: true,
   logLevel: 'info',
   maxMessageBytes: 16 * 1024 * 1024,
   compactAfterUpdates: 500,
@@ -157,6 +160,11 @@ function oneOf<T extends string>(values: readonly T[]) {
   }
 }
 
+function onOff(raw: string): boolean | undefined {
+  const v = raw.trim().toLowerCase()
+  return v === 'on' ? true : v === 'off' ? false : undefined
+}
+
 function url(protocols: readonly string[]) {
   return (raw: string): string | undefined => {
     try {
@@ -204,6 +212,7 @@ export const ENV_VARS: Record<string, EnvVar<keyof CollabConfig>> = {
   DB_PATH: { key: 'dbPath', parse: nonEmpty, allowed: "a file path, or ':memory:'" },
   DB_SYNC: { key: 'dbSync', parse: oneOf<DbSync>(['normal', 'full']), allowed: "'normal' or 'full'" },
   DB_COMMIT_INTERVAL_MS: { key: 'dbCommitIntervalMs', parse: integer(0, 1000), allowed: 'an integer from 0 to 1000 (ms)' },
+  COLD_SYNC: { key: 'coldSync', parse: onOff, allowed: "'on' or 'off'" },
   LOG_LEVEL: { key: 'logLevel', parse: oneOf(LOG_LEVELS), allowed: LOG_LEVELS.join(', ') },
   MAX_MESSAGE_BYTES: { key: 'maxMessageBytes', parse: integer(1024, 1024 ** 3), allowed: 'an integer from 1024 to 1073741824' },
   COMPACT_AFTER_UPDATES: { key: 'compactAfterUpdates', parse: integer(1, 10_000_000), allowed: 'an integer from 1 to 10000000' },

@@ -7,9 +7,10 @@ import type {
   onStoreDocumentPayload,
 } from '@hocuspocus/server'
 import type { Logger } from 'pino'
-import type * as Y from 'yjs'
+import * as Y from 'yjs'
 import { CloseCode, type CloseCodeInfo, SyncStep, documentCloseReason } from '../../client/protocol.ts'
 import { applyStored } from '../storage/merge.ts'
+import type { ColdSync } from '../ws/cold-sync.ts'
 import type { Storage } from '../storage/types.ts'
 
 export interface PersistenceConfiguration {
@@ -23,6 +24,8 @@ export interface PersistenceConfiguration {
   maxDocumentBytes?: number
   /** Called with every append's outcome (metrics, readiness). */
   onAppend?: (result: { documentName: string; bytes: number; seconds: number; error?: unknown }) => void
+  /** Send stored documents to clients that hold nothing while they load (server/ws/cold-sync.ts). */
+  coldSync?: ColdSync
   /** Called with every compaction's outcome (metrics). */
   onCompact?: (result: { documentName: string; folded: number; error?: unknown }) => void
 }
@@ -92,9 +95,12 @@ export class Persistence implements Extension {
     this.config = config
   }
 
-  async onLoadDocument({ documentName, document }: onLoadDocumentPayload): Promise<void> {
+  async onLoadDocument({ documentName, document, socketId }: onLoadDocumentPayload): Promise<void> {
     const stored = await this.config.storage.load(documentName)
+    // Before the (slow) apply: the client that asked for the document may get the stored bytes now.
+    const served = this.config.coldSync?.offer(socketId, documentName, stored)
     const refused = withoutUpdateEvents(document, () => applyStored(document, stored))
+    served?.(Y.encodeStateVector(document))
     if (refused > 0) this.config.logger.error({ documentName, refused }, 'stored updates Yjs could not apply were skipped')
     this.logSizes.set(documentName, {
       count: stored.updates.length,

@@ -5,6 +5,7 @@ import * as decoding from 'lib0/decoding'
 import type { Logger } from 'pino'
 import { WebSocket, WebSocketServer } from 'ws'
 import { AuthType, CloseCode, type CloseCodeInfo, MessageType } from '../../client/protocol.ts'
+import type { ColdSync } from './cold-sync.ts'
 import { type Frame, type FrameRejection, inspectFrame, peekType } from './frame.ts'
 import { AddressCounter, TokenBucket, clientAddress, documentNameProblem, originAllowed } from './limits.ts'
 
@@ -44,6 +45,14 @@ export interface GatewayOptions {
   onReject?: (reason: Refusal) => void
   /** Observe every outbound frame: its message type and size (metrics). */
   onSend?: (type: number, bytes: number) => void
+  /** Serve stored documents to clients that hold nothing while they load (server/ws/cold-sync.ts). */
+  coldSync?: ColdSync
+}
+
+/** Hocuspocus 4's ClientConnection fields cold sync reads (private in its types). */
+interface ClientConnectionInternals {
+  socketId?: string
+  incomingMessageQueue?: Record<string, Uint8Array[] | undefined>
 }
 
 /** A client protocol translated to and from Hocuspocus's (server/compat). */
@@ -162,6 +171,14 @@ export class Gateway {
       },
     }
     const client = hocuspocus.handleConnection(socket, request, context)
+    const internals = client as unknown as ClientConnectionInternals
+    const coldSyncId = !dialect && this.options.coldSync && typeof internals.socketId === 'string' ? internals.socketId : undefined
+    if (coldSyncId) {
+      this.options.coldSync?.register(coldSyncId, {
+        send: (data) => socket.send(data),
+        queue: (address) => internals.incomingMessageQueue?.[address],
+      })
+    }
     const bucket = new TokenBucket(limits.rateLimitPerSecond, limits.rateLimitBurst)
     const documents = new Set<string>()
 
@@ -195,6 +212,7 @@ export class Gateway {
     })
     ws.on('close', (code, reason) => {
       clearTimeout(authTimer)
+      if (coldSyncId) this.options.coldSync?.unregister(coldSyncId)
       client.handleClose({ code, reason: reason.toString() })
     })
     ws.on('error', (error) => logger.warn({ err: error, remoteAddress: context.remoteAddress }, 'websocket error'))

@@ -1,0 +1,105 @@
+import * as decoding from 'lib0/decoding'
+import * as encoding from 'lib0/encoding'
+import { MessageType, SyncStep } from '../../client/protocol.ts'
+import type { StoredDocument } from '../storage/types.ts'
+
+/**
+ * Cold sync: a client that holds nothing gets a stored document while it
+ * loads, not after.
+ *
+ * Loading a large document is mostly Yjs building the `Y.Doc` from the stored
+ * state, and then Hocuspocus encoding that whole state again to answer the
+ * client's SyncStep1. When the client's SyncStep1 says it has nothing (an
+ * empty state vector), the stored bytes already are that answer. So, while
+ * persistence loads a document for the connection that asked for it:
+ *
+ * 1. the stored snapshot and log go to that socket as they are (a Step2, then
+ *    one Update per log entry), before the `Y.Doc` is built;
+ * 2. once it is built, that client's SyncStep1 — still waiting in
+ *    Hocuspocus's queue for the document — is replaced by one carrying the
+ *    loaded document's state vector, so Hocuspocus answers with only what
+ *    changed since (usually nothing) instead of the whole document again.
+ *
+ * Only the connection that triggered the load is served: Hocuspocus loads a
+ * document for a socket only after that socket authenticated for it, so
+ * nothing reaches a socket that was refused. Anything unusual (a session
+ * address, a state vector that is not empty, a queue that is not there) falls
+ * back to Hocuspocus's ordinary answer.
+ *
+ * The queue is Hocuspocus 4's `ClientConnection.incomingMessageQueue`, a private
+ * field; `test/integration/cold-sync.test.ts` fails if that changes.
+ */
+export interface ColdSyncClient {
+  /** Write a frame to the socket (through the gateway's counters). */
+  send(data: Uint8Array): void
+  /** Messages Hocuspocus holds for `address` until its connection to the document is set up (undefined when none). */
+  queue(address: string): Uint8Array[] | undefined
+}
+
+/** An empty state vector: no clients (varUint 0). */
+const isEmptyStateVector = (sv: Uint8Array) => sv.byteLength === 1 && sv[0] === 0
+
+function isEmptyStep1(data: Uint8Array, address: string): boolean {
+  try {
+    const decoder = decoding.createDecoder(data)
+    if (decoding.readVarString(decoder) !== address) return false
+    if (decoding.readVarUint(decoder) !== MessageType.Sync) return false
+    if (decoding.readVarUint(decoder) !== SyncStep.Step1) return false
+    return isEmptyStateVector(decoding.readVarUint8Array(decoder))
+  } catch {
+    return false
+  }
+}
+
+function syncFrame(address: string, step: number, payload: Uint8Array): Uint8Array {
+  const e = encoding.createEncoder()
+  encoding.writeVarString(e, address)
+  encoding.writeVarUint(e, MessageType.Sync)
+  encoding.writeVarUint(e, step)
+  encoding.writeVarUint8Array(e, payload)
+  return encoding.toUint8Array(e)
+}
+
+export class ColdSync {
+  private readonly clients = new Map<string, ColdSyncClient>()
+  private served = 0
+
+  /** The gateway registers every native-protocol socket by Hocuspocus's socket id... */
+  register(socketId: string, client: ColdSyncClient): void {
+    this.clients.set(socketId, client)
+  }
+
+  /** ...and forgets it when it closes. */
+  unregister(socketId: string): void {
+    this.clients.delete(socketId)
+  }
+
+  /** Cold syncs served so far (metrics, tests). */
+  get count(): number {
+    return this.served
+  }
+
+  /**
+   * Persistence calls this with the stored state of a document it is loading
+   * for `socketId`. When that socket waits with an empty SyncStep1 for it, the
+   * stored state is sent now, and the returned function must be called with
+   * the loaded document's state vector; otherwise undefined.
+   */
+  offer(socketId: string | undefined, documentName: string, stored: StoredDocument): ((stateVector: Uint8Array) => void) | undefined {
+    const client = socketId === undefined ? undefined : this.clients.get(socketId)
+    if (!client || (!stored.snapshot && stored.updates.length === 0)) return undefined
+    const queue = client.queue(documentName)
+    if (!queue) return undefined
+    const index = queue.findIndex((data) => isEmptyStep1(data, documentName))
+    if (index === -1) return undefined
+    const step1 = queue[index]
+    const [first, ...rest] = stored.snapshot ? [stored.snapshot, ...stored.updates] : stored.updates
+    client.send(syncFrame(documentName, SyncStep.Step2, first!))
+    for (const update of rest) client.send(syncFrame(documentName, SyncStep.Update, update))
+    this.served += 1
+    return (stateVector) => {
+      // Still waiting where it was (Hocuspocus only appends until it processes the queue).
+      if (queue[index] === step1) queue[index] = syncFrame(documentName, SyncStep.Step1, stateVector)
+    }
+  }
+}

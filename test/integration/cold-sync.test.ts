@@ -1,0 +1,128 @@
+import * as decoding from 'lib0/decoding'
+import { describe, expect, it, vi } from 'vitest'
+import * as Y from 'yjs'
+import { MessageType, SyncStep } from '../../client/protocol.ts'
+import { provider, settled } from '../helpers/clients.ts'
+import { authFrame, rawClient, readFrame, updateFrame } from '../helpers/raw.ts'
+import { startServer } from '../helpers/server.ts'
+import { TOKEN_MODE, tokenFor } from '../helpers/tokens.ts'
+
+const DOC = 'cold/stored'
+
+/** A document with some history: a snapshot (after compaction) and a log after it. */
+async function storedServer() {
+  const server = await startServer()
+  const source = new Y.Doc()
+  const text = source.getText('text')
+  for (let i = 0; i < 200; i++) text.insert(text.length, `line ${i} of a stored document\n`)
+  await server.storage.append(DOC, Y.encodeStateAsUpdate(source))
+  await server.storage.compact(DOC)
+  for (let i = 0; i < 3; i++) {
+    const before = Y.encodeStateVector(source)
+    text.insert(0, `log entry ${i}\n`)
+    await server.storage.append(DOC, Y.encodeStateAsUpdate(source, before))
+  }
+  return { server, source }
+}
+
+/** Sync frames (Step2 / Update) a raw client received, in order: their step and their Yjs update. */
+function syncFrames(received: Uint8Array[]): Array<{ step: number; update: Uint8Array }> {
+  const out: Array<{ step: number; update: Uint8Array }> = []
+  for (const data of received) {
+    const { type, decoder } = readFrame(data)
+    if (type !== MessageType.Sync) continue
+    const step = decoding.readVarUint(decoder)
+    if (step === SyncStep.Step1) continue
+    out.push({ step, update: decoding.readVarUint8Array(decoder) })
+  }
+  return out
+}
+
+describe('cold sync: a client with nothing gets the stored document while it loads', () => {
+  it('the stored state comes first, and the answer to its SyncStep1 carries only what it lacks', async () => {
+    const { server, source } = await storedServer()
+    const raw = await rawClient(server.url)
+    raw.send(authFrame(DOC))
+    raw.send(updateFrame(DOC, Y.encodeStateVector(new Y.Doc()), SyncStep.Step1))
+    // The server's own SyncStep1 to the client comes once its answer to ours is out.
+    await vi.waitFor(() => {
+      if (!raw.received.some((d) => readFrame(d).type === MessageType.Sync && decoding.readVarUint(readFrame(d).decoder) === SyncStep.Step1)) {
+        throw new Error('no SyncStep1 from the server yet')
+      }
+    })
+    await new Promise((r) => setTimeout(r, 100))
+    const frames = syncFrames(raw.received)
+    // Whole state: snapshot (Step2) and the three log entries, then the server's tiny answer.
+    expect(frames.length).toBeGreaterThanOrEqual(2)
+    const replica = new Y.Doc()
+    for (const f of frames) Y.applyUpdate(replica, f.update)
+    expect(replica.getText('text').toString()).toBe(source.getText('text').toString())
+    const answer = frames[frames.length - 1]!
+    expect(answer.step).toBe(SyncStep.Step2)
+    expect(answer.update.byteLength).toBeLessThan(16)
+    const total = frames.reduce((n, f) => n + f.update.byteLength, 0)
+    expect(total).toBeLessThan(Y.encodeStateAsUpdate(source).byteLength * 1.5)
+  })
+
+  it('a real provider syncs from it, edits, and a second provider sees both', async () => {
+    const { server, source } = await storedServer()
+    const first = provider(server.url, DOC)
+    await settled(first)
+    expect(first.document.getText('text').toString()).toBe(source.getText('text').toString())
+    first.document.getText('text').insert(0, 'after the cold load\n')
+    await settled(first)
+    const second = provider(server.url, DOC)
+    await settled(second)
+    await vi.waitFor(() => expect(second.document.getText('text').toString()).toBe(first.document.getText('text').toString()))
+    expect(second.document.getText('text').toString().startsWith('after the cold load\n')).toBe(true)
+  })
+
+  it('a client that already holds part of the document gets the ordinary answer', async () => {
+    const { server, source } = await storedServer()
+    const partial = new Y.Doc()
+    partial.getText('other').insert(0, 'offline edit')
+    const raw = await rawClient(server.url)
+    raw.send(authFrame(DOC))
+    raw.send(updateFrame(DOC, Y.encodeStateVector(partial), SyncStep.Step1))
+    await vi.waitFor(() => expect(syncFrames(raw.received).length).toBeGreaterThan(0))
+    await new Promise((r) => setTimeout(r, 100))
+    const frames = syncFrames(raw.received)
+    expect(frames).toHaveLength(1)
+    Y.applyUpdate(partial, frames[0]!.update)
+    expect(partial.getText('text').toString()).toBe(source.getText('text').toString())
+  })
+
+  it('reaches only the socket that authenticated: a refused socket asking at the same moment gets nothing', async () => {
+    const server = await startServer(TOKEN_MODE)
+    const secret = new Y.Doc()
+    secret.getText('text').insert(0, 'only for ada')
+    await server.storage.append(DOC, Y.encodeStateAsUpdate(secret))
+    const ada = await rawClient(server.url)
+    const eve = await rawClient(server.url)
+    const empty = Y.encodeStateVector(new Y.Doc())
+    eve.send(authFrame(DOC, await tokenFor('eve', { 'public/*': 'admin' })))
+    eve.send(updateFrame(DOC, empty, SyncStep.Step1))
+    ada.send(authFrame(DOC, await tokenFor('ada', { [DOC]: 'read' })))
+    ada.send(updateFrame(DOC, empty, SyncStep.Step1))
+    await vi.waitFor(() => expect(syncFrames(ada.received).length).toBeGreaterThan(1))
+    await new Promise((r) => setTimeout(r, 200))
+    const replica = new Y.Doc()
+    for (const f of syncFrames(ada.received)) Y.applyUpdate(replica, f.update)
+    expect(replica.getText('text').toString()).toBe('only for ada')
+    expect(syncFrames(eve.received)).toEqual([])
+    expect(eve.received.some((d) => Buffer.from(d).includes(Buffer.from('only for ada')))).toBe(false)
+  })
+
+  it('COLD_SYNC=off: the ordinary answer, once the document is loaded', async () => {
+    const server = await startServer({ coldSync: false })
+    const source = new Y.Doc()
+    source.getText('text').insert(0, 'stored')
+    await server.storage.append(DOC, Y.encodeStateAsUpdate(source))
+    const raw = await rawClient(server.url)
+    raw.send(authFrame(DOC))
+    raw.send(updateFrame(DOC, Y.encodeStateVector(new Y.Doc()), SyncStep.Step1))
+    await vi.waitFor(() => expect(syncFrames(raw.received).length).toBeGreaterThan(0))
+    await new Promise((r) => setTimeout(r, 100))
+    expect(syncFrames(raw.received)).toHaveLength(1)
+  })
+})
