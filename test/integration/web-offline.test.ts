@@ -72,8 +72,15 @@ describe('web page: offline', () => {
     await expect.poll(() => badge(ada.page), WAIT).toBe('offline')
     await ada.page.locator('.ProseMirror').click()
     await ada.page.keyboard.type('Kept on this device')
+    // The editor hands its changes to the Y.Doc (and so to IndexedDB) after the keystrokes: wait for that, not for the DOM.
+    await expect.poll(async () => (await shared(ada.page)).prosemirror, WAIT).toContain('Kept on this device')
     await ada.page.locator('#chat-input').fill('Sent while offline')
     await ada.page.locator('#chat-input').press('Enter')
+
+    await expect.poll(() => ada.page.locator('.msg-text').allInnerTexts(), WAIT).toEqual(['Sent while offline'])
+    // y-indexeddb writes each change in its own IndexedDB transaction and gives no signal when it has committed;
+    // a reload aborts transactions still open, so a change made just before it can be lost. Let them commit first.
+    await ada.page.waitForTimeout(750)
 
     // The server stays out of reach (its socket is refused) while the page itself reloads.
     reachable = false
