@@ -99,8 +99,9 @@ export class Persistence implements Extension {
     const stored = await this.config.storage.load(documentName)
     // Before the (slow) apply: the client that asked for the document may get the stored bytes now.
     const served = this.config.coldSync?.offer(socketId, documentName, stored)
+    await served?.flushed
     const refused = withoutUpdateEvents(document, () => applyStored(document, stored))
-    served?.(Y.encodeStateVector(document))
+    served?.release(Y.encodeStateVector(document))
     if (refused > 0) this.config.logger.error({ documentName, refused }, 'stored updates Yjs could not apply were skipped')
     this.logSizes.set(documentName, {
       count: stored.updates.length,

@@ -14,7 +14,9 @@ import type { StoredDocument } from '../storage/types.ts'
  * persistence loads a document for the connection that asked for it:
  *
  * 1. the stored snapshot and log go to that socket as they are (a Step2, then
- *    one Update per log entry), before the `Y.Doc` is built;
+ *    one Update per log entry), before the `Y.Doc` is built — and the build
+ *    waits (at most `FLUSH_WAIT_MS`) until they are out: building blocks the
+ *    event loop, and a large frame only partly fits the socket's buffer;
  * 2. once it is built, that client's SyncStep1 — still waiting in
  *    Hocuspocus's queue for the document — is replaced by one carrying the
  *    loaded document's state vector, so Hocuspocus answers with only what
@@ -30,8 +32,8 @@ import type { StoredDocument } from '../storage/types.ts'
  * field; `test/integration/cold-sync.test.ts` fails if that changes.
  */
 export interface ColdSyncClient {
-  /** Write a frame to the socket (through the gateway's counters). */
-  send(data: Uint8Array): void
+  /** Write a frame to the socket (through the gateway's counters); resolves once it is handed to the kernel (or the socket failed). */
+  send(data: Uint8Array): Promise<void>
   /** Messages Hocuspocus holds for `address` until its connection to the document is set up (undefined when none). */
   queue(address: string): Uint8Array[] | undefined
 }
@@ -60,6 +62,15 @@ function syncFrame(address: string, step: number, payload: Uint8Array): Uint8Arr
   return encoding.toUint8Array(e)
 }
 
+/** Served: call `release` with the loaded document's state vector; `flushed` resolves once the frames are out. */
+export interface ColdSyncServed {
+  flushed: Promise<void>
+  release(stateVector: Uint8Array): void
+}
+
+/** The longest a load waits for the stored state to leave (a slow client must not hold up the document for long). */
+export const FLUSH_WAIT_MS = 100
+
 export class ColdSync {
   private readonly clients = new Map<string, ColdSyncClient>()
   private served = 0
@@ -82,10 +93,10 @@ export class ColdSync {
   /**
    * Persistence calls this with the stored state of a document it is loading
    * for `socketId`. When that socket waits with an empty SyncStep1 for it, the
-   * stored state is sent now, and the returned function must be called with
+   * stored state is sent now, and the result's `release` must be called with
    * the loaded document's state vector; otherwise undefined.
    */
-  offer(socketId: string | undefined, documentName: string, stored: StoredDocument): ((stateVector: Uint8Array) => void) | undefined {
+  offer(socketId: string | undefined, documentName: string, stored: StoredDocument): ColdSyncServed | undefined {
     const client = socketId === undefined ? undefined : this.clients.get(socketId)
     if (!client || (!stored.snapshot && stored.updates.length === 0)) return undefined
     const queue = client.queue(documentName)
@@ -94,12 +105,20 @@ export class ColdSync {
     if (index === -1) return undefined
     const step1 = queue[index]
     const [first, ...rest] = stored.snapshot ? [stored.snapshot, ...stored.updates] : stored.updates
-    client.send(syncFrame(documentName, SyncStep.Step2, first!))
-    for (const update of rest) client.send(syncFrame(documentName, SyncStep.Update, update))
+    const sent = [client.send(syncFrame(documentName, SyncStep.Step2, first!))]
+    for (const update of rest) sent.push(client.send(syncFrame(documentName, SyncStep.Update, update)))
     this.served += 1
-    return (stateVector) => {
-      // Still waiting where it was (Hocuspocus only appends until it processes the queue).
-      if (queue[index] === step1) queue[index] = syncFrame(documentName, SyncStep.Step1, stateVector)
+    let timer: NodeJS.Timeout | undefined
+    const flushed = Promise.race([
+      Promise.all(sent).then(() => undefined),
+      new Promise<void>((resolve) => (timer = setTimeout(resolve, FLUSH_WAIT_MS))),
+    ]).finally(() => clearTimeout(timer))
+    return {
+      flushed,
+      release: (stateVector) => {
+        // Still waiting where it was (Hocuspocus only appends until it processes the queue).
+        if (queue[index] === step1) queue[index] = syncFrame(documentName, SyncStep.Step1, stateVector)
+      },
     }
   }
 }

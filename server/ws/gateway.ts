@@ -175,7 +175,11 @@ export class Gateway {
     const coldSyncId = !dialect && this.options.coldSync && typeof internals.socketId === 'string' ? internals.socketId : undefined
     if (coldSyncId) {
       this.options.coldSync?.register(coldSyncId, {
-        send: (data) => socket.send(data),
+        send: (data) =>
+          new Promise<void>((resolve) => {
+            onSend?.(peekType(data), data.byteLength)
+            ws.send(data, () => resolve())
+          }),
         queue: (address) => internals.incomingMessageQueue?.[address],
       })
     }
