@@ -30,6 +30,8 @@ function stateVectorMessage(address: string, document: Y.Doc): Uint8Array {
 /** The empty Yjs update (no structs, no deletions). */
 const isEmptyUpdate = (update: Uint8Array) => update.byteLength === 2 && update[0] === 0 && update[1] === 0
 
+const encodeBase64 = (bytes: Uint8Array) => Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('base64')
+
 /**
  * Chat integrity (docs/chat-data-model.md §7): every update a client sends is
  * checked before it is stored or applied.
@@ -63,6 +65,8 @@ export class ChatGuard implements Extension {
   private readonly holds = new WeakMap<Connection, () => void>()
   /** Connections whose current update was deferred (made read-only for this one message). */
   private readonly deferred = new WeakSet<Connection>()
+  /** The document's state vector when each connection was last asked for a full sync. */
+  private readonly askedAt = new WeakMap<Connection, string>()
 
   constructor(config: ChatGuardConfiguration) {
     this.config = config
@@ -111,6 +115,14 @@ export class ChatGuard implements Extension {
     const session = sessionOf(context)
     connection.readOnly = session ? session.role === 'read' : false
     // Ask for everything the server lacks: the client answers with a SyncStep2 that carries the update and its dependencies.
+    // Not twice for the same server state: a client holding structs whose dependencies nobody has would answer
+    // with them again and again (an endless ask/answer loop); once the document changes, asking may help again.
+    const asked = encodeBase64(Y.encodeStateVector(connection.document))
+    if (this.askedAt.get(connection) === asked) {
+      this.config.logger.debug({ documentName: connection.document.name, socketId: connection.socketId }, 'not asking again: nothing changed since the last ask')
+      return
+    }
+    this.askedAt.set(connection, asked)
     connection.send(stateVectorMessage(connection.messageAddress, connection.document))
   }
 

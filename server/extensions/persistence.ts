@@ -98,7 +98,8 @@ export class Persistence implements Extension {
   async onLoadDocument({ documentName, document, socketId }: onLoadDocumentPayload): Promise<void> {
     const stored = await this.config.storage.load(documentName)
     // Before the (slow) apply: the client that asked for the document may get the stored bytes now.
-    const served = this.config.coldSync?.offer(socketId, documentName, stored)
+    const empty = document.store.clients.size === 0 && !document.store.pendingStructs && !document.store.pendingDs
+    const served = this.config.coldSync?.offer(socketId, documentName, stored, empty)
     await served?.flushed
     const refused = withoutUpdateEvents(document, () => applyStored(document, stored))
     served?.release(Y.encodeStateVector(document))

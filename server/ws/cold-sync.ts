@@ -13,8 +13,9 @@ import type { StoredDocument } from '../storage/types.ts'
  * empty state vector), the stored bytes already are that answer. So, while
  * persistence loads a document for the connection that asked for it:
  *
- * 1. the stored snapshot and log go to that socket as they are (a Step2, then
- *    one Update per log entry), before the `Y.Doc` is built — and the build
+ * 1. the stored snapshot goes to that socket as it is (a Sync update message,
+ *    so a provider does not count itself synced before the real answer),
+ *    before the `Y.Doc` is built — and the build
  *    waits (at most `FLUSH_WAIT_MS`) until they are out: building blocks the
  *    event loop, and a large frame only partly fits the socket's buffer;
  * 2. once it is built, that client's SyncStep1 — still waiting in
@@ -24,9 +25,15 @@ import type { StoredDocument } from '../storage/types.ts'
  *
  * Only the connection that triggered the load is served: Hocuspocus loads a
  * document for a socket only after that socket authenticated for it, so
- * nothing reaches a socket that was refused. Anything unusual (a session
- * address, a state vector that is not empty, a queue that is not there) falls
- * back to Hocuspocus's ordinary answer.
+ * nothing reaches a socket that was refused. Only a document stored as one
+ * compacted snapshot (as after an unload) is served: a log not yet folded may
+ * hold deleted content the snapshot would have garbage-collected, or entries
+ * Yjs refuses. And only while the document is still empty: content an
+ * earlier extension put in while loading would otherwise be counted in the
+ * rewritten state vector without having been sent. Anything unusual (a
+ * session address, an address this socket has not authenticated, a state
+ * vector that is not empty, a queue that is not there) falls back to
+ * Hocuspocus's ordinary answer.
  *
  * The queue is Hocuspocus 4's `ClientConnection.incomingMessageQueue`, a private
  * field; `test/integration/cold-sync.test.ts` fails if that changes.
@@ -34,7 +41,7 @@ import type { StoredDocument } from '../storage/types.ts'
 export interface ColdSyncClient {
   /** Write a frame to the socket (through the gateway's counters); resolves once it is handed to the kernel (or the socket failed). */
   send(data: Uint8Array): Promise<void>
-  /** Messages Hocuspocus holds for `address` until its connection to the document is set up (undefined when none). */
+  /** Messages Hocuspocus holds for `address` until its connection to the document is set up; undefined when none, or when this socket has not authenticated `address`. */
   queue(address: string): Uint8Array[] | undefined
 }
 
@@ -96,17 +103,15 @@ export class ColdSync {
    * stored state is sent now, and the result's `release` must be called with
    * the loaded document's state vector; otherwise undefined.
    */
-  offer(socketId: string | undefined, documentName: string, stored: StoredDocument): ColdSyncServed | undefined {
+  offer(socketId: string | undefined, documentName: string, stored: StoredDocument, documentIsEmpty: boolean): ColdSyncServed | undefined {
     const client = socketId === undefined ? undefined : this.clients.get(socketId)
-    if (!client || (!stored.snapshot && stored.updates.length === 0)) return undefined
+    if (!client || !stored.snapshot || stored.updates.length > 0 || !documentIsEmpty) return undefined
     const queue = client.queue(documentName)
     if (!queue) return undefined
     const index = queue.findIndex((data) => isEmptyStep1(data, documentName))
     if (index === -1) return undefined
     const step1 = queue[index]
-    const [first, ...rest] = stored.snapshot ? [stored.snapshot, ...stored.updates] : stored.updates
-    const sent = [client.send(syncFrame(documentName, SyncStep.Step2, first!))]
-    for (const update of rest) sent.push(client.send(syncFrame(documentName, SyncStep.Update, update)))
+    const sent = [client.send(syncFrame(documentName, SyncStep.Update, stored.snapshot))]
     this.served += 1
     let timer: NodeJS.Timeout | undefined
     const flushed = Promise.race([

@@ -53,6 +53,7 @@ export interface GatewayOptions {
 interface ClientConnectionInternals {
   socketId?: string
   incomingMessageQueue?: Record<string, Uint8Array[] | undefined>
+  hookPayloads?: Record<string, { connectionConfig?: { isAuthenticated?: boolean } } | undefined>
 }
 
 /** A client protocol translated to and from Hocuspocus's (server/compat). */
@@ -180,7 +181,7 @@ export class Gateway {
             onSend?.(peekType(data), data.byteLength)
             ws.send(data, () => resolve())
           }),
-        queue: (address) => internals.incomingMessageQueue?.[address],
+        queue: (address) => (internals.hookPayloads?.[address]?.connectionConfig?.isAuthenticated === true ? internals.incomingMessageQueue?.[address] : undefined),
       })
     }
     const bucket = new TokenBucket(limits.rateLimitPerSecond, limits.rateLimitBurst)
