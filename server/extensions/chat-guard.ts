@@ -1,30 +1,20 @@
 import type { Connection, Extension, afterHandleMessagePayload, afterLoadDocumentPayload, beforeSyncPayload } from '@hocuspocus/server'
 import type { Logger } from 'pino'
-import * as encoding from 'lib0/encoding'
 import * as Y from 'yjs'
-import { CloseCode, MessageType, SyncStep } from '../../client/protocol.ts'
+import { CloseCode, SyncStep } from '../../client/protocol.ts'
 import { sessionOf } from '../auth/session.ts'
 import { type Effects, Unappliable, effectsOf } from '../chat/effects.ts'
 import { type GateKey, documentGate } from '../chat/gate.ts'
 import { messageIds } from '../chat/ids.ts'
 import { type Principal, Violation, checkEffects } from '../chat/rules.ts'
 import { Zones } from '../chat/zones.ts'
+import { syncMessage } from '../ws/frame.ts'
 import { DocumentCloseError } from './persistence.ts'
 
 export interface ChatGuardConfiguration {
   logger: Logger
   /** Called with every refusal (metrics). */
   onRefuse?: (result: { documentName: string; rule: string }) => void
-}
-
-/** A SyncStep1 with the document's state vector: "send me what I lack". */
-function stateVectorMessage(address: string, document: Y.Doc): Uint8Array {
-  const e = encoding.createEncoder()
-  encoding.writeVarString(e, address)
-  encoding.writeVarUint(e, MessageType.Sync)
-  encoding.writeVarUint(e, SyncStep.Step1)
-  encoding.writeVarUint8Array(e, Y.encodeStateVector(document))
-  return encoding.toUint8Array(e)
 }
 
 /** The empty Yjs update (no structs, no deletions). */
@@ -117,13 +107,15 @@ export class ChatGuard implements Extension {
     // Ask for everything the server lacks: the client answers with a SyncStep2 that carries the update and its dependencies.
     // Not twice for the same server state: a client holding structs whose dependencies nobody has would answer
     // with them again and again (an endless ask/answer loop); once the document changes, asking may help again.
-    const asked = encodeBase64(Y.encodeStateVector(connection.document))
+    const stateVector = Y.encodeStateVector(connection.document)
+    const asked = encodeBase64(stateVector)
     if (this.askedAt.get(connection) === asked) {
       this.config.logger.debug({ documentName: connection.document.name, socketId: connection.socketId }, 'not asking again: nothing changed since the last ask')
       return
     }
     this.askedAt.set(connection, asked)
-    connection.send(stateVectorMessage(connection.messageAddress, connection.document))
+    // A SyncStep1 with the document's state vector: "send me what I lack".
+    connection.send(syncMessage(connection.messageAddress, SyncStep.Step1, stateVector))
   }
 
   /**

@@ -1,7 +1,7 @@
 import * as decoding from 'lib0/decoding'
-import * as encoding from 'lib0/encoding'
 import { MessageType, SyncStep } from '../../client/protocol.ts'
 import type { StoredDocument } from '../storage/types.ts'
+import { syncMessage } from './frame.ts'
 
 /**
  * Cold sync: a client that holds nothing gets a stored document while it
@@ -60,15 +60,6 @@ function isEmptyStep1(data: Uint8Array, address: string): boolean {
   }
 }
 
-function syncFrame(address: string, step: number, payload: Uint8Array): Uint8Array {
-  const e = encoding.createEncoder()
-  encoding.writeVarString(e, address)
-  encoding.writeVarUint(e, MessageType.Sync)
-  encoding.writeVarUint(e, step)
-  encoding.writeVarUint8Array(e, payload)
-  return encoding.toUint8Array(e)
-}
-
 /** Served: call `release` with the loaded document's state vector; `flushed` resolves once the frames are out. */
 export interface ColdSyncServed {
   flushed: Promise<void>
@@ -111,7 +102,7 @@ export class ColdSync {
     const index = queue.findIndex((data) => isEmptyStep1(data, documentName))
     if (index === -1) return undefined
     const step1 = queue[index]
-    const sent = [client.send(syncFrame(documentName, SyncStep.Update, stored.snapshot))]
+    const sent = [client.send(syncMessage(documentName, SyncStep.Update, stored.snapshot))]
     this.served += 1
     let timer: NodeJS.Timeout | undefined
     const flushed = Promise.race([
@@ -122,7 +113,7 @@ export class ColdSync {
       flushed,
       release: (stateVector) => {
         // Still waiting where it was (Hocuspocus only appends until it processes the queue).
-        if (queue[index] === step1) queue[index] = syncFrame(documentName, SyncStep.Step1, stateVector)
+        if (queue[index] === step1) queue[index] = syncMessage(documentName, SyncStep.Step1, stateVector)
       },
     }
   }

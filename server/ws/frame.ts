@@ -1,4 +1,5 @@
 import * as decoding from 'lib0/decoding'
+import * as encoding from 'lib0/encoding'
 import * as Y from 'yjs'
 import { AuthType, MessageType, SyncStep } from '../../client/protocol.ts'
 
@@ -123,4 +124,14 @@ export function peekType(data: Uint8Array): number {
   } catch {
     return -1
   }
+}
+
+/** A server Sync message: `address`, the y-protocols step, its payload (a state vector or an update). */
+export function syncMessage(address: string, step: number, payload: Uint8Array): Uint8Array {
+  const e = encoding.createEncoder()
+  encoding.writeVarString(e, address)
+  encoding.writeVarUint(e, MessageType.Sync)
+  encoding.writeVarUint(e, step)
+  encoding.writeVarUint8Array(e, payload)
+  return encoding.toUint8Array(e)
 }
