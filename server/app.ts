@@ -66,7 +66,7 @@ export function createCollabServer(partial: Partial<CollabConfig> = {}, options:
     ? new ScaleOut({ url: config.redisUrl, prefix: config.redisPrefix, storage, logger })
     : undefined
   const metrics = new Metrics()
-  const coldSync = config.coldSync ? new ColdSync() : undefined
+  const coldSync = config.coldSync ? new ColdSync(() => metrics.coldSyncs.inc()) : undefined
   const persistence = new Persistence({
     storage,
     coldSync,

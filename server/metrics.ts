@@ -47,6 +47,7 @@ export class Metrics {
     registers: [this.registry],
   })
   readonly policyRefusals = new Counter({ name: 'collab_policy_refusals_total', help: 'Updates refused by the chat rules, by rule (unappliable = deferred until the client syncs)', labelNames: ['rule'], registers: [this.registry] })
+  readonly coldSyncs = new Counter({ name: 'collab_cold_syncs_total', help: 'Stored documents sent to a client that held nothing while they loaded (server/ws/cold-sync.ts)', registers: [this.registry] })
   readonly compactions = new Counter({ name: 'collab_compactions_total', help: 'Log compactions, by outcome', labelNames: ['outcome'], registers: [this.registry] })
 
   constructor() {

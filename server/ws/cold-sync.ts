@@ -15,9 +15,9 @@ import { syncMessage } from './frame.ts'
  *
  * 1. the stored snapshot goes to that socket as it is (a Sync update message,
  *    so a provider does not count itself synced before the real answer),
- *    before the `Y.Doc` is built — and the build
- *    waits (at most `FLUSH_WAIT_MS`) until they are out: building blocks the
- *    event loop, and a large frame only partly fits the socket's buffer;
+ *    before the `Y.Doc` is built — and the build waits (at most
+ *    `FLUSH_WAIT_MS`) until it is out: building blocks the event loop, and a
+ *    large frame only partly fits the socket's buffer;
  * 2. once it is built, that client's SyncStep1 — still waiting in
  *    Hocuspocus's queue for the document — is replaced by one carrying the
  *    loaded document's state vector, so Hocuspocus answers with only what
@@ -60,7 +60,7 @@ function isEmptyStep1(data: Uint8Array, address: string): boolean {
   }
 }
 
-/** Served: call `release` with the loaded document's state vector; `flushed` resolves once the frames are out. */
+/** Served: call `release` with the loaded document's state vector; `flushed` resolves once the snapshot is out (or after FLUSH_WAIT_MS). */
 export interface ColdSyncServed {
   flushed: Promise<void>
   release(stateVector: Uint8Array): void
@@ -71,7 +71,12 @@ export const FLUSH_WAIT_MS = 100
 
 export class ColdSync {
   private readonly clients = new Map<string, ColdSyncClient>()
-  private served = 0
+  private readonly onServe: (() => void) | undefined
+
+  /** `onServe` is called for every cold sync served (metrics). */
+  constructor(onServe?: () => void) {
+    this.onServe = onServe
+  }
 
   /** The gateway registers every native-protocol socket by Hocuspocus's socket id... */
   register(socketId: string, client: ColdSyncClient): void {
@@ -81,11 +86,6 @@ export class ColdSync {
   /** ...and forgets it when it closes. */
   unregister(socketId: string): void {
     this.clients.delete(socketId)
-  }
-
-  /** Cold syncs served so far (metrics, tests). */
-  get count(): number {
-    return this.served
   }
 
   /**
@@ -102,13 +102,10 @@ export class ColdSync {
     const index = queue.findIndex((data) => isEmptyStep1(data, documentName))
     if (index === -1) return undefined
     const step1 = queue[index]
-    const sent = [client.send(syncMessage(documentName, SyncStep.Update, stored.snapshot))]
-    this.served += 1
+    const sent = client.send(syncMessage(documentName, SyncStep.Update, stored.snapshot))
+    this.onServe?.()
     let timer: NodeJS.Timeout | undefined
-    const flushed = Promise.race([
-      Promise.all(sent).then(() => undefined),
-      new Promise<void>((resolve) => (timer = setTimeout(resolve, FLUSH_WAIT_MS))),
-    ]).finally(() => clearTimeout(timer))
+    const flushed = Promise.race([sent, new Promise<void>((resolve) => (timer = setTimeout(resolve, FLUSH_WAIT_MS)))]).finally(() => clearTimeout(timer))
     return {
       flushed,
       release: (stateVector) => {

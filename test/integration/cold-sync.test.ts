@@ -61,6 +61,8 @@ describe('cold sync: a client with nothing gets the stored document while it loa
     const replica = new Y.Doc()
     for (const f of frames) Y.applyUpdate(replica, f.update)
     expect(replica.getText('text').toString()).toBe(source.getText('text').toString())
+    const metrics = await (await fetch(`${httpBase(server.url)}/metrics`)).text()
+    expect(metrics).toMatch(/^collab_cold_syncs_total 1$/m)
     const answer = frames[frames.length - 1]!
     expect(answer.step).toBe(SyncStep.Step2)
     expect(answer.update.byteLength).toBeLessThan(16)
