@@ -41,6 +41,16 @@ function syncFrames(received: Uint8Array[]): Array<{ step: number; update: Uint8
   return out
 }
 
+/** Authenticate DOC on a raw socket (open mode) and send a SyncStep1 with `stateVector`; the sync frames received once the answer settled. */
+async function ask(url: string, stateVector = Y.encodeStateVector(new Y.Doc())): Promise<Array<{ step: number; update: Uint8Array }>> {
+  const raw = await rawClient(url)
+  raw.send(authFrame(DOC))
+  raw.send(updateFrame(DOC, stateVector, SyncStep.Step1))
+  await vi.waitFor(() => expect(syncFrames(raw.received).length).toBeGreaterThan(0))
+  await new Promise((r) => setTimeout(r, 100))
+  return syncFrames(raw.received)
+}
+
 describe('cold sync: a client with nothing gets the stored document while it loads', () => {
   it('the stored state comes first, and the answer to its SyncStep1 carries only what it lacks', async () => {
     const { server, source } = await storedServer()
@@ -87,12 +97,7 @@ describe('cold sync: a client with nothing gets the stored document while it loa
     const { server, source } = await storedServer()
     const partial = new Y.Doc()
     partial.getText('other').insert(0, 'offline edit')
-    const raw = await rawClient(server.url)
-    raw.send(authFrame(DOC))
-    raw.send(updateFrame(DOC, Y.encodeStateVector(partial), SyncStep.Step1))
-    await vi.waitFor(() => expect(syncFrames(raw.received).length).toBeGreaterThan(0))
-    await new Promise((r) => setTimeout(r, 100))
-    const frames = syncFrames(raw.received)
+    const frames = await ask(server.url, Y.encodeStateVector(partial))
     expect(frames).toHaveLength(1)
     Y.applyUpdate(partial, frames[0]!.update)
     expect(partial.getText('text').toString()).toBe(source.getText('text').toString())
@@ -125,24 +130,15 @@ describe('cold sync: a client with nothing gets the stored document while it loa
     const source = new Y.Doc()
     source.getText('text').insert(0, 'stored')
     await server.storage.append(DOC, Y.encodeStateAsUpdate(source))
-    const raw = await rawClient(server.url)
-    raw.send(authFrame(DOC))
-    raw.send(updateFrame(DOC, Y.encodeStateVector(new Y.Doc()), SyncStep.Step1))
-    await vi.waitFor(() => expect(syncFrames(raw.received).length).toBeGreaterThan(0))
-    await new Promise((r) => setTimeout(r, 100))
-    expect(syncFrames(raw.received)).toHaveLength(1)
+    expect(await ask(server.url)).toHaveLength(1)
   })
 
   it('a stored log not yet compacted, or content an earlier extension added while loading: the ordinary answer', async () => {
     const { server: logged, source } = await storedServer(false)
-    const a = await rawClient(logged.url)
-    a.send(authFrame(DOC))
-    a.send(updateFrame(DOC, Y.encodeStateVector(new Y.Doc()), SyncStep.Step1))
-    await vi.waitFor(() => expect(syncFrames(a.received).length).toBeGreaterThan(0))
-    await new Promise((r) => setTimeout(r, 100))
-    expect(syncFrames(a.received)).toHaveLength(1)
+    const plain = await ask(logged.url)
+    expect(plain).toHaveLength(1)
     const replica = new Y.Doc()
-    Y.applyUpdate(replica, syncFrames(a.received)[0]!.update)
+    Y.applyUpdate(replica, plain[0]!.update)
     expect(replica.getText('text').toString()).toBe(source.getText('text').toString())
 
     // An extension that runs before persistence (priority 100 > 10) puts content in the document while it loads.
@@ -153,13 +149,8 @@ describe('cold sync: a client with nothing gets the stored document while it loa
       },
     }
     const { server: seeded } = await storedServer(true, { extensions: [seeder] })
-    const b = await rawClient(seeded.url)
-    b.send(authFrame(DOC))
-    b.send(updateFrame(DOC, Y.encodeStateVector(new Y.Doc()), SyncStep.Step1))
-    await vi.waitFor(() => expect(syncFrames(b.received).length).toBeGreaterThan(0))
-    await new Promise((r) => setTimeout(r, 100))
     // The ordinary answer: a whole-state Step2 first (Hocuspocus may follow with the seeder's change as an update).
-    const frames = syncFrames(b.received)
+    const frames = await ask(seeded.url)
     expect(frames[0]!.step).toBe(SyncStep.Step2)
     const copy = new Y.Doc()
     Y.applyUpdate(copy, frames[0]!.update)
