@@ -1,6 +1,9 @@
 import { HocuspocusProvider, HocuspocusProviderWebsocket } from '@hocuspocus/provider'
 import { onTestFinished, vi } from 'vitest'
 import * as Y from 'yjs'
+import { readFrameHead } from '../../client/acks.ts'
+import { MessageType } from '../../client/protocol.ts'
+import { updateFrame } from './raw.ts'
 
 /** One real provider socket; destroyed when the test ends. */
 export function socket(url: string): HocuspocusProviderWebsocket {
@@ -35,4 +38,26 @@ export async function settled(p: HocuspocusProvider, timeout = 15_000): Promise<
     },
     { timeout, interval: 10 },
   )
+}
+
+/**
+ * A positive barrier on a provider's socket and document, once it is settled:
+ * send an empty update and wait for its ack (SyncStatus applied). The server
+ * handles a socket's messages for a document in order and writes its frames
+ * in order, so everything it sent for earlier messages has arrived by then.
+ * (Unlike a SyncStep1, it makes the server ask nothing back.)
+ */
+export async function providerBarrier(p: HocuspocusProvider): Promise<void> {
+  const ws = p.configuration.websocketProvider
+  const acked = new Promise<void>((resolve) => {
+    const onMessage = (event: MessageEvent) => {
+      const head = readFrameHead(new Uint8Array(event.data as ArrayBuffer))
+      if (head?.documentName !== p.configuration.name || head.type !== MessageType.SyncStatus || head.detail !== 1) return
+      ws.off('message', onMessage)
+      resolve()
+    }
+    ws.on('message', onMessage)
+  })
+  ws.send(updateFrame(p.configuration.name, Y.encodeStateAsUpdate(new Y.Doc())))
+  await acked
 }

@@ -1,52 +1,138 @@
-import { HocuspocusProvider } from '@hocuspocus/provider'
-import { expect } from 'vitest'
+import { HocuspocusProvider, HocuspocusProviderWebsocket } from '@hocuspocus/provider'
+import * as decoding from 'lib0/decoding'
+import { expect, vi } from 'vitest'
 import * as Y from 'yjs'
+import { carriesChanges, readFrameHead } from '../../client/acks.ts'
+import { MessageType } from '../../client/protocol.ts'
+import { readFrame } from './raw.ts'
 import { settled } from './clients.ts'
 import { spawnServer } from './process.ts'
 
 /**
- * Edit continuously and count every acknowledged edit (acks come only after
- * the disk write). Each edit is one transaction, so one update message and one
- * ack, and acks come back in order: when the provider's `unsyncedChanges`
- * drops by one, the oldest outstanding edit is acknowledged; when it reaches
- * 0, all are. After a disconnect the provider resets its counter, so single
- * decrements are not trusted again until it has reached 0.
+ * Which numbers in an update: the values of the `ContentAny` items it carries
+ * (each edit pushes one number to the 'edits' array).
+ */
+function numbersIn(update: Uint8Array): number[] {
+  const out: number[] = []
+  for (const struct of Y.decodeUpdate(update).structs) {
+    if (struct instanceof Y.Item && struct.content instanceof Y.ContentAny) {
+      for (const v of struct.content.getContent()) if (typeof v === 'number') out.push(v)
+    }
+  }
+  return out
+}
+
+/**
+ * The stock provider's socket, recording what goes over it: every frame that
+ * carries changes (Update, SyncStep2) with the numbers it carries, matched
+ * first-in first-out to the server's acks (`SyncStatus`), which come in order
+ * per document and only after the change is durably stored. An edit counts as
+ * acknowledged only when an applied ack of a frame carrying it arrived; frames
+ * in flight when the socket closes are not counted.
+ */
+function ledgerSocket(name: string, acknowledged: Set<number>, onAck: () => void): typeof WebSocket {
+  return class LedgerSocket extends WebSocket {
+    private readonly inFlight: number[][] = []
+
+    constructor(url: string | URL, protocols?: string | string[]) {
+      super(url, protocols)
+      this.addEventListener('message', (event) => {
+        const head = readFrameHead(new Uint8Array(event.data as ArrayBuffer))
+        if (head?.documentName !== name || head.type !== MessageType.SyncStatus) return
+        const carried = this.inFlight.shift() ?? []
+        if (head.detail !== 1) return
+        for (const n of carried) acknowledged.add(n)
+        onAck()
+      })
+      this.addEventListener('close', () => (this.inFlight.length = 0))
+    }
+
+    override send(data: string | ArrayBuffer | Blob | ArrayBufferView<ArrayBuffer>): void {
+      if (data instanceof Uint8Array) {
+        const head = readFrameHead(data)
+        if (head?.documentName === name && head.type === MessageType.Sync && carriesChanges(head.detail)) {
+          const { decoder } = readFrame(data)
+          decoding.readVarUint(decoder) // the sync step
+          this.inFlight.push(numbersIn(decoding.readVarUint8Array(decoder)))
+        }
+      }
+      super.send(data)
+    }
+  }
+}
+
+/**
+ * Server settings for a test whose writers send faster than one socket may by
+ * default (RATE_LIMIT_PER_SECOND 100): `start()` sends 2,500 edits a second.
+ */
+export const FAST_WRITERS: Record<string, string> = { RATE_LIMIT_PER_SECOND: '10000', RATE_LIMIT_BURST: '10000' }
+
+/**
+ * A stock provider that edits continuously (one number per transaction, each
+ * number used once across the writers of a test) and knows exactly which
+ * edits the server acknowledged (see `ledgerSocket`).
  */
 export class AckedWriter {
   readonly doc = new Y.Doc()
   readonly provider: HocuspocusProvider
-  readonly acknowledged: number[] = []
-  private readonly sent: number[] = []
+  private readonly socket: HocuspocusProviderWebsocket
+  private readonly acked = new Set<number>()
+  private readonly made: number[] = []
+  private readonly waiters = new Set<() => void>()
   private timer: NodeJS.Timeout | undefined
   private readonly next: { value: number }
 
   /** `next` is the counter shared by all writers of a test, so numbers never repeat. */
   constructor(url: string, name: string, next: { value: number }) {
     this.next = next
-    this.provider = new HocuspocusProvider({ url, name, token: 'open', document: this.doc })
-    let last = 0
-    let broken = false
-    this.provider.on('close', () => (broken = true))
-    this.provider.on('unsyncedChanges', ({ number }: { number: number }) => {
-      if (number === 0) {
-        this.acknowledged.push(...this.sent.splice(0))
-        broken = false
-      } else if (number === last - 1 && !broken && this.sent.length > 0) {
-        this.acknowledged.push(this.sent.shift()!)
-      }
-      last = number
-    })
+    const WebSocketPolyfill = ledgerSocket(name, this.acked, () => this.waiters.forEach((w) => w()))
+    this.socket = new HocuspocusProviderWebsocket({ url, WebSocketPolyfill })
+    this.provider = new HocuspocusProvider({ websocketProvider: this.socket, name, token: 'open', document: this.doc })
+    this.provider.attach() // a provider on a socket of its own making does not attach itself
+  }
+
+  /** The acknowledged numbers. */
+  get acknowledged(): number[] {
+    return [...this.acked]
+  }
+
+  /** Push one number now. */
+  edit(): void {
+    this.made.push(this.next.value)
+    this.doc.getArray<number>('edits').push([this.next.value++])
+  }
+
+  /**
+   * Wait until the provider is synced and every edit it made is acknowledged.
+   * (The provider's own `unsyncedChanges` cannot say: it stays above 0 for
+   * good after an update the server deferred — `SyncStatus(false)` — even once
+   * the SyncStep2 that follows carried it and was acknowledged.)
+   */
+  async settled(timeout = 15_000): Promise<void> {
+    await vi.waitFor(() => {
+      const missing = this.made.filter((n) => !this.acked.has(n))
+      if (!this.provider.synced || missing.length > 0) throw new Error(`not settled: synced=${this.provider.synced}, ${missing.length} edits unacknowledged`)
+    }, { timeout, interval: 10 })
   }
 
   /** Push `perTick` numbers every 2 ms until stopped. */
   start(perTick = 5): void {
-    const edits = this.doc.getArray<number>('edits')
     this.timer = setInterval(() => {
-      for (let i = 0; i < perTick; i++) {
-        edits.push([this.next.value])
-        this.sent.push(this.next.value++)
-      }
+      for (let i = 0; i < perTick; i++) this.edit()
     }, 2)
+  }
+
+  /** Resolves once `count` edits in all are acknowledged. */
+  async acknowledgedAtLeast(count: number): Promise<void> {
+    if (this.acked.size >= count) return
+    await new Promise<void>((resolve) => {
+      const check = () => {
+        if (this.acked.size < count) return
+        this.waiters.delete(check)
+        resolve()
+      }
+      this.waiters.add(check)
+    })
   }
 
   stop(): void {
@@ -56,6 +142,7 @@ export class AckedWriter {
   destroy(): void {
     this.stop()
     this.provider.destroy()
+    this.socket.destroy()
   }
 }
 
@@ -80,18 +167,21 @@ export function expectNoneMissing(acknowledged: number[], stored: number[], cont
 /**
  * The kill -9 test: a server child process with `env`, a client editing
  * continuously, SIGKILL at a random moment, restart on the same storage, and
- * every acknowledged edit must be there — `rounds` times. Returns how many
+ * every acknowledged edit must be there — `rounds` times. The kill comes
+ * after a random number (5 to 5 + `maxAcks`) of acknowledged edits. Returns how many
  * edits were acknowledged in all.
  */
-export async function killNineRounds(env: Record<string, string>, name: string, rounds: number): Promise<number> {
+export async function killNineRounds(env: Record<string, string>, name: string, rounds: number, maxAcks = 200): Promise<number> {
   const next = { value: 0 }
   const acknowledged: number[] = []
+  env = { ...FAST_WRITERS, ...env }
   let server = await spawnServer(env)
   for (let round = 0; round < rounds; round++) {
     const writer = new AckedWriter(server.url, name, next)
-    await settled(writer.provider)
+    await writer.settled()
     writer.start()
-    await new Promise((r) => setTimeout(r, 100 + Math.random() * 400))
+    // A random moment: after a random number of acknowledged edits.
+    await writer.acknowledgedAtLeast(5 + Math.floor(Math.random() * maxAcks))
     server.proc.kill('SIGKILL')
     await server.exited
     writer.destroy()

@@ -1,6 +1,6 @@
 import * as decoding from 'lib0/decoding'
 import * as encoding from 'lib0/encoding'
-import { onTestFinished, vi } from 'vitest'
+import { onTestFinished } from 'vitest'
 import WebSocket from 'ws'
 import { AuthType, MessageType, SyncStep } from '../../client/protocol.ts'
 
@@ -64,6 +64,10 @@ export interface RawClient {
   /** Resolves with the close code. */
   closed: Promise<number>
   send(data: Uint8Array | string): void
+  /** SyncStep1 frames sent so far, per document address (the server answers each with one SyncStep2). */
+  step1Sent: Map<string, number>
+  /** Resolves with the first frame received from index `from` on that `match`es; rejects if the socket closes first. */
+  next(match: (data: Uint8Array) => boolean, from?: number): Promise<Uint8Array>
 }
 
 /** Open a raw WebSocket to the server; terminated when the test ends. */
@@ -71,22 +75,92 @@ export async function rawClient(url: string): Promise<RawClient> {
   const ws = new WebSocket(url)
   ws.binaryType = 'arraybuffer'
   const received: Uint8Array[] = []
-  ws.on('message', (d) => received.push(new Uint8Array(d as ArrayBuffer)))
+  const waiters = new Set<(data: Uint8Array) => void>()
+  ws.on('message', (d) => {
+    const data = new Uint8Array(d as ArrayBuffer)
+    received.push(data)
+    for (const w of [...waiters]) w(data)
+  })
   const closed = new Promise<number>((resolve) => ws.once('close', (code) => resolve(code)))
   onTestFinished(() => ws.terminate())
+  const next = (predicate: (data: Uint8Array) => boolean, from = 0) =>
+    new Promise<Uint8Array>((resolve, reject) => {
+      // A frame the predicate cannot read (a 1-byte ping, say) is not a match.
+      const match = (data: Uint8Array) => {
+        try {
+          return predicate(data)
+        } catch {
+          return false
+        }
+      }
+      const seen = received.slice(from).find(match)
+      if (seen) return resolve(seen)
+      const waiter = (data: Uint8Array) => {
+        if (!match(data)) return
+        waiters.delete(waiter)
+        resolve(data)
+      }
+      waiters.add(waiter)
+      void closed.then((code) => {
+        if (!waiters.delete(waiter)) return
+        reject(new Error(`socket closed (${code}) before the frame came`))
+      })
+    })
   await new Promise<void>((resolve, reject) => {
     ws.once('open', () => resolve())
     ws.once('error', reject)
   })
-  return { ws, received, closed, send: (data) => ws.send(data) }
+  const step1Sent = new Map<string, number>()
+  const send = (data: Uint8Array | string) => {
+    if (typeof data !== 'string' && syncStep(data) === SyncStep.Step1) {
+      const { address } = readFrame(data)
+      step1Sent.set(address, (step1Sent.get(address) ?? 0) + 1)
+    }
+    ws.send(data)
+  }
+  return { ws, received, closed, send, step1Sent, next }
 }
+
+/** The sync step of a Sync frame; undefined for any other frame, or one that cannot be read. */
+function syncStep(data: Uint8Array): number | undefined {
+  try {
+    const { type, decoder } = readFrame(data)
+    return type === MessageType.Sync ? decoding.readVarUint(decoder) : undefined
+  } catch {
+    return undefined
+  }
+}
+
+/**
+ * A positive barrier on one document of a raw socket: send a SyncStep1 and
+ * wait for the server's SyncStep2 answer. The server handles one socket's
+ * messages for a document in order and writes its frames in order, so once the
+ * answer is here, everything the server sent for earlier messages is here too.
+ * (Hocuspocus 4 sends nothing back for a QueryAwareness from a connection.)
+ * Resolves 'open', or 'closed' if the server closed the socket first.
+ */
+export async function barrier(c: RawClient, documentName: string, stateVector = BARRIER_STATE_VECTOR): Promise<'open' | 'closed'> {
+  return (await barrierAt(c, documentName, stateVector)) === -1 ? 'closed' : 'open'
+}
+
+/** As `barrier`; the index of the answer in `c.received`, or -1 if the socket closed first. */
+export async function barrierAt(c: RawClient, documentName: string, stateVector = BARRIER_STATE_VECTOR): Promise<number> {
+  if (c.ws.readyState !== c.ws.OPEN) return -1
+  // Each SyncStep1 gets one SyncStep2, in order: ours is the answer after those to the ones sent before.
+  const earlier = c.step1Sent.get(documentName) ?? 0
+  c.send(updateFrame(documentName, stateVector, SyncStep.Step1))
+  let answers = 0
+  const answer = c.next((d) => readFrame(d).address === documentName && syncStep(d) === SyncStep.Step2 && answers++ === earlier)
+  return Promise.race([answer.then((d) => c.received.indexOf(d), () => -1), c.closed.then(() => -1)])
+}
+
+/** A state vector that knows nothing, but is not empty (an empty one asks for a cold sync while a document loads). */
+const BARRIER_STATE_VECTOR = Uint8Array.of(1, 1, 0)
 
 /** A raw client that has authenticated `documentName` (open mode) and got its reply. */
 export async function authenticatedClient(url: string, documentName: string): Promise<RawClient> {
   const c = await rawClient(url)
   c.send(authFrame(documentName))
-  await vi.waitFor(() => {
-    if (c.received.length === 0) throw new Error('no auth reply yet')
-  }, { timeout: 10_000, interval: 5 })
+  await c.next((d) => authReply(d) !== null)
   return c
 }

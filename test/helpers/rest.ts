@@ -67,3 +67,10 @@ export function makeUpdate(edit: (doc: Y.Doc) => void, base?: Uint8Array): Uint8
 export function appendText(text: string, field = 'codemirror', base?: Uint8Array): Uint8Array {
   return makeUpdate((doc) => doc.getText(field).insert(doc.getText(field).length, text), base)
 }
+
+/** The value of one sample of the server's /metrics at `http` (`name` plus its labels as printed, e.g. `collab_documents_loaded`); NaN when absent. */
+export async function metric(http: string, sample: string): Promise<number> {
+  const text = await (await fetch(`${http}/metrics`)).text()
+  const line = text.split('\n').find((l) => l.startsWith(`${sample} `))
+  return line === undefined ? Number.NaN : Number(line.slice(sample.length + 1))
+}

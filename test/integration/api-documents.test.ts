@@ -8,10 +8,30 @@ import { appendText, call, docPath, httpBase, makeUpdate } from '../helpers/rest
 import { startServer } from '../helpers/server.ts'
 import { TOKEN_MODE, tokenFor } from '../helpers/tokens.ts'
 
-/** Storage whose appends take a while to commit. */
-class SlowStorage extends MemoryStorage {
+/** Storage whose appends commit only when the test opens the gate (a slow disk, under the test's control). */
+class GatedStorage extends MemoryStorage {
+  private gate: Promise<void> | undefined
+  private open: (() => void) | undefined
+  /** Resolves when an append waits at the closed gate. */
+  waiting: Promise<void> = Promise.resolve()
+  private arrived: (() => void) | undefined
+
+  /** Hold every later append until `release()`. */
+  hold(): void {
+    this.gate = new Promise((resolve) => (this.open = resolve))
+    this.waiting = new Promise((resolve) => (this.arrived = resolve))
+  }
+
+  release(): void {
+    this.open?.()
+    this.gate = undefined
+  }
+
   override async append(name: string, update: Uint8Array): Promise<void> {
-    await new Promise((resolve) => setTimeout(resolve, 250))
+    if (this.gate) {
+      this.arrived?.()
+      await this.gate
+    }
     return super.append(name, update)
   }
 }
@@ -52,7 +72,8 @@ describe('REST documents: roles', () => {
 
   it('a writer’s update is stored before the 200 and reaches connected providers', async () => {
     // A slow disk: an answer sent before the write committed would come back before it is stored.
-    const server = await startServer(TOKEN_MODE, { storage: new SlowStorage() })
+    const storage = new GatedStorage()
+    const server = await startServer(TOKEN_MODE, { storage })
     const base = httpBase(server.url)
     const token = await tokenFor('ada', { 'team/*': 'write' })
     const live = provider(server.url, 'team/live', { token })
@@ -62,7 +83,16 @@ describe('REST documents: roles', () => {
 
     const state = await call(base, 'GET', docPath('team/live'), { token, accept: 'application/octet-stream' })
     expect(state.headers.get('content-type')).toBe('application/octet-stream')
-    const r = await call(base, 'POST', docPath('team/live', '/updates'), { token, body: appendText('from REST.', 'codemirror', state.bytes) })
+    storage.hold()
+    let answered = false
+    const posted = call(base, 'POST', docPath('team/live', '/updates'), { token, body: appendText('from REST.', 'codemirror', state.bytes) })
+    void posted.then(() => (answered = true))
+    await storage.waiting
+    // No answer while the append waits: a later request, answered meanwhile, is the barrier.
+    expect((await fetch(`${base}/healthz`)).status).toBe(200)
+    expect(answered).toBe(false)
+    storage.release()
+    const r = await posted
     expect(r.status).toBe(200)
     // Durable before the 2xx: in storage already, not "soon".
     expect(await storedText(server, 'team/live', 'codemirror')).toBe('from the socket. from REST.')

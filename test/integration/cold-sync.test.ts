@@ -2,8 +2,8 @@ import * as decoding from 'lib0/decoding'
 import { describe, expect, it, vi } from 'vitest'
 import * as Y from 'yjs'
 import { MessageType, SyncStep } from '../../client/protocol.ts'
-import { provider, settled } from '../helpers/clients.ts'
-import { authFrame, rawClient, readFrame, updateFrame } from '../helpers/raw.ts'
+import { provider, providerBarrier, settled } from '../helpers/clients.ts'
+import { authFrame, authReply, barrier, barrierAt, rawClient, readFrame, updateFrame, type RawClient } from '../helpers/raw.ts'
 import { httpBase } from '../helpers/rest.ts'
 import { startServer } from '../helpers/server.ts'
 import { TOKEN_MODE, tokenFor } from '../helpers/tokens.ts'
@@ -41,14 +41,19 @@ function syncFrames(received: Uint8Array[]): Array<{ step: number; update: Uint8
   return out
 }
 
-/** Authenticate DOC on a raw socket (open mode) and send a SyncStep1 with `stateVector`; the sync frames received once the answer settled. */
+/** The frames `raw` received before a barrier on DOC (everything the server sent for the messages before it). */
+async function beforeBarrier(raw: RawClient): Promise<Uint8Array[]> {
+  const at = await barrierAt(raw, DOC)
+  expect(at).toBeGreaterThanOrEqual(0)
+  return raw.received.slice(0, at)
+}
+
+/** Authenticate DOC on a raw socket (open mode) and send a SyncStep1 with `stateVector`; the sync frames it brought. */
 async function ask(url: string, stateVector = Y.encodeStateVector(new Y.Doc())): Promise<Array<{ step: number; update: Uint8Array }>> {
   const raw = await rawClient(url)
   raw.send(authFrame(DOC))
   raw.send(updateFrame(DOC, stateVector, SyncStep.Step1))
-  await vi.waitFor(() => expect(syncFrames(raw.received).length).toBeGreaterThan(0))
-  await new Promise((r) => setTimeout(r, 100))
-  return syncFrames(raw.received)
+  return syncFrames(await beforeBarrier(raw))
 }
 
 describe('cold sync: a client with nothing gets the stored document while it loads', () => {
@@ -57,14 +62,7 @@ describe('cold sync: a client with nothing gets the stored document while it loa
     const raw = await rawClient(server.url)
     raw.send(authFrame(DOC))
     raw.send(updateFrame(DOC, Y.encodeStateVector(new Y.Doc()), SyncStep.Step1))
-    // The server's own SyncStep1 to the client comes once its answer to ours is out.
-    await vi.waitFor(() => {
-      if (!raw.received.some((d) => readFrame(d).type === MessageType.Sync && decoding.readVarUint(readFrame(d).decoder) === SyncStep.Step1)) {
-        throw new Error('no SyncStep1 from the server yet')
-      }
-    })
-    await new Promise((r) => setTimeout(r, 100))
-    const frames = syncFrames(raw.received)
+    const frames = syncFrames(await beforeBarrier(raw))
     // The stored snapshot as a plain update (so a provider is not "synced" by it), then the server's tiny answer.
     expect(frames).toHaveLength(2)
     expect(frames[0]!.step).toBe(SyncStep.Update)
@@ -112,16 +110,19 @@ describe('cold sync: a client with nothing gets the stored document while it loa
     const ada = await rawClient(server.url)
     const eve = await rawClient(server.url)
     const empty = Y.encodeStateVector(new Y.Doc())
-    eve.send(authFrame(DOC, await tokenFor('eve', { 'public/*': 'admin' })))
+    const eveToken = await tokenFor('eve', { 'public/*': 'admin' })
+    eve.send(authFrame(DOC, eveToken))
     eve.send(updateFrame(DOC, empty, SyncStep.Step1))
     ada.send(authFrame(DOC, await tokenFor('ada', { [DOC]: 'read' })))
     ada.send(updateFrame(DOC, empty, SyncStep.Step1))
-    await vi.waitFor(() => expect(syncFrames(ada.received).length).toBeGreaterThan(1))
-    await new Promise((r) => setTimeout(r, 200))
     const replica = new Y.Doc()
-    for (const f of syncFrames(ada.received)) Y.applyUpdate(replica, f.update)
+    for (const f of syncFrames(await beforeBarrier(ada))) Y.applyUpdate(replica, f.update)
     expect(replica.getText('text').toString()).toBe('only for ada')
-    expect(syncFrames(eve.received)).toEqual([])
+    // Eve's barrier, on a document she may open, is asked after Ada's load: a stray frame would be here before it.
+    eve.send(authFrame('public/eve', eveToken))
+    await eve.next((d) => readFrame(d).address === 'public/eve' && authReply(d) !== null)
+    expect(await barrier(eve, 'public/eve')).toBe('open')
+    expect(syncFrames(eve.received.filter((d) => readFrame(d).address === DOC))).toEqual([])
     expect(eve.received.some((d) => Buffer.from(d).includes(Buffer.from('only for ada')))).toBe(false)
   })
 
@@ -168,7 +169,9 @@ describe('cold sync: a client with nothing gets the stored document while it loa
     await server.storage.compact(DOC)
     const reader = provider(server.url, DOC)
     await vi.waitFor(() => expect(reader.synced).toBe(true), { timeout: 10_000 })
-    await new Promise((r) => setTimeout(r, 500))
+    // A loop would be one ask/answer round trip after another on this socket: let 20 of the
+    // reader's own round trips (each queued behind anything the loop sent) go by.
+    for (let i = 0; i < 20; i++) await providerBarrier(reader)
     const metrics = await (await fetch(`${httpBase(server.url)}/metrics`)).text()
     const deferred = Number(/collab_policy_refusals_total\{rule="unappliable"\} (\d+)/.exec(metrics)?.[1] ?? 0)
     expect(deferred).toBeLessThanOrEqual(2)

@@ -17,7 +17,7 @@ describe('kill -9 durability with a commit interval (SQLite)', () => {
   it('loses no acknowledged edit when appends wait for a shared commit (DB_COMMIT_INTERVAL_MS=20)', async () => {
     // A wide window, so most kills land while appends are queued and unacknowledged.
     const rounds = 8
-    const acknowledged = await killNineRounds({ DB_PATH: join(tempDir(), 'collab.db'), DB_COMMIT_INTERVAL_MS: '20' }, 'durable-window', rounds)
+    const acknowledged = await killNineRounds({ DB_PATH: join(tempDir(), 'collab.db'), DB_COMMIT_INTERVAL_MS: '20' }, 'durable-window', rounds, 50)
     // Fewer acks than above (each waits up to 20 ms), but enough to show the window was exercised.
     expect(acknowledged).toBeGreaterThan(rounds * 4)
   })

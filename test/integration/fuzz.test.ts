@@ -3,7 +3,7 @@ import { describe, expect, it, vi } from 'vitest'
 import * as Y from 'yjs'
 import { MessageType, SyncStep } from '../../client/protocol.ts'
 import { provider, settled } from '../helpers/clients.ts'
-import { authenticatedClient, awarenessFrame, awarenessPayload, frame, updateFrame, type RawClient } from '../helpers/raw.ts'
+import { authenticatedClient, awarenessFrame, awarenessPayload, barrier, frame, updateFrame, type RawClient } from '../helpers/raw.ts'
 import { startServer } from '../helpers/server.ts'
 
 const FRAMES = 10_000
@@ -87,9 +87,8 @@ describe('fuzz', () => {
           const c = sockets[doc]!
           c.send(data)
           sent++
-          // Wait until the server closed this socket, or answered something after it (still open).
-          const outcome = await Promise.race([c.closed.then(() => 'closed'), new Promise((res) => setTimeout(() => res('open'), doc === SANDBOX ? 5 : 2000))])
-          if (outcome === 'closed') {
+          // Wait until the server closed this socket, or answered a later question (still open).
+          if ((await barrier(c, doc)) === 'closed') {
             closed++
             delete sockets[doc]
           }

@@ -5,6 +5,7 @@ import * as Y from 'yjs'
 import { CloseCode, MessageType } from '../../client/protocol.ts'
 import { provider, settled } from '../helpers/clients.ts'
 import {
+  barrier,
   authenticatedClient,
   awarenessFrame,
   awarenessPayload,
@@ -27,8 +28,8 @@ function evilUpdate(): Uint8Array {
 async function sendHostile(url: string, data: Uint8Array | string): Promise<number> {
   const c = await authenticatedClient(url, DOC)
   c.send(data)
-  const stillOpen = new Promise<number>((resolve) => setTimeout(() => resolve(-1), 5000))
-  return Promise.race([c.closed, stillOpen])
+  // Still open once the server answered a later question: -1.
+  return (await barrier(c, DOC)) === 'open' ? -1 : c.closed
 }
 
 /** Run `jobs` with at most `n` at once. */
