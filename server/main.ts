@@ -5,6 +5,7 @@
 import { format } from 'node:util'
 import { type CollabServer, createCollabServer } from './app.ts'
 import { ConfigError, parseConfig } from './config.ts'
+import { EXIT_STORAGE, StorageOpenError } from './storage/types.ts'
 
 let server: CollabServer
 try {
@@ -13,6 +14,10 @@ try {
   if (error instanceof ConfigError) {
     process.stderr.write(`${error.message}\n`)
     process.exit(2)
+  }
+  if (error instanceof StorageOpenError) {
+    process.stderr.write(`Storage unusable: ${error.message}\n`)
+    process.exit(EXIT_STORAGE)
   }
   throw error
 }

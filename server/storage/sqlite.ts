@@ -1,8 +1,7 @@
-import { mkdirSync } from 'node:fs'
-import { dirname } from 'node:path'
 import Database from 'better-sqlite3'
 import type { DbSync } from '../config.ts'
 import { foldState } from './merge.ts'
+import { APPLICATION_ID, openDatabase } from './sqlite-open.ts'
 import type { DocumentInfo, NewVersion, Storage, StoredDocument, VersionInfo, VersionKind } from './types.ts'
 
 export interface SqliteStorageConfiguration {
@@ -50,12 +49,9 @@ export class SqliteStorage implements Storage {
   private readonly insertBatch: (batch: PendingAppend[], now: number) => void
 
   constructor(configuration: SqliteStorageConfiguration) {
-    if (configuration.path !== ':memory:') mkdirSync(dirname(configuration.path), { recursive: true })
     this.commitIntervalMs = configuration.commitIntervalMs ?? 0
-    this.db = new Database(configuration.path)
-    this.db.pragma('journal_mode = WAL')
+    this.db = openDatabase(configuration.path)
     this.db.pragma(`synchronous = ${configuration.sync === 'full' ? 'FULL' : 'NORMAL'}`)
-    this.db.pragma('busy_timeout = 5000')
     this.db.exec(`
       CREATE TABLE IF NOT EXISTS snapshots (
         name TEXT PRIMARY KEY,
@@ -83,6 +79,7 @@ export class SqliteStorage implements Storage {
       );
       CREATE INDEX IF NOT EXISTS versions_by_name ON versions (name, id);
     `)
+    this.db.pragma(`application_id = ${APPLICATION_ID}`)
     this.stmt = {
       insert: this.db.prepare('INSERT INTO updates (name, data, created_at) VALUES (?, ?, ?)'),
       snapshot: this.db.prepare<[string], { data: Buffer }>('SELECT data FROM snapshots WHERE name = ?'),

@@ -21,11 +21,13 @@ export interface ServerProcess {
  * listens. The process is killed (SIGKILL, by its PID) when the test ends if
  * it is still running.
  */
-export async function spawnServer(env: Record<string, string>, options: { port?: number } = {}): Promise<ServerProcess> {
+export async function spawnServer(env: Record<string, string>, options: { port?: number; uid?: number; gid?: number } = {}): Promise<ServerProcess> {
   const port = options.port ?? (await freePort())
   const proc = spawn(process.execPath, ['server/main.ts'], {
     env: { ...process.env, HOST: '127.0.0.1', PORT: String(port), LOG_LEVEL: 'info', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
+    uid: options.uid,
+    gid: options.gid,
   })
   let err = ''
   proc.stderr!.on('data', (d: Buffer) => (err += d.toString()))
@@ -56,4 +58,22 @@ export async function spawnServer(env: Record<string, string>, options: { port?:
     stderr: () => err,
     exited,
   }
+}
+
+/** Start the server with `env` and expect it to stop before listening: its exit code and everything it printed. */
+export async function failedStart(env: Record<string, string>, options: { uid?: number; gid?: number } = {}): Promise<{ code: number | string; output: string }> {
+  const proc = spawn(process.execPath, ['server/main.ts'], {
+    env: { ...process.env, HOST: '127.0.0.1', PORT: String(await freePort()), LOG_LEVEL: 'info', ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+    uid: options.uid,
+    gid: options.gid,
+  })
+  onTestFinished(() => {
+    if (proc.exitCode === null && proc.signalCode === null) proc.kill('SIGKILL')
+  })
+  let output = ''
+  proc.stdout!.on('data', (d: Buffer) => (output += d.toString()))
+  proc.stderr!.on('data', (d: Buffer) => (output += d.toString()))
+  const code = await new Promise<number | string>((resolve) => proc.once('exit', (c, signal) => resolve(c ?? signal ?? 'unknown')))
+  return { code, output }
 }
