@@ -3,7 +3,7 @@ import * as decoding from 'lib0/decoding'
 import { expect, vi } from 'vitest'
 import * as Y from 'yjs'
 import { carriesChanges, readFrameHead } from '../../client/acks.ts'
-import { MessageType } from '../../client/protocol.ts'
+import { MessageType, SyncStep } from '../../client/protocol.ts'
 import { readFrame } from './raw.ts'
 import { settled } from './clients.ts'
 import { spawnServer } from './process.ts'
@@ -27,17 +27,26 @@ function numbersIn(update: Uint8Array): number[] {
  * carries changes (Update, SyncStep2) with the numbers it carries, matched
  * first-in first-out to the server's acks (`SyncStatus`), which come in order
  * per document and only after the change is durably stored. An edit counts as
- * acknowledged only when an applied ack of a frame carrying it arrived; frames
- * in flight when the socket closes are not counted.
+ * acknowledged when an applied ack of a frame carrying it arrived, or when the
+ * server's SyncStep1 (its state vector) says it holds the edit: an edit whose
+ * frame was in flight when a socket closed may have been stored, and then no
+ * later frame carries it. (This server holds in memory only what is stored.)
  */
-function ledgerSocket(name: string, acknowledged: Set<number>, onAck: () => void): typeof WebSocket {
+function ledgerSocket(name: string, acknowledged: Set<number>, onAck: () => void, onServerState: (stateVector: Uint8Array) => void): typeof WebSocket {
   return class LedgerSocket extends WebSocket {
     private readonly inFlight: number[][] = []
 
     constructor(url: string | URL, protocols?: string | string[]) {
       super(url, protocols)
       this.addEventListener('message', (event) => {
-        const head = readFrameHead(new Uint8Array(event.data as ArrayBuffer))
+        const data = new Uint8Array(event.data as ArrayBuffer)
+        const head = readFrameHead(data)
+        if (head?.documentName === name && head.type === MessageType.Sync && head.detail === SyncStep.Step1) {
+          const { decoder } = readFrame(data)
+          decoding.readVarUint(decoder) // the sync step
+          onServerState(decoding.readVarUint8Array(decoder))
+          return
+        }
         if (head?.documentName !== name || head.type !== MessageType.SyncStatus) return
         const carried = this.inFlight.shift() ?? []
         if (head.detail !== 1) return
@@ -78,6 +87,8 @@ export class AckedWriter {
   private readonly socket: HocuspocusProviderWebsocket
   private readonly acked = new Set<number>()
   private readonly made: number[] = []
+  /** Each edit's Yjs id: the client id and clock of its item. */
+  private readonly ids = new Map<number, [number, number]>()
   private readonly waiters = new Set<() => void>()
   private timer: NodeJS.Timeout | undefined
   private readonly next: { value: number }
@@ -85,7 +96,13 @@ export class AckedWriter {
   /** `next` is the counter shared by all writers of a test, so numbers never repeat. */
   constructor(url: string, name: string, next: { value: number }) {
     this.next = next
-    const WebSocketPolyfill = ledgerSocket(name, this.acked, () => this.waiters.forEach((w) => w()))
+    const notify = () => this.waiters.forEach((w) => w())
+    const onServerState = (stateVector: Uint8Array) => {
+      const held = Y.decodeStateVector(stateVector)
+      for (const [n, [client, clock]] of this.ids) if ((held.get(client) ?? 0) > clock) this.acked.add(n)
+      notify()
+    }
+    const WebSocketPolyfill = ledgerSocket(name, this.acked, notify, onServerState)
     this.socket = new HocuspocusProviderWebsocket({ url, WebSocketPolyfill })
     this.provider = new HocuspocusProvider({ websocketProvider: this.socket, name, token: 'open', document: this.doc })
     this.provider.attach() // a provider on a socket of its own making does not attach itself
@@ -99,6 +116,7 @@ export class AckedWriter {
   /** Push one number now. */
   edit(): void {
     this.made.push(this.next.value)
+    this.ids.set(this.next.value, [this.doc.clientID, Y.getState(this.doc.store, this.doc.clientID)])
     this.doc.getArray<number>('edits').push([this.next.value++])
   }
 
