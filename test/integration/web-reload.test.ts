@@ -24,6 +24,11 @@ function whenLoaded(page: Page): Promise<{ prosemirror: string; codemirror: stri
   })
 }
 
+/** The reload journals in the page's localStorage (client/journal.ts). */
+function journalKeys(page: Page): Promise<string[]> {
+  return page.evaluate(() => Object.keys(localStorage).filter((k) => k.startsWith('yjs-collab-journal:')))
+}
+
 /** Type one round into both editors and the chat; resolves once the keystrokes are dispatched, not saved. */
 async function typeRound(page: Page, round: number): Promise<void> {
   await page.locator('.ProseMirror').click()
@@ -53,6 +58,8 @@ async function typeAndReload(ada: Visitor): Promise<void> {
     await ada.page.reload()
     expect(await whenLoaded(ada.page), `after reload ${round + 1}`).toEqual(expected(round + 1))
   }
+  // Once IndexedDB has stored what the journals held, they are gone.
+  await expect.poll(() => journalKeys(ada.page), WAIT).toEqual([])
 }
 
 describe('web page: nothing typed is lost on reload', () => {
