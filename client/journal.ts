@@ -25,8 +25,10 @@ export const JOURNAL_MAX_LENGTH = 256 * 1024
 
 const PREFIX = 'yjs-collab-journal:'
 const FORMAT = '1:'
-/** Past this many entries in memory (IndexedDB not confirming), neighbours are merged. */
+/** Past this many entries in memory (IndexedDB not confirming), older neighbours are merged... */
 const COMPACT_AT = 256
+/** ...all but the newest this many, which stay one by one for the bound's "newest first". */
+const COMPACT_KEEP = 64
 
 /** Web Storage, as much of it as the journal needs (`localStorage` in the browser). */
 export type JournalStorage = Pick<Storage, 'getItem' | 'setItem' | 'removeItem' | 'key' | 'length'>
@@ -77,6 +79,19 @@ function encode(entries: readonly Entry[]): string {
   return FORMAT + buffer.toBase64(Y.mergeUpdates(entries.map((e) => e.update)))
 }
 
+/** The update a journal value holds, or undefined if it is damaged (checked whole: applyUpdate could apply part of it). */
+function decode(value: string): Uint8Array | undefined {
+  if (!value.startsWith(FORMAT)) return undefined
+  try {
+    const update = buffer.fromBase64(value.slice(FORMAT.length))
+    Y.decodeUpdate(update)
+    return update
+  } catch {
+    // Damaged (cut short, or not base64): the caller reports and removes it.
+    return undefined
+  }
+}
+
 /** One room's journal in one page. */
 export class ReloadJournal {
   /** Transaction origin of the changes `restore()` applies. */
@@ -112,26 +127,27 @@ export class ReloadJournal {
   /** Apply what earlier pages journaled for this room to `doc` (origin `this.origin`), and hold it until confirmed. */
   restore(doc: Y.Doc): void {
     const { storage, key } = this.options
-    const found: Array<[string, string]> = []
-    for (let i = 0; i < storage.length; i++) {
-      const k = storage.key(i)
-      if (k !== null && storeKeyOf(k) === key) found.push([k, storage.getItem(k) ?? ''])
-    }
     const updates: Uint8Array[] = []
-    for (const [k, value] of found) {
-      try {
-        if (!value.startsWith(FORMAT)) throw new Error(`unknown journal format in ${k}`)
-        const update = buffer.fromBase64(value.slice(FORMAT.length))
-        Y.decodeUpdate(update) // throws on a damaged update, which applyUpdate could apply in part
-        updates.push(update)
-        this.consumed.set(k, value)
-      } catch (error) {
-        this.options.onError(error, `reading the reload journal ${k} (removed)`)
-        storage.removeItem(k)
+    try {
+      const found: Array<[string, string]> = []
+      for (let i = 0; i < storage.length; i++) {
+        const k = storage.key(i)
+        if (k !== null && storeKeyOf(k) === key) found.push([k, storage.getItem(k) ?? ''])
       }
+      for (const [k, value] of found) {
+        const update = decode(value)
+        if (update) {
+          updates.push(update)
+          this.consumed.set(k, value)
+        } else {
+          this.options.onError(new Error(`reload journal ${k} is damaged`), `reading the reload journals of ${key} (the damaged one is removed)`)
+          storage.removeItem(k)
+        }
+      }
+      if (updates.length > 0) doc.transact(() => updates.forEach((u) => Y.applyUpdate(doc, u)), this.origin)
+    } catch (error) {
+      this.options.onError(error, `reading the reload journals of ${key}`)
     }
-    if (updates.length === 0) return
-    doc.transact(() => updates.forEach((u) => Y.applyUpdate(doc, u)), this.origin)
     for (const update of updates) this.entries.push({ update, saved: false, seq: ++this.seq })
     this.restoredUpTo = this.seq
   }
@@ -199,8 +215,9 @@ export class ReloadJournal {
     return kept.length > 0 ? value : undefined
   }
 
-  /** Merge neighbouring entries with the same `saved` (keeps memory flat while IndexedDB does not confirm). */
+  /** Merge older neighbouring entries with the same `saved` (keeps memory flat while IndexedDB does not confirm). */
   private compact(): void {
+    const newest = this.entries.slice(-COMPACT_KEEP)
     const merged: Entry[] = []
     let run: Entry[] = []
     const flush = () => {
@@ -208,18 +225,22 @@ export class ReloadJournal {
       merged.push({ update: Y.mergeUpdates(run.map((e) => e.update)), saved: run[0]!.saved, seq: run[run.length - 1]!.seq })
       run = []
     }
-    for (const entry of this.entries) {
+    for (const entry of this.entries.slice(0, -COMPACT_KEEP)) {
       if (run.length > 0 && run[0]!.saved !== entry.saved) flush()
       run.push(entry)
     }
     flush()
-    this.entries = merged
+    this.entries = [...merged, ...newest]
   }
 
   /** Remove the earlier pages' journals this page restored, unless another page rewrote one meanwhile. */
   private releaseConsumed(): void {
     const { storage } = this.options
-    for (const [k, value] of this.consumed) if (storage.getItem(k) === value) storage.removeItem(k)
+    try {
+      for (const [k, value] of this.consumed) if (storage.getItem(k) === value) storage.removeItem(k)
+    } catch (error) {
+      this.options.onError(error, `removing the reload journals of ${this.options.key} that this page took over`)
+    }
     this.consumed.clear()
     this.restoredUpTo = 0
   }

@@ -153,6 +153,15 @@ describe('reload journal', () => {
     expect(storage.getItem(damaged)).toBeNull()
   })
 
+  it('keeps memory flat while IndexedDB does not confirm, and still restores every change', () => {
+    const storage = new MapStorage()
+    const p = page(storage)
+    for (let i = 0; i < 1000; i++) p.text.insert(p.text.length, String(i % 10))
+    expect(p.journal.size).toBeLessThanOrEqual(256)
+    p.journal.write()
+    expect(page(storage).text.toString()).toBe(p.text.toString())
+  })
+
   it('is per room: another room of the same server and user starts clean', () => {
     const storage = new MapStorage()
     const p = page(storage)
