@@ -140,7 +140,7 @@ export class CollabClient implements Subscribable<ClientEvents> {
       awayAfterMs: this.options.awayAfterMs ?? 300_000,
       typingTimeoutMs: this.options.typingTimeoutMs ?? DEFAULT_TYPING_TIMEOUT_MS,
       reconnect: this.reconnect,
-      openStore: openStore ? (doc) => openStore(key, doc) : undefined,
+      openStore: openStore ? (doc, storeContext) => openStore(key, doc, storeContext) : undefined,
       onAuthFailed: (r, reason) => this.authFailed(r, reason),
       onLeave: (r) => {
         if (this.rooms.get(r.name) === r) this.rooms.delete(r.name)

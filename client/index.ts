@@ -34,7 +34,8 @@ export {
   type ReadMark,
   SharedNames,
 } from './model.ts'
-export type { OfflineStore, OfflineStoreFactory } from './offline.ts'
+export type { OfflineStore, OfflineStoreContext, OfflineStoreFactory } from './offline.ts'
+export { JOURNAL_MAX_LENGTH, JournalOverflowError } from './journal.ts'
 export type { ReconnectOptions } from './socket.ts'
 export type { Subscribable } from './emitter.ts'
 export { CloseCode, closeCodeByNumber, type CloseCodeInfo } from './protocol.ts'

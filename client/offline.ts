@@ -1,10 +1,12 @@
 /**
  * Local persistence of room documents, so edits made offline survive a reload.
- * In the browser the default is IndexedDB (y-indexeddb, loaded on demand);
- * where there is no IndexedDB (Node) rooms live in memory only, unless the app
- * passes a store of its own.
+ * In the browser the default is IndexedDB (y-indexeddb, loaded on demand) with
+ * a reload journal in localStorage for what IndexedDB has not yet confirmed
+ * (client/indexeddb.ts); where there is no IndexedDB (Node) rooms live in
+ * memory only, unless the app passes a store of its own.
  */
 import type * as Y from 'yjs'
+import { openIndexedDbStore } from './indexeddb.ts'
 
 /** A local copy of one room's document. */
 export interface OfflineStore {
@@ -14,17 +16,23 @@ export interface OfflineStore {
   destroy(): Promise<unknown> | void
 }
 
-/** Opens the local store of a room; `key` is unique per server, user and room. */
-export type OfflineStoreFactory = (key: string, doc: Y.Doc) => OfflineStore | Promise<OfflineStore>
+/** What the room tells its store (a store may ignore it). */
+export interface OfflineStoreContext {
+  /** Whether a transaction with this origin brought a change from the server (which has stored it). */
+  isRemote(origin: unknown): boolean
+  /** Call `listener` whenever the server has stored every local change made so far; returns the unsubscribe function. */
+  onServerSaved(listener: () => void): () => void
+  /** Report a problem to the app (the client's `error` event). */
+  reportError(error: unknown, context: string): void
+}
 
-/** IndexedDB through y-indexeddb; `undefined` where IndexedDB does not exist. */
+/** Opens the local store of a room; `key` is unique per server, user and room. */
+export type OfflineStoreFactory = (key: string, doc: Y.Doc, context: OfflineStoreContext) => OfflineStore | Promise<OfflineStore>
+
+/** IndexedDB through y-indexeddb, with the reload journal; `undefined` where IndexedDB does not exist. */
 export function defaultOfflineStore(): OfflineStoreFactory | undefined {
   if (typeof (globalThis as { indexedDB?: unknown }).indexedDB === 'undefined') return undefined
-  return async (key, doc) => {
-    const { IndexeddbPersistence } = await import('y-indexeddb')
-    const store = new IndexeddbPersistence(key, doc)
-    return { whenLoaded: store.whenSynced, destroy: () => store.destroy() }
-  }
+  return openIndexedDbStore
 }
 
 /** The store key of a room: server, user and room, so users sharing a browser never mix edits. */

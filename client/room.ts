@@ -8,7 +8,7 @@ import { AckTracker } from './acks.ts'
 import { Chat } from './chat.ts'
 import { Emitter, type Subscribable } from './emitter.ts'
 import { SharedNames } from './model.ts'
-import type { OfflineStore } from './offline.ts'
+import type { OfflineStore, OfflineStoreContext } from './offline.ts'
 import { Presence, type PresenceUser } from './presence.ts'
 import { closeCodeByNumber } from './protocol.ts'
 import type { CollabSocket, ReconnectOptions } from './socket.ts'
@@ -45,7 +45,7 @@ export interface RoomContext {
   typingTimeoutMs: number
   reconnect: ReconnectOptions
   /** Opens the room's local copy; undefined: memory only. */
-  openStore: ((doc: Y.Doc) => OfflineStore | Promise<OfflineStore>) | undefined
+  openStore: ((doc: Y.Doc, context: OfflineStoreContext) => OfflineStore | Promise<OfflineStore>) | undefined
   onAuthFailed: (room: Room, reason: string) => void
   onLeave: (room: Room) => void
   onError: (error: unknown, context: string) => void
@@ -204,7 +204,14 @@ export class Room implements Subscribable<RoomEvents> {
   private async openOfflineStore(): Promise<void> {
     if (!this.context.openStore) return
     try {
-      this.store = await this.context.openStore(this.doc)
+      this.store = await this.context.openStore(this.doc, {
+        isRemote: (origin) => origin === this.provider,
+        onServerSaved: (listener) =>
+          this.on('unsaved', (unsaved) => {
+            if (!unsaved) listener()
+          }),
+        reportError: (error, context) => this.context.onError(error, context),
+      })
       await this.store.whenLoaded
     } catch (error) {
       this.context.onError(error, `opening the offline store of ${this.name}`)
