@@ -14,6 +14,7 @@ import { Readiness, addOpsRoutes } from './http/ops.ts'
 import { addStaticRoutes } from './http/static.ts'
 import { Router } from './http/router.ts'
 import { createLogger } from './log.ts'
+import { secretsOf } from './secrets.ts'
 import { Metrics, typeLabel } from './metrics.ts'
 import { PostgresStorage } from './storage/postgres.ts'
 import { SqliteStorage } from './storage/sqlite.ts'
@@ -54,7 +55,7 @@ export interface CollabServer {
 
 export function createCollabServer(partial: Partial<CollabConfig> = {}, options: CollabServerOptions = {}): CollabServer {
   const config: CollabConfig = { ...defaultConfig, ...partial }
-  const logger = options.logger ?? createLogger(config.logLevel)
+  const logger = options.logger ?? createLogger(config.logLevel, secretsOf(config))
   // Authentication, roles, token lifetime, awareness guard (throws ConfigError for an unusable key).
   const security = createSecurity(config, logger)
   const storage =

@@ -141,6 +141,8 @@ interface EnvVar<K extends keyof CollabConfig> {
   key: K
   parse: (raw: string) => CollabConfig[K] | undefined
   allowed: string
+  /** The value may hold a secret (a key, a password in a URL): a problem names the variable, never shows the value. */
+  secret?: true
 }
 
 const LOG_LEVELS: readonly LogLevel[] = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']
@@ -220,11 +222,11 @@ export const ENV_VARS: Record<string, EnvVar<keyof CollabConfig>> = {
   IDLE_TIMEOUT_MS: { key: 'idleTimeoutMs', parse: integer(1000, 86_400_000), allowed: 'an integer from 1000 to 86400000 (ms)' },
   DOC_IDLE_UNLOAD_MS: { key: 'docIdleUnloadMs', parse: integer(0, 86_400_000), allowed: 'an integer from 0 to 86400000 (ms)' },
   MAX_DOCUMENTS: { key: 'maxDocuments', parse: integer(0, 10_000_000), allowed: 'an integer from 0 (no cap) to 10000000' },
-  DATABASE_URL: { key: 'databaseUrl', parse: url(['postgres:', 'postgresql:']), allowed: 'a postgres:// or postgresql:// URL' },
-  REDIS_URL: { key: 'redisUrl', parse: url(['redis:', 'rediss:']), allowed: 'a redis:// or rediss:// URL' },
+  DATABASE_URL: { key: 'databaseUrl', parse: url(['postgres:', 'postgresql:']), allowed: 'a postgres:// or postgresql:// URL', secret: true },
+  REDIS_URL: { key: 'redisUrl', parse: url(['redis:', 'rediss:']), allowed: 'a redis:// or rediss:// URL', secret: true },
   REDIS_PREFIX: { key: 'redisPrefix', parse: (raw) => (/^[\w.:-]{1,64}$/.test(raw) ? raw : undefined), allowed: 'letters, digits, _ . : - (at most 64)' },
-  JWT_SECRET: { key: 'jwtSecret', parse: secret, allowed: `a secret of at least ${MIN_SECRET_BYTES} bytes (e.g. openssl rand -base64 48)` },
-  JWT_PUBLIC_KEY: { key: 'jwtPublicKey', parse: publicKeyPem, allowed: 'a PEM public key: RSA of at least 2048 bits (RS256) or EC P-256 (ES256)' },
+  JWT_SECRET: { key: 'jwtSecret', parse: secret, allowed: `a secret of at least ${MIN_SECRET_BYTES} bytes (e.g. openssl rand -base64 48)`, secret: true },
+  JWT_PUBLIC_KEY: { key: 'jwtPublicKey', parse: publicKeyPem, allowed: 'a PEM public key: RSA of at least 2048 bits (RS256) or EC P-256 (ES256)', secret: true },
   JWKS_FILE: { key: 'jwksFile', parse: nonEmpty, allowed: 'the path of a JSON Web Key Set file' },
   JWT_AUDIENCE: { key: 'jwtAudience', parse: nonEmpty, allowed: 'the audience (aud) every token must name' },
   JWT_ISSUER: { key: 'jwtIssuer', parse: nonEmpty, allowed: 'the issuer (iss) every token must name' },
@@ -266,7 +268,8 @@ export function parseConfig(env: Record<string, string | undefined>): CollabConf
     if (raw === undefined || raw === '') continue
     const value = spec.parse(raw)
     if (value === undefined) {
-      problems.push(`${name}=${JSON.stringify(raw)} is not valid: expected ${spec.allowed}`)
+      const shown = spec.secret ? ' (value not shown: it may hold a secret)' : `=${JSON.stringify(raw)}`
+      problems.push(`${name}${shown} is not valid: expected ${spec.allowed}`)
       continue
     }
     ;(config as unknown as Record<string, unknown>)[spec.key] = value

@@ -57,3 +57,61 @@ export async function spawnServer(env: Record<string, string>, options: { port?:
     exited,
   }
 }
+
+/** A `node server/main.ts` child process that has not necessarily started: everything it writes, and how it ended. */
+export interface MainProcess {
+  readonly proc: ChildProcess
+  /** http://127.0.0.1:port, once it listens. */
+  readonly http: string
+  /** stdout and stderr so far, as one text. */
+  output(): string
+  /** Resolves once `text` appears in stdout or stderr (rejects if the process exits first). */
+  waitFor(text: string): Promise<void>
+  /** Resolves with the exit code (or signal name) once the process has exited. */
+  readonly exited: Promise<number | string>
+}
+
+/**
+ * Start `node server/main.ts` with `env` (on loopback, a free port) and keep
+ * everything it writes, for checks on what it prints when it refuses to start
+ * or fails at run time. Killed (SIGKILL, by its PID) when the test ends if it still runs.
+ */
+export async function spawnMain(env: Record<string, string>): Promise<MainProcess> {
+  const port = await freePort()
+  const proc = spawn(process.execPath, ['server/main.ts'], {
+    env: { ...process.env, HOST: '127.0.0.1', PORT: String(port), LOG_LEVEL: 'info', DB_PATH: ':memory:', ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  })
+  let out = ''
+  const waiters = new Set<() => void>()
+  const onData = (d: Buffer) => {
+    out += d.toString()
+    for (const check of waiters) check()
+  }
+  proc.stdout!.on('data', onData)
+  proc.stderr!.on('data', onData)
+  // 'close' comes after the last output, 'exit' may come before it.
+  const exited = new Promise<number | string>((resolve) => proc.once('close', (code, signal) => resolve(code ?? signal ?? 'unknown')))
+  onTestFinished(() => {
+    if (proc.exitCode === null && proc.signalCode === null) proc.kill('SIGKILL')
+  })
+  return {
+    proc,
+    http: `http://127.0.0.1:${port}`,
+    output: () => out,
+    exited,
+    waitFor: (text) =>
+      new Promise<void>((resolve, reject) => {
+        const check = () => {
+          if (!out.includes(text)) return
+          waiters.delete(check)
+          resolve()
+        }
+        waiters.add(check)
+        check()
+        void exited.then((code) => {
+          if (waiters.delete(check)) reject(new Error(`server exited (${code}) before printing ${JSON.stringify(text)}: ${out.slice(-2000)}`))
+        })
+      }),
+  }
+}
