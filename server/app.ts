@@ -107,7 +107,7 @@ export function createCollabServer(partial: Partial<CollabConfig> = {}, options:
     },
   })
 
-  const readiness = new Readiness()
+  const readiness = new Readiness(logger)
   readiness.add('storage', async () => {
     await persistence.checkWritable()
     return 'ok'
@@ -116,7 +116,8 @@ export function createCollabServer(partial: Partial<CollabConfig> = {}, options:
   const router = new Router()
   const sources = { documents: () => hocuspocus.getDocumentsCount(), connections: () => gateway.size }
   metrics.gauges(sources)
-  addOpsRoutes(router, { ...sources, readiness, metrics })
+  addOpsRoutes(router, { ...sources, readiness, metrics, metricsAccess: { token: config.metricsToken, authConfigured: security.verifier !== null } })
+  if (security.verifier && !config.metricsToken) logger.info('/metrics is not served: a token key is configured and METRICS_TOKEN is not set')
   // The web page (client/demo/dist) at `/`; WebSocket upgrades on `/` go to the upgrade listener below.
   addStaticRoutes(router)
   history.attach(hocuspocus, router)

@@ -60,6 +60,11 @@ export interface CollabConfig {
   jwtIssuer?: string
   /** Ask a client for a fresh token this long before its token expires (halfway, for shorter tokens). @default 60000 */
   tokenRefreshBeforeMs: number
+  /**
+   * Bearer token /metrics requires (at least 32 bytes). Unset: /metrics is open in open
+   * mode, and not served at all once a token key is configured. @default undefined
+   */
+  metricsToken?: string
   /** Largest awareness state one client may publish, in bytes of JSON; larger ones are dropped. @default 8192 */
   awarenessMaxBytes: number
   /** Awareness updates per second a connection may publish per document (bursts up to as many); more are throttled. @default 20 */
@@ -231,6 +236,7 @@ export const ENV_VARS: Record<string, EnvVar<keyof CollabConfig>> = {
   JWT_AUDIENCE: { key: 'jwtAudience', parse: nonEmpty, allowed: 'the audience (aud) every token must name' },
   JWT_ISSUER: { key: 'jwtIssuer', parse: nonEmpty, allowed: 'the issuer (iss) every token must name' },
   TOKEN_REFRESH_BEFORE_MS: { key: 'tokenRefreshBeforeMs', parse: integer(0, 86_400_000), allowed: 'an integer from 0 to 86400000 (ms)' },
+  METRICS_TOKEN: { key: 'metricsToken', parse: secret, allowed: `a token of at least ${MIN_SECRET_BYTES} bytes (e.g. openssl rand -base64 32)`, secret: true },
   AWARENESS_MAX_BYTES: { key: 'awarenessMaxBytes', parse: integer(256, 1024 ** 2), allowed: 'an integer from 256 to 1048576 (bytes)' },
   AWARENESS_MAX_RATE: { key: 'awarenessMaxRate', parse: integer(1, 1000), allowed: 'an integer from 1 to 1000 (updates per second)' },
   MAX_UPDATE_BYTES: { key: 'maxUpdateBytes', parse: integer(1024, 1024 ** 3), allowed: 'an integer from 1024 to 1073741824 (bytes)' },

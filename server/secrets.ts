@@ -32,7 +32,7 @@ function urlPasswords(raw: string | undefined): string[] {
 }
 
 /** Every secret value in `config`: JWT_SECRET, METRICS_TOKEN, and the passwords in DATABASE_URL and REDIS_URL. */
-export function secretsOf(config: Pick<CollabConfig, 'jwtSecret' | 'databaseUrl' | 'redisUrl'> & { metricsToken?: string }): string[] {
+export function secretsOf(config: Pick<CollabConfig, 'jwtSecret' | 'metricsToken' | 'databaseUrl' | 'redisUrl'>): string[] {
   const found = [config.jwtSecret, config.metricsToken, ...urlPasswords(config.databaseUrl), ...urlPasswords(config.redisUrl)]
   return [...new Set(found.filter((s): s is string => typeof s === 'string' && s.length >= MIN_SCRUBBED_LENGTH))]
 }

@@ -27,6 +27,10 @@ describe('start-up validation names a bad secret without printing it', () => {
     await refusedStart({ JWT_SECRET: secret }, secret, 'JWT_SECRET')
   })
 
+  it('METRICS_TOKEN too short', async () => {
+    await refusedStart({ METRICS_TOKEN: 'Metrics-Tok-5' }, 'Metrics-Tok-5', 'METRICS_TOKEN')
+  })
+
   it('DATABASE_URL that does not parse, with a password in it', async () => {
     await refusedStart({ DATABASE_URL: 'postgres://alice:Pg-Passw0rd-1@127.0.0.1:99999/db' }, 'Pg-Passw0rd-1', 'DATABASE_URL')
   })
