@@ -1,4 +1,4 @@
-import { createServer, type Server as HttpServer } from 'node:http'
+import { createServer, type Server as HttpServer, type ServerOptions } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { Hocuspocus, type Extension } from '@hocuspocus/server'
 import type { Logger } from 'pino'
@@ -51,6 +51,22 @@ export interface CollabServer {
   readonly url: string
   /** Graceful stop: refuse new sockets, close the open ones, finish writes, compact, close storage. */
   close(): Promise<void>
+}
+
+/**
+ * Node's own limits on a request: how long its headers and the whole request
+ * may take to arrive (408), how large its headers may be (431). They end when
+ * the request has arrived, so a long answer (a stream) is not cut by them.
+ * Node checks the timeouts every `connectionsCheckingInterval` (30 s by
+ * default): checked often enough here for the configured values to hold.
+ */
+function httpServerOptions(config: CollabConfig): ServerOptions {
+  return {
+    headersTimeout: config.httpHeadersTimeoutMs,
+    requestTimeout: config.httpRequestTimeoutMs,
+    maxHeaderSize: config.httpMaxHeaderBytes,
+    connectionsCheckingInterval: Math.min(1000, Math.floor(config.httpHeadersTimeoutMs / 2)),
+  }
 }
 
 export function createCollabServer(partial: Partial<CollabConfig> = {}, options: CollabServerOptions = {}): CollabServer {
@@ -120,9 +136,9 @@ export function createCollabServer(partial: Partial<CollabConfig> = {}, options:
   if (security.verifier && !config.metricsToken) logger.info('/metrics is not served: a token key is configured and METRICS_TOKEN is not set')
   // The web page (client/demo/dist) at `/`; WebSocket upgrades on `/` go to the upgrade listener below.
   addStaticRoutes(router)
-  history.attach(hocuspocus, router)
+  history.attach(hocuspocus, router, (name) => lifecycle.admit(hocuspocus, name))
 
-  const httpServer = createServer((req, res) => {
+  const httpServer = createServer(httpServerOptions(config), (req, res) => {
     void router.handle(req, res, (error) => logger.error({ err: error, url: req.url }, 'http handler failed'))
   })
   httpServer.on('upgrade', (req, socket, head) => {

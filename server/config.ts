@@ -91,8 +91,25 @@ export interface CollabConfig {
   trustProxy: number
   /** Longest document name, in characters. @default 256 */
   docNameMaxLength: number
-  /** Browser origins allowed to open sockets (empty = any); others get HTTP 403 before the upgrade. @default [] */
+  /**
+   * Browser origins allowed to open sockets (empty = any); others get HTTP 403 before the upgrade.
+   * For /api it is the CORS list: only these origins get cross-origin access (empty = none). @default []
+   */
   allowedOrigins: string[]
+  /** REST requests per second one Bearer token may make on average (0 = no per-token limit); past the burst: 429. @default 50 */
+  apiRateLimitPerSecond: number
+  /** How many REST requests one token may make at once before the rate applies. @default 100 */
+  apiRateLimitBurst: number
+  /** REST requests per second one client address (TRUST_PROXY) may make on average (0 = no per-address limit). @default 100 */
+  apiRateLimitPerIpPerSecond: number
+  /** How many REST requests one address may make at once before the rate applies. @default 200 */
+  apiRateLimitPerIpBurst: number
+  /** A client must send a request's headers within this time (ms), else 408. @default 10000 */
+  httpHeadersTimeoutMs: number
+  /** A client must send a whole request, body included, within this time (ms), else 408. @default 60000 */
+  httpRequestTimeoutMs: number
+  /** Largest request headers (request line included), in bytes; larger: 431. @default 16384 */
+  httpMaxHeaderBytes: number
   /**
    * Automatic versions: the first change after a document's last automatic
    * version starts a clock; when it runs out, the document's state is saved as
@@ -136,6 +153,13 @@ export const defaultConfig: CollabConfig = {
   trustProxy: 0,
   docNameMaxLength: 256,
   allowedOrigins: [],
+  apiRateLimitPerSecond: 50,
+  apiRateLimitBurst: 100,
+  apiRateLimitPerIpPerSecond: 100,
+  apiRateLimitPerIpBurst: 200,
+  httpHeadersTimeoutMs: 10_000,
+  httpRequestTimeoutMs: 60_000,
+  httpMaxHeaderBytes: 16 * 1024,
   versionEveryMs: 600_000,
   versionKeep: 50,
   versionKeepNamed: 1000,
@@ -251,6 +275,13 @@ export const ENV_VARS: Record<string, EnvVar<keyof CollabConfig>> = {
   TRUST_PROXY: { key: 'trustProxy', parse: integer(0, 10), allowed: 'the number of proxies in front (0 to 10; 0 = none)' },
   DOC_NAME_MAX_LENGTH: { key: 'docNameMaxLength', parse: integer(1, 4096), allowed: 'an integer from 1 to 4096' },
   ALLOWED_ORIGINS: { key: 'allowedOrigins', parse: origins, allowed: "a comma-separated list of origins like https://app.example.com, or '*'" },
+  API_RATE_LIMIT_PER_SECOND: { key: 'apiRateLimitPerSecond', parse: integer(0, 1_000_000), allowed: 'an integer from 0 (no limit) to 1000000 (requests per second per token)' },
+  API_RATE_LIMIT_BURST: { key: 'apiRateLimitBurst', parse: integer(1, 1_000_000), allowed: 'an integer from 1 to 1000000 (requests)' },
+  API_RATE_LIMIT_PER_IP_PER_SECOND: { key: 'apiRateLimitPerIpPerSecond', parse: integer(0, 1_000_000), allowed: 'an integer from 0 (no limit) to 1000000 (requests per second per address)' },
+  API_RATE_LIMIT_PER_IP_BURST: { key: 'apiRateLimitPerIpBurst', parse: integer(1, 1_000_000), allowed: 'an integer from 1 to 1000000 (requests)' },
+  HTTP_HEADERS_TIMEOUT_MS: { key: 'httpHeadersTimeoutMs', parse: integer(1000, 600_000), allowed: 'an integer from 1000 to 600000 (ms), at most HTTP_REQUEST_TIMEOUT_MS' },
+  HTTP_REQUEST_TIMEOUT_MS: { key: 'httpRequestTimeoutMs', parse: integer(1000, 3_600_000), allowed: 'an integer from 1000 to 3600000 (ms)' },
+  HTTP_MAX_HEADER_BYTES: { key: 'httpMaxHeaderBytes', parse: integer(1024, 1024 * 1024), allowed: 'an integer from 1024 to 1048576 (bytes)' },
   VERSION_EVERY_MS: { key: 'versionEveryMs', parse: integer(0, 604_800_000), allowed: 'an integer from 0 (no automatic versions) to 604800000 (ms, 7 days)' },
   VERSION_KEEP: { key: 'versionKeep', parse: integer(1, 1_000_000), allowed: 'an integer from 1 to 1000000 (automatic versions per document)' },
   VERSION_KEEP_NAMED: { key: 'versionKeepNamed', parse: integer(0, 1_000_000), allowed: 'an integer from 0 (keep forever) to 1000000 (named versions per document)' },
@@ -282,6 +313,7 @@ export function parseConfig(env: Record<string, string | undefined>): CollabConf
   }
   const keys = ['JWT_SECRET', 'JWT_PUBLIC_KEY', 'JWKS_FILE'].filter((name) => env[name])
   if (keys.length > 1) problems.push(`${keys.join(' and ')} are set: configure exactly one token key`)
+  if (config.httpHeadersTimeoutMs > config.httpRequestTimeoutMs) problems.push('HTTP_HEADERS_TIMEOUT_MS is longer than HTTP_REQUEST_TIMEOUT_MS: the headers are part of the request')
   // Open mode (no key) keeps the loopback default; with a key, listen on every interface unless HOST says otherwise.
   if (!env.HOST && hasKey(config)) config.host = '0.0.0.0'
   if (problems.length > 0) throw new ConfigError(problems)
