@@ -39,7 +39,7 @@ export function createHistory(
       live = new LiveDocuments({ hocuspocus, storage, persistence, logger, maxDocumentBytes: config.maxDocumentBytes, admit })
       // The socket's verifier: one key, one set of rules for every door.
       const auth = new ApiAuth(verifier)
-      const edge = { cors: new ApiCors(config.allowedOrigins), rateLimit: new ApiRateLimit(config) }
+      const edge = { cors: new ApiCors(config.allowedOrigins, config.trustProxy), rateLimit: new ApiRateLimit(config) }
       addApiRoutes(router, { live, history, auto, storage, auth, edge, logger, limits: config })
     },
     flush: async () => auto?.flush(),

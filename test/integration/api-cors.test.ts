@@ -72,4 +72,11 @@ describe('CORS on /api', () => {
     await new Promise((resolve, reject) => ws.once('open', resolve).once('error', reject))
     ws.close()
   })
+
+  it('behind TRUST_PROXY proxies, the server\'s own public origin is judged by X-Forwarded-Host', async () => {
+    const public_ = 'https://collab.example.test'
+    const get = (base: string) => fetch(`${base}/api/documents`, { headers: { origin: public_, 'x-forwarded-host': 'collab.example.test' } })
+    expect((await get(httpBase((await startServer({ trustProxy: 1 })).url))).status).toBe(200)
+    expect((await get(httpBase((await startServer({ trustProxy: 0 })).url))).status).toBe(403)
+  })
 })

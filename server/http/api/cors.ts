@@ -20,20 +20,27 @@ const MAX_AGE_SECONDS = 600
 /** A request to answer as a CORS preflight (after it was counted), or to route. */
 export type CorsOutcome = 'preflight' | 'route'
 
-/** Whether `origin` is the server's own (a page this server serves), judged by the Host the browser sent. */
-function sameOrigin(origin: string, req: IncomingMessage): boolean {
-  try {
-    return new URL(origin).host === req.headers.host
-  } catch {
-    return false
-  }
-}
-
 export class ApiCors {
   private readonly allowed: ReadonlySet<string>
+  private readonly trustProxy: number
 
-  constructor(allowedOrigins: readonly string[]) {
+  /** `trustProxy` (TRUST_PROXY): behind a proxy, the Host the browser sent may arrive as X-Forwarded-Host. */
+  constructor(allowedOrigins: readonly string[], trustProxy = 0) {
     this.allowed = new Set(allowedOrigins)
+    this.trustProxy = trustProxy
+  }
+
+  /** Whether `origin` is the server's own (a page this server serves), judged by the Host the browser sent. */
+  private sameOrigin(origin: string, req: IncomingMessage): boolean {
+    let host: string
+    try {
+      host = new URL(origin).host
+    } catch {
+      return false
+    }
+    if (host === req.headers.host) return true
+    const forwarded = req.headers['x-forwarded-host']
+    return this.trustProxy > 0 && typeof forwarded === 'string' && forwarded.split(',')[0]!.trim() === host
   }
 
   /**
@@ -46,7 +53,7 @@ export class ApiCors {
     // Answers differ by Origin: a cache must not give one origin's answer to another.
     res.setHeader('vary', 'Origin')
     const origin = req.headers.origin
-    if (origin === undefined || sameOrigin(origin, req)) return 'route'
+    if (origin === undefined || this.sameOrigin(origin, req)) return 'route'
     if (!this.allowed.has(origin)) {
       throw new ApiError(403, ApiErrorCode.OriginNotAllowed, 'this origin may not call the API (ALLOWED_ORIGINS)')
     }
