@@ -1,4 +1,4 @@
-import { createServer, type Server as HttpServer } from 'node:http'
+import { createServer, type Server as HttpServer, type ServerOptions } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { Hocuspocus, type Extension } from '@hocuspocus/server'
 import type { Logger } from 'pino'
@@ -14,6 +14,7 @@ import { Readiness, addOpsRoutes } from './http/ops.ts'
 import { addStaticRoutes } from './http/static.ts'
 import { Router } from './http/router.ts'
 import { createLogger } from './log.ts'
+import { secretsOf } from './secrets.ts'
 import { Metrics, typeLabel } from './metrics.ts'
 import { PostgresStorage } from './storage/postgres.ts'
 import { SqliteStorage } from './storage/sqlite.ts'
@@ -52,9 +53,25 @@ export interface CollabServer {
   close(): Promise<void>
 }
 
+/**
+ * Node's own limits on a request: how long its headers and the whole request
+ * may take to arrive (408), how large its headers may be (431). They end when
+ * the request has arrived, so a long answer (a stream) is not cut by them.
+ * Node checks the timeouts every `connectionsCheckingInterval` (30 s by
+ * default): checked often enough here for the configured values to hold.
+ */
+function httpServerOptions(config: CollabConfig): ServerOptions {
+  return {
+    headersTimeout: config.httpHeadersTimeoutMs,
+    requestTimeout: config.httpRequestTimeoutMs,
+    maxHeaderSize: config.httpMaxHeaderBytes,
+    connectionsCheckingInterval: Math.min(1000, Math.floor(config.httpHeadersTimeoutMs / 2)),
+  }
+}
+
 export function createCollabServer(partial: Partial<CollabConfig> = {}, options: CollabServerOptions = {}): CollabServer {
   const config: CollabConfig = { ...defaultConfig, ...partial }
-  const logger = options.logger ?? createLogger(config.logLevel)
+  const logger = options.logger ?? createLogger(config.logLevel, secretsOf(config))
   // Authentication, roles, token lifetime, awareness guard (throws ConfigError for an unusable key).
   const security = createSecurity(config, logger)
   const storage =
@@ -106,7 +123,7 @@ export function createCollabServer(partial: Partial<CollabConfig> = {}, options:
     },
   })
 
-  const readiness = new Readiness()
+  const readiness = new Readiness(logger)
   readiness.add('storage', async () => {
     await persistence.checkWritable()
     return 'ok'
@@ -115,12 +132,13 @@ export function createCollabServer(partial: Partial<CollabConfig> = {}, options:
   const router = new Router()
   const sources = { documents: () => hocuspocus.getDocumentsCount(), connections: () => gateway.size }
   metrics.gauges(sources)
-  addOpsRoutes(router, { ...sources, readiness, metrics })
+  addOpsRoutes(router, { ...sources, readiness, metrics, metricsAccess: { token: config.metricsToken, authConfigured: security.verifier !== null } })
+  if (security.verifier && !config.metricsToken) logger.info('/metrics is not served: a token key is configured and METRICS_TOKEN is not set')
   // The web page (client/demo/dist) at `/`; WebSocket upgrades on `/` go to the upgrade listener below.
   addStaticRoutes(router)
-  history.attach(hocuspocus, router)
+  history.attach(hocuspocus, router, (name) => lifecycle.admit(hocuspocus, name))
 
-  const httpServer = createServer((req, res) => {
+  const httpServer = createServer(httpServerOptions(config), (req, res) => {
     void router.handle(req, res, (error) => logger.error({ err: error, url: req.url }, 'http handler failed'))
   })
   httpServer.on('upgrade', (req, socket, head) => {

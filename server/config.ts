@@ -60,6 +60,11 @@ export interface CollabConfig {
   jwtIssuer?: string
   /** Ask a client for a fresh token this long before its token expires (halfway, for shorter tokens). @default 60000 */
   tokenRefreshBeforeMs: number
+  /**
+   * Bearer token /metrics requires (at least 32 bytes). Unset: /metrics is open in open
+   * mode, and not served at all once a token key is configured. @default undefined
+   */
+  metricsToken?: string
   /** Largest awareness state one client may publish, in bytes of JSON; larger ones are dropped. @default 8192 */
   awarenessMaxBytes: number
   /** Awareness updates per second a connection may publish per document (bursts up to as many); more are throttled. @default 20 */
@@ -86,8 +91,25 @@ export interface CollabConfig {
   trustProxy: number
   /** Longest document name, in characters. @default 256 */
   docNameMaxLength: number
-  /** Browser origins allowed to open sockets (empty = any); others get HTTP 403 before the upgrade. @default [] */
+  /**
+   * Browser origins allowed to open sockets (empty = any); others get HTTP 403 before the upgrade.
+   * For /api it is the CORS list: only these origins get cross-origin access (empty = none). @default []
+   */
   allowedOrigins: string[]
+  /** REST requests per second one Bearer token may make on average (0 = no per-token limit); past the burst: 429. @default 50 */
+  apiRateLimitPerSecond: number
+  /** How many REST requests one token may make at once before the rate applies. @default 100 */
+  apiRateLimitBurst: number
+  /** REST requests per second one client address (TRUST_PROXY) may make on average (0 = no per-address limit). @default 100 */
+  apiRateLimitPerIpPerSecond: number
+  /** How many REST requests one address may make at once before the rate applies. @default 200 */
+  apiRateLimitPerIpBurst: number
+  /** A client must send a request's headers within this time (ms), else 408. @default 10000 */
+  httpHeadersTimeoutMs: number
+  /** A client must send a whole request, body included, within this time (ms), else 408. @default 60000 */
+  httpRequestTimeoutMs: number
+  /** Largest request headers (request line included), in bytes; larger: 431. @default 16384 */
+  httpMaxHeaderBytes: number
   /**
    * Automatic versions: the first change after a document's last automatic
    * version starts a clock; when it runs out, the document's state is saved as
@@ -131,6 +153,13 @@ export const defaultConfig: CollabConfig = {
   trustProxy: 0,
   docNameMaxLength: 256,
   allowedOrigins: [],
+  apiRateLimitPerSecond: 50,
+  apiRateLimitBurst: 100,
+  apiRateLimitPerIpPerSecond: 100,
+  apiRateLimitPerIpBurst: 200,
+  httpHeadersTimeoutMs: 10_000,
+  httpRequestTimeoutMs: 60_000,
+  httpMaxHeaderBytes: 16 * 1024,
   versionEveryMs: 600_000,
   versionKeep: 50,
   versionKeepNamed: 1000,
@@ -141,6 +170,8 @@ interface EnvVar<K extends keyof CollabConfig> {
   key: K
   parse: (raw: string) => CollabConfig[K] | undefined
   allowed: string
+  /** The value may hold a secret (a key, a password in a URL): a problem names the variable, never shows the value. */
+  secret?: true
 }
 
 const LOG_LEVELS: readonly LogLevel[] = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']
@@ -220,15 +251,16 @@ export const ENV_VARS: Record<string, EnvVar<keyof CollabConfig>> = {
   IDLE_TIMEOUT_MS: { key: 'idleTimeoutMs', parse: integer(1000, 86_400_000), allowed: 'an integer from 1000 to 86400000 (ms)' },
   DOC_IDLE_UNLOAD_MS: { key: 'docIdleUnloadMs', parse: integer(0, 86_400_000), allowed: 'an integer from 0 to 86400000 (ms)' },
   MAX_DOCUMENTS: { key: 'maxDocuments', parse: integer(0, 10_000_000), allowed: 'an integer from 0 (no cap) to 10000000' },
-  DATABASE_URL: { key: 'databaseUrl', parse: url(['postgres:', 'postgresql:']), allowed: 'a postgres:// or postgresql:// URL' },
-  REDIS_URL: { key: 'redisUrl', parse: url(['redis:', 'rediss:']), allowed: 'a redis:// or rediss:// URL' },
+  DATABASE_URL: { key: 'databaseUrl', parse: url(['postgres:', 'postgresql:']), allowed: 'a postgres:// or postgresql:// URL', secret: true },
+  REDIS_URL: { key: 'redisUrl', parse: url(['redis:', 'rediss:']), allowed: 'a redis:// or rediss:// URL', secret: true },
   REDIS_PREFIX: { key: 'redisPrefix', parse: (raw) => (/^[\w.:-]{1,64}$/.test(raw) ? raw : undefined), allowed: 'letters, digits, _ . : - (at most 64)' },
-  JWT_SECRET: { key: 'jwtSecret', parse: secret, allowed: `a secret of at least ${MIN_SECRET_BYTES} bytes (e.g. openssl rand -base64 48)` },
-  JWT_PUBLIC_KEY: { key: 'jwtPublicKey', parse: publicKeyPem, allowed: 'a PEM public key: RSA of at least 2048 bits (RS256) or EC P-256 (ES256)' },
+  JWT_SECRET: { key: 'jwtSecret', parse: secret, allowed: `a secret of at least ${MIN_SECRET_BYTES} bytes (e.g. openssl rand -base64 48)`, secret: true },
+  JWT_PUBLIC_KEY: { key: 'jwtPublicKey', parse: publicKeyPem, allowed: 'a PEM public key: RSA of at least 2048 bits (RS256) or EC P-256 (ES256)', secret: true },
   JWKS_FILE: { key: 'jwksFile', parse: nonEmpty, allowed: 'the path of a JSON Web Key Set file' },
   JWT_AUDIENCE: { key: 'jwtAudience', parse: nonEmpty, allowed: 'the audience (aud) every token must name' },
   JWT_ISSUER: { key: 'jwtIssuer', parse: nonEmpty, allowed: 'the issuer (iss) every token must name' },
   TOKEN_REFRESH_BEFORE_MS: { key: 'tokenRefreshBeforeMs', parse: integer(0, 86_400_000), allowed: 'an integer from 0 to 86400000 (ms)' },
+  METRICS_TOKEN: { key: 'metricsToken', parse: secret, allowed: `a token of at least ${MIN_SECRET_BYTES} bytes (e.g. openssl rand -base64 32)`, secret: true },
   AWARENESS_MAX_BYTES: { key: 'awarenessMaxBytes', parse: integer(256, 1024 ** 2), allowed: 'an integer from 256 to 1048576 (bytes)' },
   AWARENESS_MAX_RATE: { key: 'awarenessMaxRate', parse: integer(1, 1000), allowed: 'an integer from 1 to 1000 (updates per second)' },
   MAX_UPDATE_BYTES: { key: 'maxUpdateBytes', parse: integer(1024, 1024 ** 3), allowed: 'an integer from 1024 to 1073741824 (bytes)' },
@@ -243,6 +275,13 @@ export const ENV_VARS: Record<string, EnvVar<keyof CollabConfig>> = {
   TRUST_PROXY: { key: 'trustProxy', parse: integer(0, 10), allowed: 'the number of proxies in front (0 to 10; 0 = none)' },
   DOC_NAME_MAX_LENGTH: { key: 'docNameMaxLength', parse: integer(1, 4096), allowed: 'an integer from 1 to 4096' },
   ALLOWED_ORIGINS: { key: 'allowedOrigins', parse: origins, allowed: "a comma-separated list of origins like https://app.example.com, or '*'" },
+  API_RATE_LIMIT_PER_SECOND: { key: 'apiRateLimitPerSecond', parse: integer(0, 1_000_000), allowed: 'an integer from 0 (no limit) to 1000000 (requests per second per token)' },
+  API_RATE_LIMIT_BURST: { key: 'apiRateLimitBurst', parse: integer(1, 1_000_000), allowed: 'an integer from 1 to 1000000 (requests)' },
+  API_RATE_LIMIT_PER_IP_PER_SECOND: { key: 'apiRateLimitPerIpPerSecond', parse: integer(0, 1_000_000), allowed: 'an integer from 0 (no limit) to 1000000 (requests per second per address)' },
+  API_RATE_LIMIT_PER_IP_BURST: { key: 'apiRateLimitPerIpBurst', parse: integer(1, 1_000_000), allowed: 'an integer from 1 to 1000000 (requests)' },
+  HTTP_HEADERS_TIMEOUT_MS: { key: 'httpHeadersTimeoutMs', parse: integer(1000, 600_000), allowed: 'an integer from 1000 to 600000 (ms), at most HTTP_REQUEST_TIMEOUT_MS' },
+  HTTP_REQUEST_TIMEOUT_MS: { key: 'httpRequestTimeoutMs', parse: integer(1000, 3_600_000), allowed: 'an integer from 1000 to 3600000 (ms)' },
+  HTTP_MAX_HEADER_BYTES: { key: 'httpMaxHeaderBytes', parse: integer(1024, 1024 * 1024), allowed: 'an integer from 1024 to 1048576 (bytes)' },
   VERSION_EVERY_MS: { key: 'versionEveryMs', parse: integer(0, 604_800_000), allowed: 'an integer from 0 (no automatic versions) to 604800000 (ms, 7 days)' },
   VERSION_KEEP: { key: 'versionKeep', parse: integer(1, 1_000_000), allowed: 'an integer from 1 to 1000000 (automatic versions per document)' },
   VERSION_KEEP_NAMED: { key: 'versionKeepNamed', parse: integer(0, 1_000_000), allowed: 'an integer from 0 (keep forever) to 1000000 (named versions per document)' },
@@ -266,13 +305,15 @@ export function parseConfig(env: Record<string, string | undefined>): CollabConf
     if (raw === undefined || raw === '') continue
     const value = spec.parse(raw)
     if (value === undefined) {
-      problems.push(`${name}=${JSON.stringify(raw)} is not valid: expected ${spec.allowed}`)
+      const shown = spec.secret ? ' (value not shown: it may hold a secret)' : `=${JSON.stringify(raw)}`
+      problems.push(`${name}${shown} is not valid: expected ${spec.allowed}`)
       continue
     }
     ;(config as unknown as Record<string, unknown>)[spec.key] = value
   }
   const keys = ['JWT_SECRET', 'JWT_PUBLIC_KEY', 'JWKS_FILE'].filter((name) => env[name])
   if (keys.length > 1) problems.push(`${keys.join(' and ')} are set: configure exactly one token key`)
+  if (config.httpHeadersTimeoutMs > config.httpRequestTimeoutMs) problems.push('HTTP_HEADERS_TIMEOUT_MS is longer than HTTP_REQUEST_TIMEOUT_MS: the headers are part of the request')
   // Open mode (no key) keeps the loopback default; with a key, listen on every interface unless HOST says otherwise.
   if (!env.HOST && hasKey(config)) config.host = '0.0.0.0'
   if (problems.length > 0) throw new ConfigError(problems)

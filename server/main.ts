@@ -1,25 +1,32 @@
 /**
  * Entry point: read the environment once, validate it, start, and stop cleanly
- * on SIGTERM/SIGINT. A bad variable stops start-up with exit code 2.
+ * on SIGTERM/SIGINT. A bad variable stops start-up with exit code 2, any other
+ * failure to start with 1; neither prints a secret (server/secrets.ts).
  */
 import { format } from 'node:util'
 import { type CollabServer, createCollabServer } from './app.ts'
 import { ConfigError, parseConfig } from './config.ts'
+import { scrubber, secretsOf } from './secrets.ts'
 import { EXIT_STORAGE, StorageOpenError } from './storage/types.ts'
 
 let server: CollabServer
+let secrets: string[] = []
 try {
-  server = createCollabServer(parseConfig(process.env))
+  const parsed = parseConfig(process.env)
+  secrets = secretsOf(parsed)
+  server = createCollabServer(parsed)
 } catch (error) {
+  // A ConfigError names variables and never shows a secret value; anything else may quote one.
   if (error instanceof ConfigError) {
-    process.stderr.write(`${error.message}\n`)
+    process.stderr.write(`${scrubber(secrets)(error.message)}\n`)
     process.exit(2)
   }
   if (error instanceof StorageOpenError) {
-    process.stderr.write(`Storage unusable: ${error.message}\n`)
+    process.stderr.write(`Storage unusable: ${scrubber(secrets)(error.message)}\n`)
     process.exit(EXIT_STORAGE)
   }
-  throw error
+  process.stderr.write(`could not start: ${scrubber(secrets)(error instanceof Error ? (error.stack ?? error.message) : String(error))}\n`)
+  process.exit(1)
 }
 const { config, logger } = server
 

@@ -81,8 +81,8 @@ export interface RedisServer {
   stop(): Promise<void>
 }
 
-/** redis-server on 127.0.0.1, no persistence. */
-export async function startRedis(options: { port?: number } = {}): Promise<RedisServer> {
+/** redis-server on 127.0.0.1, no persistence; with `password`, clients must AUTH with it (`url` does not carry it). */
+export async function startRedis(options: { port?: number; password?: string } = {}): Promise<RedisServer> {
   const port = options.port ?? (await freePort())
   let proc: ChildProcess | undefined
   const server: RedisServer = {
@@ -90,7 +90,7 @@ export async function startRedis(options: { port?: number } = {}): Promise<Redis
     url: `redis://127.0.0.1:${port}`,
     pid: () => proc?.pid,
     async start() {
-      proc = await spawnUntil('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--protected-mode', 'no'], /Ready to accept connections/)
+      proc = await spawnUntil('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--protected-mode', 'no', ...(options.password ? ['--requirepass', options.password] : [])], /Ready to accept connections/)
     },
     async stop() {
       if (!proc) return

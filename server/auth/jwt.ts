@@ -82,11 +82,18 @@ export function parsePublicKey(pem: string): KeyObject {
 
 /** Read and check a JWKS file: public RSA / EC P-256 signing keys only. Throws with a config-error message. */
 export function loadJwks(path: string, read: (path: string) => string = (p) => readFileSync(p, 'utf8')): JSONWebKeySet {
-  let parsed: unknown
+  let text: string
   try {
-    parsed = JSON.parse(read(path))
+    text = read(path)
   } catch (error) {
     throw new Error(`cannot read a JSON Web Key Set from ${path}: ${error instanceof Error ? error.message : String(error)}`, { cause: error })
+  }
+  let parsed: unknown
+  try {
+    parsed = JSON.parse(text)
+  } catch {
+    // JSON.parse's message quotes the input, which may be key material: say only what is wrong.
+    throw new Error(`${path} is not JSON (its content is not shown): expected a JSON Web Key Set, {"keys": [ ... ]}`)
   }
   const keys = (parsed as { keys?: unknown } | null)?.keys
   if (!Array.isArray(keys) || keys.length === 0) throw new Error(`${path} is not a JSON Web Key Set: expected {"keys": [ ... ]} with at least one key`)

@@ -54,10 +54,20 @@ export class DocumentLifecycle implements Extension {
 
   /** Runs after authentication (lowest priority): an unauthenticated client cannot make us evict anything. */
   async onAuthenticate({ documentName, instance }: onAuthenticatePayload): Promise<void> {
+    if (!(await this.admit(instance, documentName))) throw new Refusal(documentCloseReason(CloseCode.ServerAtCapacity))
+  }
+
+  /**
+   * The one capacity decision, for every door that loads a document (the
+   * socket above, REST through server/history/live.ts): whether `documentName`
+   * may be loaded now. At `maxDocuments`, the longest-idle documents (nobody
+   * connected) are unloaded first; one with a client never is. False: refuse.
+   */
+  async admit(instance: Hocuspocus, documentName: string): Promise<boolean> {
     const { maxDocuments } = this.config
-    if (maxDocuments === 0 || instance.documents.has(documentName) || instance.loadingDocuments.has(documentName)) return
+    if (maxDocuments === 0 || instance.documents.has(documentName) || instance.loadingDocuments.has(documentName)) return true
     const loaded = () => instance.documents.size + instance.loadingDocuments.size
-    if (loaded() < maxDocuments) return
+    if (loaded() < maxDocuments) return true
     const idle = [...instance.documents.values()]
       .filter((d) => d.getConnectionsCount() === 0)
       .sort((a, b) => (this.idleSince.get(a.name) ?? 0) - (this.idleSince.get(b.name) ?? 0))
@@ -65,10 +75,9 @@ export class DocumentLifecycle implements Extension {
       if (loaded() < maxDocuments) break
       await this.unloadNow(instance, doc)
     }
-    if (loaded() >= maxDocuments) {
-      this.config.logger.warn({ documentName, maxDocuments }, 'refusing a document: at capacity')
-      throw new Refusal(documentCloseReason(CloseCode.ServerAtCapacity))
-    }
+    if (loaded() < maxDocuments) return true
+    this.config.logger.warn({ documentName, maxDocuments }, 'refusing a document: at capacity')
+    return false
   }
 
   async connected({ documentName, instance }: connectedPayload): Promise<void> {

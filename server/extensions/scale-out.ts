@@ -70,7 +70,7 @@ export class ScaleOut implements Extension {
         })
         let down = false
         client.on('error', (error: Error) => {
-          if (!down) logger.warn({ err: error }, 'redis: connection error; serving local clients only until it is back')
+          if (!down) logger.warn({ err: error, setting: 'REDIS_URL' }, 'redis: connection error; serving local clients only until it is back')
           down = true
         })
         client.on('ready', () => {

@@ -32,6 +32,8 @@ export interface LiveDocumentsConfiguration {
   logger: Logger
   /** Largest stored size of a document (snapshot + log); undefined = no limit. */
   maxDocumentBytes?: number
+  /** Whether a document that is not loaded may be loaded now (MAX_DOCUMENTS: the lifecycle extension's `admit`). */
+  admit?: (documentName: string) => Promise<boolean>
 }
 
 /** A document held open through Hocuspocus; `close()` lets it go (it unloads as usual once idle). */
@@ -63,9 +65,11 @@ export class LiveDocuments {
    * Open the document through Hocuspocus: the loaded one, or loaded now (a
    * load under way is joined, not repeated). While open it cannot unload, and
    * whatever is applied to it reaches its clients, other instances and every
-   * extension's hooks.
+   * extension's hooks. Throws WriteRefused `server-at-capacity` when loading
+   * it would pass MAX_DOCUMENTS (the socket's own decision, `admit`).
    */
   async open(name: string): Promise<OpenDocument> {
+    if (this.config.admit && !(await this.config.admit(name))) throw new WriteRefused('server-at-capacity', `cannot load ${name}: at MAX_DOCUMENTS`)
     const direct = await this.config.hocuspocus.openDirectConnection(name, { source: 'server' })
     const document = direct.document
     if (!document) throw new Error(`could not open ${name}`)

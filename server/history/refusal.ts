@@ -1,5 +1,8 @@
-/** Why a server-side write was refused before anything was stored. */
-export type WriteRefusal = 'missing-dependencies' | 'document-too-large' | 'policy-violation'
+/**
+ * Why a server-side write was refused before anything was stored
+ * (`server-at-capacity`: loading the document would pass MAX_DOCUMENTS).
+ */
+export type WriteRefusal = 'missing-dependencies' | 'document-too-large' | 'policy-violation' | 'server-at-capacity'
 
 export class WriteRefused extends Error {
   readonly reason: WriteRefusal

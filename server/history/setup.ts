@@ -3,7 +3,9 @@ import type { Logger } from 'pino'
 import type { TokenVerifier } from '../auth/jwt.ts'
 import type { CollabConfig } from '../config.ts'
 import type { Persistence } from '../extensions/persistence.ts'
+import { ApiCors } from '../http/api/cors.ts'
 import { ApiAuth, addApiRoutes } from '../http/api/index.ts'
+import { ApiRateLimit } from '../http/api/rate-limit.ts'
 import type { Router } from '../http/router.ts'
 import type { Storage } from '../storage/types.ts'
 import { AutoVersions } from './auto.ts'
@@ -13,8 +15,8 @@ import { VersionHistory } from './versions.ts'
 export interface HistorySetup {
   /** Hocuspocus extensions to register (automatic versions, when on). */
   readonly extensions: Extension[]
-  /** Once Hocuspocus exists: serve the REST API on `router`. */
-  attach(hocuspocus: Hocuspocus, router: Router): void
+  /** Once Hocuspocus exists: serve the REST API on `router`; `admit` is the MAX_DOCUMENTS decision (DocumentLifecycle). */
+  attach(hocuspocus: Hocuspocus, router: Router, admit?: (documentName: string) => Promise<boolean>): void
   /** Shutdown, before storage closes: save pending automatic versions. */
   flush(): Promise<void>
 }
@@ -33,11 +35,12 @@ export function createHistory(
       : undefined
   return {
     extensions: auto ? [auto] : [],
-    attach(hocuspocus, router) {
-      live = new LiveDocuments({ hocuspocus, storage, persistence, logger, maxDocumentBytes: config.maxDocumentBytes })
+    attach(hocuspocus, router, admit) {
+      live = new LiveDocuments({ hocuspocus, storage, persistence, logger, maxDocumentBytes: config.maxDocumentBytes, admit })
       // The socket's verifier: one key, one set of rules for every door.
       const auth = new ApiAuth(verifier)
-      addApiRoutes(router, { live, history, auto, storage, auth, logger, limits: config })
+      const edge = { cors: new ApiCors(config.allowedOrigins, config.trustProxy), rateLimit: new ApiRateLimit(config) }
+      addApiRoutes(router, { live, history, auto, storage, auth, edge, logger, limits: config })
     },
     flush: async () => auto?.flush(),
   }

@@ -1,7 +1,8 @@
 /**
  * The abuse limits the gateway applies before anything reaches Hocuspocus:
  * message rate per socket, sockets per client address, browser origins and
- * document names. Small and pure, so each is unit-tested on its own.
+ * document names (the REST API takes the bucket, the address and the names
+ * from here too). Small and pure, so each is unit-tested on its own.
  */
 import type { IncomingMessage } from 'node:http'
 
@@ -21,11 +22,27 @@ export class TokenBucket {
 
   /** Take one token; false when the bucket is empty. */
   take(now = performance.now()): boolean {
-    this.tokens = Math.min(this.burst, this.tokens + ((now - this.last) / 1000) * this.rate)
-    this.last = now
+    this.refill(now)
     if (this.tokens < 1) return false
     this.tokens -= 1
     return true
+  }
+
+  /** Milliseconds until a token is there again (0 when one is there now). */
+  waitMs(now = performance.now()): number {
+    this.refill(now)
+    return this.tokens >= 1 ? 0 : ((1 - this.tokens) / this.rate) * 1000
+  }
+
+  /** Whether the bucket is full again, so forgetting it changes nothing. */
+  isFull(now = performance.now()): boolean {
+    this.refill(now)
+    return this.tokens >= this.burst
+  }
+
+  private refill(now: number): void {
+    this.tokens = Math.min(this.burst, this.tokens + ((now - this.last) / 1000) * this.rate)
+    this.last = now
   }
 }
 

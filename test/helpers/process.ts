@@ -60,20 +60,62 @@ export async function spawnServer(env: Record<string, string>, options: { port?:
   }
 }
 
-/** Start the server with `env` and expect it to stop before listening: its exit code and everything it printed. */
-export async function failedStart(env: Record<string, string>, options: { uid?: number; gid?: number } = {}): Promise<{ code: number | string; output: string }> {
+/** A `node server/main.ts` child process that has not necessarily started: everything it writes, and how it ended. */
+export interface MainProcess {
+  readonly proc: ChildProcess
+  /** http://127.0.0.1:port, once it listens. */
+  readonly http: string
+  /** stdout and stderr so far, as one text. */
+  output(): string
+  /** Resolves once `text` appears in stdout or stderr (rejects if the process exits first). */
+  waitFor(text: string): Promise<void>
+  /** Resolves with the exit code (or signal name) once the process has exited. */
+  readonly exited: Promise<number | string>
+}
+
+/**
+ * Start `node server/main.ts` with `env` (on loopback, a free port) and keep
+ * everything it writes, for checks on what it prints when it refuses to start
+ * or fails at run time. Killed (SIGKILL, by its PID) when the test ends if it still runs.
+ */
+export async function spawnMain(env: Record<string, string>, options: { uid?: number; gid?: number } = {}): Promise<MainProcess> {
+  const port = await freePort()
   const proc = spawn(process.execPath, ['server/main.ts'], {
-    env: { ...process.env, HOST: '127.0.0.1', PORT: String(await freePort()), LOG_LEVEL: 'info', ...env },
+    env: { ...process.env, HOST: '127.0.0.1', PORT: String(port), LOG_LEVEL: 'info', DB_PATH: ':memory:', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
     uid: options.uid,
     gid: options.gid,
   })
+  let out = ''
+  const waiters = new Set<() => void>()
+  const onData = (d: Buffer) => {
+    out += d.toString()
+    for (const check of waiters) check()
+  }
+  proc.stdout!.on('data', onData)
+  proc.stderr!.on('data', onData)
+  // 'close' comes after the last output, 'exit' may come before it.
+  const exited = new Promise<number | string>((resolve) => proc.once('close', (code, signal) => resolve(code ?? signal ?? 'unknown')))
   onTestFinished(() => {
     if (proc.exitCode === null && proc.signalCode === null) proc.kill('SIGKILL')
   })
-  let output = ''
-  proc.stdout!.on('data', (d: Buffer) => (output += d.toString()))
-  proc.stderr!.on('data', (d: Buffer) => (output += d.toString()))
-  const code = await new Promise<number | string>((resolve) => proc.once('exit', (c, signal) => resolve(c ?? signal ?? 'unknown')))
-  return { code, output }
+  return {
+    proc,
+    http: `http://127.0.0.1:${port}`,
+    output: () => out,
+    exited,
+    waitFor: (text) =>
+      new Promise<void>((resolve, reject) => {
+        const check = () => {
+          if (!out.includes(text)) return
+          waiters.delete(check)
+          resolve()
+        }
+        waiters.add(check)
+        check()
+        void exited.then((code) => {
+          if (waiters.delete(check)) reject(new Error(`server exited (${code}) before printing ${JSON.stringify(text)}: ${out.slice(-2000)}`))
+        })
+      }),
+  }
 }

@@ -72,15 +72,15 @@ describe('key configuration', () => {
         return (error as ConfigError).problems.join('\n')
       }
     }
-    expect(problems({ JWT_SECRET: 'too-short' })).toMatch(/^JWT_SECRET=.*at least 32 bytes/)
-    expect(problems({ JWT_PUBLIC_KEY: 'not a key' })).toMatch(/^JWT_PUBLIC_KEY=.*PEM public key/)
-    expect(problems({ JWT_PUBLIC_KEY: weakRsa })).toMatch(/^JWT_PUBLIC_KEY=/)
+    expect(problems({ JWT_SECRET: 'too-short' })).toMatch(/^JWT_SECRET .*at least 32 bytes/)
+    expect(problems({ JWT_PUBLIC_KEY: 'not a key' })).toMatch(/^JWT_PUBLIC_KEY .*PEM public key/)
+    expect(problems({ JWT_PUBLIC_KEY: weakRsa })).toMatch(/^JWT_PUBLIC_KEY /)
     expect(problems({ JWT_SECRET: SECRET, JWKS_FILE: '/x.json' })).toMatch(/JWT_SECRET and JWKS_FILE are set/)
     expect(problems({ AWARENESS_MAX_RATE: '0', AWARENESS_MAX_BYTES: '10' })).toMatch(/AWARENESS_MAX_BYTES.*\n.*AWARENESS_MAX_RATE/s)
 
     const short = runMain({ JWT_SECRET: 'short' })
     expect(short.status).toBe(2)
-    expect(short.stderr).toContain('JWT_SECRET=')
+    expect(short.stderr).toContain('JWT_SECRET ')
     const missing = runMain({ JWKS_FILE: join(tempDir(), 'nope.json') })
     expect(missing.status).toBe(2)
     expect(missing.stderr).toContain('JWKS_FILE=')

@@ -7,13 +7,19 @@ import { CloseCode } from '../../client/protocol.ts'
 import { EXIT_STORAGE } from '../../server/storage/types.ts'
 import { Services } from '../helpers/cluster.ts'
 import { AckedWriter, FAST_WRITERS, expectNoneMissing, readEdits } from '../helpers/kill9.ts'
-import { failedStart, spawnServer } from '../helpers/process.ts'
+import { spawnMain, spawnServer } from '../helpers/process.ts'
 import { tempDir } from '../helpers/server.ts'
 
 const services = new Services()
 const readyz = async (http: string) => (await fetch(`${http}/readyz`)).status
 const asRoot = process.getuid?.() === 0
 const NOBODY = 65534
+
+/** Start the server and expect it to stop before listening: its exit code and everything it printed. */
+async function failedStart(env: Record<string, string>, options: { uid?: number; gid?: number } = {}): Promise<{ code: number | string; output: string }> {
+  const main = await spawnMain(env, options)
+  return { code: await main.exited, output: main.output() }
+}
 
 /** Start-up refused: the documented exit code, one plain line naming DB_PATH, no stack trace. */
 function expectPlainRefusal({ code, output }: { code: number | string; output: string }, words: RegExp): void {

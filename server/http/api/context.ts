@@ -7,6 +7,8 @@ import type { VersionHistory } from '../../history/versions.ts'
 import type { Storage } from '../../storage/types.ts'
 import { documentNameProblem } from '../../ws/limits.ts'
 import type { ApiAuth } from './auth.ts'
+import type { ApiCors } from './cors.ts'
+import type { ApiRateLimit } from './rate-limit.ts'
 import { ApiError, ApiErrorCode } from './errors.ts'
 
 export interface ApiDeps {
@@ -16,6 +18,8 @@ export interface ApiDeps {
   auto?: AutoVersions
   storage: Storage
   auth: ApiAuth
+  /** What every request passes before any route: its origin (CORS) and its rate. */
+  edge: { cors: ApiCors; rateLimit: ApiRateLimit }
   logger: Logger
   limits: {
     /** Largest Yjs update a write may carry (MAX_UPDATE_BYTES). */

@@ -20,6 +20,8 @@ export const ApiErrorCode = {
   TokenExpired: 'token-expired',
   /** 403: the token's `docs` claim does not open this document, or not with the role this needs. */
   Forbidden: 'forbidden',
+  /** 403: a browser page from an origin not in ALLOWED_ORIGINS (cross-origin REST is only for listed origins); nothing was done. */
+  OriginNotAllowed: 'origin-not-allowed',
   /** 404: no such document, version, shared type or chat message. */
   NotFound: 'not-found',
   /** 404: no such endpoint under /api. */
@@ -36,10 +38,14 @@ export const ApiErrorCode = {
   MissingDependencies: 'missing-dependencies',
   /** 422: the update breaks the chat rules (docs/chat-data-model.md §7), e.g. a message with another user as author; refused whole. */
   PolicyViolation: 'policy-violation',
+  /** 429: too many requests from this token or this client address (API_RATE_LIMIT_*); retry after `Retry-After` seconds. */
+  RateLimited: 'rate-limited',
   /** 500: an unexpected server error (logged). */
   InternalError: 'internal-error',
   /** 503: storage could not take the write; nothing was applied. Retry (see Retry-After). */
   StorageUnavailable: 'storage-unavailable',
+  /** 503: the document is not loaded and MAX_DOCUMENTS are, each with a client; nothing was done. Retry (see Retry-After). The socket's 4507. */
+  ServerAtCapacity: 'server-at-capacity',
 } as const
 export type ApiErrorCode = (typeof ApiErrorCode)[keyof typeof ApiErrorCode]
 

@@ -13,7 +13,8 @@ function errors(...extra: Array<[string, string]>): Record<string, unknown> {
   const out: Record<string, unknown> = {
     '400': error('Bad request: invalid document name or parameter (`invalid-document-name`, `bad-request`).'),
     '401': error('No valid token (`unauthorized`) or an expired one (`token-expired`).'),
-    '403': error('The token does not open this document with the role needed (`forbidden`).'),
+    '403': error('The token does not open this document with the role needed (`forbidden`), or a browser origin not in ALLOWED_ORIGINS (`origin-not-allowed`).'),
+    '429': error('Too many requests from this token or address (`rate-limited`); retry after `Retry-After` seconds.'),
   }
   for (const [status, description] of extra) out[status] = error(description)
   return out
@@ -89,7 +90,7 @@ const spec = {
     title: 'yjs-collab-server REST API',
     version: packageVersion(),
     description:
-      'Documents, chat history and version history over HTTP. Authenticate with the same JWT as the WebSocket, as a Bearer token; its `docs` claim gives the role per document (read < write < admin). Without a configured key (open mode) everything is allowed. Writes are durably stored before the 2xx and reach connected clients. See docs/rest.md.',
+      'Documents, chat history and version history over HTTP. Authenticate with the same JWT as the WebSocket, as a Bearer token; its `docs` claim gives the role per document (read < write < admin). Without a configured key (open mode) everything is allowed. Writes are durably stored before the 2xx and reach connected clients. Every request counts against per-token and per-address rate limits (429 `rate-limited` with Retry-After); cross-origin browser calls only from ALLOWED_ORIGINS. See docs/rest.md.',
   },
   servers: [{ url: '/' }],
   security: [{ bearer: [] }],
@@ -104,6 +105,7 @@ const spec = {
           '200': json({ type: 'object', required: ['documents', 'next'], properties: { documents: { type: 'array', items: ref('DocumentInfo') }, next: { type: ['string', 'null'], description: 'Pass as `after` for the next page; null at the end.' } } }, 'A page of documents.'),
           '400': error('Bad `limit` (`bad-request`).'),
           '401': error('No valid token.'),
+          '429': error('Too many requests from this token or address (`rate-limited`); see `Retry-After`.'),
         },
       },
     },
@@ -143,7 +145,7 @@ const spec = {
             ['413', 'Update over MAX_UPDATE_BYTES (`payload-too-large`) or document over MAX_DOCUMENT_BYTES (`document-too-large`).'],
             ['415', 'Not application/octet-stream (`unsupported-media-type`).'],
             ['422', 'The update builds on changes the document does not have (`missing-dependencies`), or breaks the chat rules for the token\'s user (`policy-violation`).'],
-            ['503', 'Storage could not take it; nothing applied (`storage-unavailable`). Retry.'],
+            ['503', 'Storage could not take it (`storage-unavailable`), or the document is not loaded and MAX_DOCUMENTS are, all in use (`server-at-capacity`); nothing applied. Retry after `Retry-After`.'],
           ),
         },
       },
@@ -202,7 +204,7 @@ const spec = {
         summary: 'Restore a version (role: admin): the current state is first saved as a `pre-restore` version, then the change back to the version is stored and sent to every client as a new edit.',
         responses: {
           '200': json({ type: 'object', required: ['restored', 'preRestore'], properties: { restored: ref('Version'), preRestore: ref('Version') } }, 'Restored.'),
-          ...errors(notFound, ['413', 'The restored document would be over MAX_DOCUMENT_BYTES.'], ['503', 'Storage could not take it (`storage-unavailable`).']),
+          ...errors(notFound, ['413', 'The restored document would be over MAX_DOCUMENT_BYTES.'], ['503', 'Storage could not take it (`storage-unavailable`), or MAX_DOCUMENTS are loaded and in use (`server-at-capacity`).']),
         },
       },
     },

@@ -5,6 +5,9 @@ import { WriteRefused } from '../../history/refusal.ts'
 import type { ApiDeps, ApiRoute } from './context.ts'
 import { ApiError, ApiErrorCode, sendError } from './errors.ts'
 
+/** Retry-After of a 503 at capacity: documents free up as their clients leave and they idle out. */
+const CAPACITY_RETRY_AFTER_SECONDS = 5
+
 interface Compiled {
   route: ApiRoute
   /** Per path segment: a literal, or the name of a parameter. */
@@ -12,9 +15,10 @@ interface Compiled {
 }
 
 /**
- * Routes under /api by OpenAPI path template (`/api/documents/{name}`), one
- * path segment per parameter (a document name with slashes is sent
- * percent-encoded: `team%2Fnotes`). Unknown paths answer 404 `no-route`, known
+ * Every request under /api first passes CORS (server/http/api/cors.ts) and
+ * the rate limits (rate-limit.ts). Then routes by OpenAPI path template
+ * (`/api/documents/{name}`), one path segment per parameter (a document name
+ * with slashes is sent percent-encoded: `team%2Fnotes`). Unknown paths answer 404 `no-route`, known
  * paths with another method 405 with `Allow`; a handler's ApiError becomes its
  * JSON error, a storage failure 503, anything else a logged 500.
  */
@@ -35,6 +39,11 @@ export class ApiRouter {
     const parts = url.pathname.split('/')
     const allowed: string[] = []
     try {
+      // Before any route: who may call at all (origin), and how often.
+      const { cors, rateLimit } = this.deps.edge
+      const outcome = cors.check(req, res)
+      rateLimit.check(req)
+      if (outcome === 'preflight') return cors.answerPreflight(res)
       for (const { route, segments } of this.routes) {
         const params = match(segments, parts)
         if (!params) continue
@@ -66,6 +75,8 @@ export class ApiRouter {
           return new ApiError(422, ApiErrorCode.PolicyViolation, `the update breaks the chat rules (${error.message})`)
         case 'document-too-large':
           return new ApiError(413, ApiErrorCode.DocumentTooLarge, `the document would grow past its size limit (${error.message})`)
+        case 'server-at-capacity':
+          return new ApiError(503, ApiErrorCode.ServerAtCapacity, 'the server holds as many documents as it may (MAX_DOCUMENTS), all in use; nothing was done', { 'retry-after': String(CAPACITY_RETRY_AFTER_SECONDS) })
       }
     }
     if (error instanceof DocumentCloseError && error.code === CloseCode.StorageUnavailable.code) {
