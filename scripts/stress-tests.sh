@@ -20,6 +20,7 @@ mkdir -p "$out"
 node -e 'for (;;) {}' &
 busy=$!
 trap 'kill "$busy" 2>/dev/null || true' EXIT
+trap 'exit 130' INT TERM
 
 failed=0
 for ((k = 1; k <= runs; k++)); do
