@@ -9,7 +9,7 @@ import { messageIds } from '../chat/ids.ts'
 import { type Principal, Violation, checkEffects } from '../chat/rules.ts'
 import { Zones } from '../chat/zones.ts'
 import { syncMessage } from '../ws/frame.ts'
-import { DocumentCloseError } from './persistence.ts'
+import { DocumentCloseError } from '../errors.ts'
 
 export interface ChatGuardConfiguration {
   logger: Logger

@@ -8,7 +8,8 @@ import type {
 } from '@hocuspocus/server'
 import type { Logger } from 'pino'
 import * as Y from 'yjs'
-import { CloseCode, type CloseCodeInfo, SyncStep, documentCloseReason } from '../../client/protocol.ts'
+import { CloseCode, SyncStep } from '../../client/protocol.ts'
+import { DocumentCloseError } from '../errors.ts'
 import { applyStored } from '../storage/merge.ts'
 import type { ColdSync } from '../ws/cold-sync.ts'
 import type { Storage } from '../storage/types.ts'
@@ -32,17 +33,6 @@ export interface PersistenceConfiguration {
 
 /** Marks a server-side transaction whose update was stored before it was applied. */
 export const DURABLE_CONTEXT = Object.freeze({ durable: true })
-
-/** An error Hocuspocus turns into a per-document Close carrying our code. */
-export class DocumentCloseError extends Error {
-  readonly code: number
-  readonly reason: string
-  constructor(info: CloseCodeInfo, cause?: unknown) {
-    super(info.reason, { cause })
-    this.code = info.code
-    this.reason = documentCloseReason(info)
-  }
-}
 
 /** The empty Yjs update (no structs, no deletions): nothing to store. */
 function isEmptyUpdate(update: Uint8Array): boolean {

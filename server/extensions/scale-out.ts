@@ -13,7 +13,7 @@ import type {
 import { Redis as IORedis } from 'ioredis'
 import type { Logger } from 'pino'
 import * as Y from 'yjs'
-import type { CheckState } from '../http/ops.ts'
+import type { CheckState } from '../readiness.ts'
 import { applyStored } from '../storage/merge.ts'
 import type { Storage } from '../storage/types.ts'
 

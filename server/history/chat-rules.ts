@@ -10,7 +10,7 @@ import { Unappliable, effectsOf } from '../chat/effects.ts'
 import { messageIds } from '../chat/ids.ts'
 import { type Principal, Violation, checkEffects } from '../chat/rules.ts'
 import { Zones } from '../chat/zones.ts'
-import { WriteRefused } from './refusal.ts'
+import { WriteRefused } from '../errors.ts'
 
 export type { Principal } from '../chat/rules.ts'
 

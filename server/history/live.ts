@@ -12,7 +12,7 @@ import { foldState } from '../storage/merge.ts'
 import type { Storage } from '../storage/types.ts'
 import { documentGate } from '../chat/gate.ts'
 import { ChatRules, type Principal } from './chat-rules.ts'
-import { WriteRefused } from './refusal.ts'
+import { WriteRefused } from '../errors.ts'
 
 /** The transaction origin of a server-side write that was stored before it was applied. */
 export interface DurableOrigin {
@@ -23,7 +23,6 @@ export interface DurableOrigin {
   feature: 'rest' | 'restore'
 }
 
-export { WriteRefused, type WriteRefusal } from './refusal.ts'
 
 export interface LiveDocumentsConfiguration {
   hocuspocus: Hocuspocus

@@ -1,7 +1,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http'
 import { CloseCode } from '../../../client/protocol.ts'
-import { DocumentCloseError } from '../../extensions/persistence.ts'
-import { WriteRefused } from '../../history/refusal.ts'
+import { DocumentCloseError, WriteRefused } from '../../errors.ts'
 import type { ApiDeps, ApiRoute } from './context.ts'
 import { ApiError, ApiErrorCode, sendError } from './errors.ts'
 

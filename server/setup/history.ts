@@ -8,9 +8,9 @@ import { ApiAuth, addApiRoutes } from '../http/api/index.ts'
 import { ApiRateLimit } from '../http/api/rate-limit.ts'
 import type { Router } from '../http/router.ts'
 import type { Storage } from '../storage/types.ts'
-import { AutoVersions } from './auto.ts'
-import { LiveDocuments } from './live.ts'
-import { VersionHistory } from './versions.ts'
+import { AutoVersions } from '../history/auto.ts'
+import { LiveDocuments } from '../history/live.ts'
+import { VersionHistory } from '../history/versions.ts'
 
 export interface HistorySetup {
   /** Hocuspocus extensions to register (automatic versions, when on). */

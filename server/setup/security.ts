@@ -8,7 +8,7 @@ import type { Logger } from 'pino'
 import { type CollabConfig, ConfigError } from '../config.ts'
 import { Auth } from '../extensions/auth.ts'
 import { AwarenessGuard } from '../extensions/awareness-guard.ts'
-import { TokenVerifier } from './jwt.ts'
+import { TokenVerifier } from '../auth/jwt.ts'
 
 export interface Security {
   /** Auth first, then the awareness guard. */

@@ -1,0 +1,100 @@
+/**
+ * The import rules of docs/architecture.md, enforced: the house stacks one way
+ * (a part of the server imports only parts below it in LAYERS), the client
+ * imports no server code, the pure rooms (auth, chat, storage) import no
+ * transport or hooks, and only server/main.ts reads the environment.
+ */
+import { readFileSync, readdirSync } from 'node:fs'
+import { dirname, join, relative, resolve } from 'node:path'
+import { describe, expect, it } from 'vitest'
+
+const ROOT = resolve(import.meta.dirname, '../..')
+
+/** The server's parts, lowest first; each may import only its own layer's parts and those of layers below. */
+const LAYERS: string[][] = [
+  ['auth', 'chat'],
+  ['config.ts', 'secrets.ts', 'log.ts', 'errors.ts', 'readiness.ts', 'metrics.ts'],
+  ['storage'],
+  ['ws', 'compat'],
+  ['extensions'],
+  ['history'],
+  ['http'],
+  ['setup'],
+  ['app.ts', 'index.ts'],
+  ['main.ts', 'cli.ts', 'bin.ts'],
+]
+
+/** What the server may import from client/: the constants and data model both sides share. */
+const CLIENT_SHARED = new Set(['client/protocol.ts', 'client/model.ts'])
+
+/** Packages the pure rooms must not import: transport, hooks, the network. */
+const NOT_IN_PURE = /^(@hocuspocus\/|ws$|ioredis$|node:http|node:net|crossws)/
+const PURE = new Set(['auth', 'chat', 'storage'])
+
+function files(dir: string): string[] {
+  return readdirSync(join(ROOT, dir), { withFileTypes: true }).flatMap((e) => {
+    const path = join(dir, e.name)
+    if (e.isDirectory()) return e.name === 'dist' || e.name === 'node_modules' ? [] : files(path)
+    return e.name.endsWith('.ts') ? [path] : []
+  })
+}
+
+/** Every `import … from '…'` / `export … from '…'` / `import('…')` specifier of a file. */
+function imports(file: string): string[] {
+  const text = readFileSync(join(ROOT, file), 'utf8')
+  return [...text.matchAll(/(?:^|\n)\s*(?:import|export)\b[^'"]*?from\s+['"]([^'"]+)['"]|import\(\s*['"]([^'"]+)['"]\s*\)/g)].map((m) => m[1] ?? m[2]!)
+}
+
+/** The part of the server a path belongs to: its folder under server/, or its file name at the top. */
+function partOf(path: string): string {
+  const rest = path.slice('server/'.length)
+  return rest.includes('/') ? rest.slice(0, rest.indexOf('/')) : rest
+}
+
+const layerOf = (part: string) => LAYERS.findIndex((l) => l.includes(part))
+
+describe('architecture: the import rules of docs/architecture.md', () => {
+  const server = files('server')
+
+  it('every part of the server has a layer', () => {
+    expect(server.map(partOf).filter((p) => layerOf(p) === -1)).toEqual([])
+  })
+
+  it('no part of the server imports a part above it, and it imports from client/ only the shared constants', () => {
+    const wrong: string[] = []
+    for (const file of server) {
+      const from = partOf(file)
+      for (const spec of imports(file).filter((s) => s.startsWith('.'))) {
+        const target = relative(ROOT, resolve(dirname(join(ROOT, file)), spec))
+        if (target.startsWith('client/')) {
+          if (!CLIENT_SHARED.has(target)) wrong.push(`${file} imports ${target}`)
+          continue
+        }
+        if (!target.startsWith('server/')) wrong.push(`${file} imports ${target}`)
+        else if (layerOf(partOf(target)) > layerOf(from)) wrong.push(`${file} (${from}) imports ${target} (${partOf(target)}, a layer above)`)
+      }
+    }
+    expect(wrong).toEqual([])
+  })
+
+  it('the pure rooms (auth, chat, storage) import no transport, hooks or network', () => {
+    const wrong = server
+      .filter((f) => PURE.has(partOf(f)))
+      .flatMap((f) => imports(f).filter((s) => NOT_IN_PURE.test(s)).map((s) => `${f} imports ${s}`))
+    expect(wrong).toEqual([])
+  })
+
+  it('the client imports no server code', () => {
+    const wrong = files('client').flatMap((f) =>
+      imports(f)
+        .filter((s) => s.startsWith('.') && relative(ROOT, resolve(dirname(join(ROOT, f)), s)).startsWith('server/'))
+        .map((s) => `${f} imports ${s}`),
+    )
+    expect(wrong).toEqual([])
+  })
+
+  it('only server/main.ts reads the environment', () => {
+    const readers = server.filter((f) => f !== 'server/main.ts' && /\bprocess\.env\b/.test(readFileSync(join(ROOT, f), 'utf8').replace(/\/\*[\s\S]*?\*\/|\/\/.*$/gm, '')))
+    expect(readers).toEqual([])
+  })
+})
