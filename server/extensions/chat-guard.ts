@@ -10,6 +10,7 @@ import { type Principal, Violation, checkEffects } from '../chat/rules.ts'
 import { Zones } from '../chat/zones.ts'
 import { syncMessage } from '../ws/frame.ts'
 import { DocumentCloseError } from '../errors.ts'
+import { dropParkedStructs, parkedStructs } from '../internals.ts'
 
 export interface ChatGuardConfiguration {
   logger: Logger
@@ -152,14 +153,10 @@ export class ChatGuard implements Extension {
    * their dependency arrives: drop them.
    */
   async afterLoadDocument({ document, documentName }: afterLoadDocumentPayload): Promise<void> {
-    const { pendingStructs, pendingDs } = document.store
-    if (!pendingStructs && !pendingDs) return
-    this.config.logger.warn(
-      { documentName, missing: pendingStructs ? Object.fromEntries(pendingStructs.missing) : undefined, deletions: pendingDs !== null },
-      'dropped parked Yjs structs that were never checked (missing dependencies)',
-    )
-    document.store.pendingStructs = null
-    document.store.pendingDs = null
+    const parked = parkedStructs(document)
+    if (!parked) return
+    this.config.logger.warn({ documentName, ...parked }, 'dropped parked Yjs structs that were never checked (missing dependencies)')
+    dropParkedStructs(document)
   }
 
   private hold(connection: Connection, release: () => void): void {

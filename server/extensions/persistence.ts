@@ -10,6 +10,7 @@ import type { Logger } from 'pino'
 import * as Y from 'yjs'
 import { CloseCode, SyncStep } from '../../client/protocol.ts'
 import { DocumentCloseError } from '../errors.ts'
+import { parkedStructs, withoutUpdateListeners } from '../internals.ts'
 import { applyStored } from '../storage/merge.ts'
 import type { ColdSync } from '../ws/cold-sync.ts'
 import type { Storage } from '../storage/types.ts'
@@ -39,24 +40,6 @@ function isEmptyUpdate(update: Uint8Array): boolean {
   return update.byteLength === 2 && update[0] === 0 && update[1] === 0
 }
 
-/**
- * Run `load` with the document's `update` listeners detached, then put them back.
- * Hocuspocus's Document listens to `update` from its constructor, so applying the
- * stored state would make Yjs encode the whole document once more as an update
- * event (~14 % of a cold load's CPU in profiles) that nobody needs: no connection
- * is attached to a document while it loads, and loading is not a change.
- */
-function withoutUpdateEvents<T>(document: Y.Doc, load: () => T): T {
-  // lib0's ObservableV2 keeps its listeners in `_observers` (name -> Set).
-  const observers = (document as unknown as { _observers: Map<string, unknown> })._observers
-  const listeners = observers.get('update')
-  observers.delete('update')
-  try {
-    return load()
-  } finally {
-    if (listeners) observers.set('update', listeners)
-  }
-}
 
 /**
  * Durable persistence: the update log is written before anything is applied.
@@ -88,10 +71,13 @@ export class Persistence implements Extension {
   async onLoadDocument({ documentName, document, socketId }: onLoadDocumentPayload): Promise<void> {
     const stored = await this.config.storage.load(documentName)
     // Before the (slow) apply: the client that asked for the document may get the stored bytes now.
-    const empty = document.store.clients.size === 0 && !document.store.pendingStructs && !document.store.pendingDs
+    const empty = document.store.clients.size === 0 && parkedStructs(document) === null
     const served = this.config.coldSync?.offer(socketId, documentName, stored, empty)
     await served?.flushed
-    const refused = withoutUpdateEvents(document, () => applyStored(document, stored))
+    // Hocuspocus's Document listens to `update` from its constructor, so applying the stored state
+    // would make Yjs encode the whole document once more as an update event (~14 % of a cold load's
+    // CPU in profiles) that nobody needs: no connection is attached while it loads, and loading is not a change.
+    const refused = withoutUpdateListeners(document, () => applyStored(document, stored))
     served?.release(Y.encodeStateVector(document))
     if (refused > 0) this.config.logger.error({ documentName, refused }, 'stored updates Yjs could not apply were skipped')
     this.logSizes.set(documentName, {

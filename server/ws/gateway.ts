@@ -5,6 +5,7 @@ import * as decoding from 'lib0/decoding'
 import type { Logger } from 'pino'
 import { WebSocket, WebSocketServer } from 'ws'
 import { AuthType, CloseCode, type CloseCodeInfo, MessageType } from '../../client/protocol.ts'
+import { clientConnectionView } from '../internals.ts'
 import type { ColdSync } from './cold-sync.ts'
 import { type Frame, type FrameRejection, inspectFrame, peekType } from './frame.ts'
 import { AddressCounter, TokenBucket, clientAddress, documentNameProblem, originAllowed } from './limits.ts'
@@ -47,13 +48,6 @@ export interface GatewayOptions {
   onSend?: (type: number, bytes: number) => void
   /** Serve stored documents to clients that hold nothing while they load (server/ws/cold-sync.ts). */
   coldSync?: ColdSync
-}
-
-/** Hocuspocus 4's ClientConnection fields cold sync reads (private in its types). */
-interface ClientConnectionInternals {
-  socketId?: string
-  incomingMessageQueue?: Record<string, Uint8Array[] | undefined>
-  hookPayloads?: Record<string, { connectionConfig?: { isAuthenticated?: boolean } } | undefined>
 }
 
 /** A client protocol translated to and from Hocuspocus's (server/compat). */
@@ -172,8 +166,8 @@ export class Gateway {
       },
     }
     const client = hocuspocus.handleConnection(socket, request, context)
-    const internals = client as unknown as ClientConnectionInternals
-    const coldSyncId = !dialect && this.options.coldSync && typeof internals.socketId === 'string' ? internals.socketId : undefined
+    const internals = clientConnectionView(client)
+    const coldSyncId = !dialect && this.options.coldSync ? internals.socketId : undefined
     if (coldSyncId) {
       this.options.coldSync?.register(coldSyncId, {
         send: (data) =>
@@ -181,7 +175,7 @@ export class Gateway {
             onSend?.(peekType(data), data.byteLength)
             ws.send(data, () => resolve())
           }),
-        queue: (address) => (internals.hookPayloads?.[address]?.connectionConfig?.isAuthenticated === true ? internals.incomingMessageQueue?.[address] : undefined),
+        queue: internals.queue,
       })
     }
     const bucket = new TokenBucket(limits.rateLimitPerSecond, limits.rateLimitBurst)

@@ -13,7 +13,7 @@ const ROOT = resolve(import.meta.dirname, '../..')
 /** The server's parts, lowest first; each may import only its own layer's parts and those of layers below. */
 const LAYERS: string[][] = [
   ['auth', 'chat'],
-  ['config.ts', 'secrets.ts', 'log.ts', 'errors.ts', 'readiness.ts', 'metrics.ts'],
+  ['config.ts', 'secrets.ts', 'log.ts', 'errors.ts', 'readiness.ts', 'metrics.ts', 'internals.ts'],
   ['storage'],
   ['ws', 'compat'],
   ['extensions'],
@@ -91,6 +91,12 @@ describe('architecture: the import rules of docs/architecture.md', () => {
         .map((s) => `${f} imports ${s}`),
     )
     expect(wrong).toEqual([])
+  })
+
+  it("private state of dependencies is touched only in server/internals.ts (the one adapter)", () => {
+    const PRIVATE = /\b_observers\b|\bincomingMessageQueue\b|\bhookPayloads\b|\bpendingStructs\b|\bpendingDs\b/
+    const users = server.filter((f) => f !== 'server/internals.ts' && PRIVATE.test(readFileSync(join(ROOT, f), 'utf8').replace(/\/\*[\s\S]*?\*\/|\/\/.*$/gm, '')))
+    expect(users).toEqual([])
   })
 
   it('only server/main.ts reads the environment', () => {

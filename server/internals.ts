@@ -1,0 +1,69 @@
+/**
+ * The one adapter: every use of a dependency's state that is not public API.
+ * Nothing else in the server reads or writes private fields of Hocuspocus,
+ * Yjs or lib0 (test/unit/architecture.test.ts checks), and each assumption
+ * below is pinned by test/unit/internals.test.ts against the installed
+ * versions, so an upgrade that breaks one fails there, not in production.
+ *
+ * Assumptions, one per export:
+ * 1. lib0's `ObservableV2` (the base of `Y.Doc`) keeps its listeners in
+ *    `_observers: Map<name, Set<listener>>`, and Yjs encodes an `update` event
+ *    only while that map holds 'update'.
+ * 2. Yjs's `StructStore` holds structs it cannot integrate yet (missing
+ *    dependencies) in `pendingStructs` and deletions in `pendingDs`, `null`
+ *    when there are none, and forgets them when both are set back to `null`.
+ * 3. Hocuspocus 4's `ClientConnection` (what `handleConnection` returns) has
+ *    `socketId: string` (the id its hooks' payloads carry),
+ *    `incomingMessageQueue: Record<address, Uint8Array[]>` (messages held until
+ *    the document is set up) and `hookPayloads: Record<address,
+ *    { connectionConfig: { isAuthenticated } }>`.
+ */
+import type * as Y from 'yjs'
+
+/** (1) Run `fn` with the document's `update` listeners detached, then put them back. */
+export function withoutUpdateListeners<T>(document: Y.Doc, fn: () => T): T {
+  const observers = (document as unknown as { _observers: Map<string, unknown> })._observers
+  const listeners = observers.get('update')
+  observers.delete('update')
+  try {
+    return fn()
+  } finally {
+    if (listeners) observers.set('update', listeners)
+  }
+}
+
+/** (2) Structs and deletions Yjs parked for missing dependencies; `missing`: the clock each waits for, per client. */
+export function parkedStructs(document: Y.Doc): { missing: Record<number, number> | undefined; deletions: boolean } | null {
+  const { pendingStructs, pendingDs } = document.store
+  if (!pendingStructs && !pendingDs) return null
+  return { missing: pendingStructs ? Object.fromEntries(pendingStructs.missing) : undefined, deletions: pendingDs !== null }
+}
+
+/** (2) Forget what Yjs parked. */
+export function dropParkedStructs(document: Y.Doc): void {
+  document.store.pendingStructs = null
+  document.store.pendingDs = null
+}
+
+/** (3) What cold sync reads of a Hocuspocus ClientConnection. */
+export interface ClientConnectionView {
+  /** The id Hocuspocus's hook payloads carry for this socket; undefined if the field is gone. */
+  readonly socketId: string | undefined
+  /** Messages Hocuspocus holds for `address` until its document connection is set up, once `address` authenticated; else undefined. */
+  queue(address: string): Uint8Array[] | undefined
+}
+
+interface ClientConnectionFields {
+  socketId?: unknown
+  incomingMessageQueue?: Record<string, Uint8Array[] | undefined>
+  hookPayloads?: Record<string, { connectionConfig?: { isAuthenticated?: boolean } } | undefined>
+}
+
+/** (3) */
+export function clientConnectionView(client: object): ClientConnectionView {
+  const fields = client as ClientConnectionFields
+  return {
+    socketId: typeof fields.socketId === 'string' ? fields.socketId : undefined,
+    queue: (address) => (fields.hookPayloads?.[address]?.connectionConfig?.isAuthenticated === true ? fields.incomingMessageQueue?.[address] : undefined),
+  }
+}
