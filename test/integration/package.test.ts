@@ -9,7 +9,9 @@ import { execFileSync, spawn, spawnSync } from 'node:child_process'
 import { cpSync, existsSync, rmSync } from 'node:fs'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest'
+import { CloseCode } from '../../client/protocol.ts'
 import { ENV_VARS } from '../../server/config.ts'
+import { ApiErrorCode } from '../../server/http/api/errors.ts'
 import { launchBrowser, watchedPage } from '../helpers/browser.ts'
 import { collabClient, texts } from '../helpers/collab.ts'
 import { PACKAGE, PATH_NODE_24, ROOT, packAndInstall, systemOldNode, type InstalledPackage } from '../helpers/package.ts'
@@ -135,9 +137,12 @@ describe('the installed package', () => {
     }
   })
 
-  it('a TypeScript consumer of the server and the client type-checks against the installed types (tsc --noEmit)', () => {
-    const r = spawnSync(process.execPath, [join(ROOT, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', 'tsconfig.json'], { cwd: installed.dir, encoding: 'utf8', timeout: 60_000 })
-    expect(r.stdout + r.stderr).toBe('')
-    expect(r.status).toBe(0)
+  it('a TypeScript consumer embedding the server and using the client type-checks against the installed types (tsc --noEmit) and runs', () => {
+    const tsc = spawnSync(process.execPath, [join(ROOT, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', 'tsconfig.json'], { cwd: installed.dir, encoding: 'utf8', timeout: 60_000 })
+    expect(tsc.stdout + tsc.stderr).toBe('')
+    expect(tsc.status).toBe(0)
+    const run = spawnSync(process.execPath, ['typed.ts'], { cwd: installed.dir, encoding: 'utf8', timeout: 60_000 })
+    expect(run.stderr).toBe('')
+    expect(JSON.parse(run.stdout)).toEqual({ saved: 'typed', documents: [expect.stringMatching(/^typed-\d+$/)], refused: CloseCode.Forbidden.code, notFound: ApiErrorCode.NotFound })
   })
 })
