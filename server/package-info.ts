@@ -7,6 +7,7 @@
  */
 import { readFileSync } from 'node:fs'
 import { dirname, join } from 'node:path'
+import { fileURLToPath } from 'node:url'
 
 export const PACKAGE_NAME = 'yjs-collab-server'
 
@@ -22,7 +23,8 @@ let cached: PackageInfo | undefined
 /** The nearest package.json above this file whose name is this package's. */
 export function packageInfo(): PackageInfo {
   if (cached) return cached
-  let dir = import.meta.dirname
+  // Not import.meta.dirname (Node 20.11+): the version gate must also run on older Node.
+  let dir = dirname(fileURLToPath(import.meta.url))
   for (let i = 0; i < 5; i++) {
     let pkg: { name?: string; version?: string; engines?: { node?: string } } | undefined
     try {
