@@ -36,7 +36,8 @@ describe('the installed package', () => {
     const dir = tempDirOutsideTest('collab-package-')
     installed = packAndInstall(dir, { ws: PACKAGE.dependencies.ws!, '@types/node': PACKAGE.devDependencies['@types/node']! })
     cpSync(join(ROOT, 'test', 'fixtures', 'consumer'), installed.dir, { recursive: true })
-    server = await spawnServer({ DB_PATH: join(dir, 'data', 'collab.db') }, { command: { command: installed.bin, cwd: installed.dir }, ownCleanup: true })
+    // The bin's `#!/usr/bin/env node` finds the project's Node 24 first on PATH.
+    server = await spawnServer({ DB_PATH: join(dir, 'data', 'collab.db'), PATH: PATH_NODE_24 }, { command: { command: installed.bin, cwd: installed.dir }, ownCleanup: true })
   }, 180_000)
   afterAll(() => {
     server?.proc.kill('SIGKILL')
