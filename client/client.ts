@@ -9,7 +9,7 @@ import { defaultOfflineStore, offlineKey, type OfflineStoreFactory } from './off
 import type { PresenceUser } from './presence.ts'
 import { closeCodeByNumber, CloseCode, MessageType, SyncStep } from './protocol.ts'
 import { Room } from './room.ts'
-import { CollabSocket, defaultReconnect, type ReconnectOptions } from './socket.ts'
+import { CollabSocket, defaultReconnect, type ReconnectOptions, type WebSocketConstructor } from './socket.ts'
 import { DEFAULT_TYPING_TIMEOUT_MS } from './typing.ts'
 
 /** `connected`: the socket is open; `connecting`: an attempt is under way; `offline`: neither (waiting to retry, paused, stopped or closed). */
@@ -46,6 +46,11 @@ export interface CollabClientOptions {
   offline?: OfflineStoreFactory | false
   /** Don't connect until `resume()`. @default false */
   startPaused?: boolean
+  /**
+   * The WebSocket class, where the runtime has none of its own (Node 20:
+   * `import WebSocket from 'ws'`). @default globalThis.WebSocket (browsers, Node 22+)
+   */
+  WebSocketPolyfill?: WebSocketConstructor
 }
 
 /** Client events and their payloads. */
@@ -89,8 +94,13 @@ export class CollabClient implements Subscribable<ClientEvents> {
     this.user = { id: options.user.id, name: options.user.name, color: options.user.color ?? '#3366cc' }
     this.reconnect = { ...defaultReconnect, ...options.reconnect }
     this.openStore = options.offline === false ? undefined : (options.offline ?? defaultOfflineStore())
+    const WebSocketClass = options.WebSocketPolyfill ?? (globalThis as { WebSocket?: WebSocketConstructor }).WebSocket
+    if (typeof WebSocketClass !== 'function') {
+      throw new TypeError("collab client: this runtime has no WebSocket (Node.js before 22): pass one, e.g. new CollabClient({ ..., WebSocketPolyfill: WebSocket }) with WebSocket from the 'ws' package")
+    }
     this.socket = new CollabSocket({
       url: options.url,
+      WebSocket: WebSocketClass,
       reconnect: this.reconnect,
       autoConnect: options.startPaused !== true,
       observer: {

@@ -1,8 +1,8 @@
 /**
  * The thin client (`yjs-collab-server/client`): rooms on one shared socket,
  * chat as a shared Yjs array, presence, typing, delivery status, reconnection.
- * Runs unchanged in the browser and in Node 22+ (global WebSocket); never
- * imports server code.
+ * Runs unchanged in the browser, in Node 22+ (global WebSocket) and in Node 20
+ * (pass `WebSocketPolyfill`, e.g. from the `ws` package); never imports server code.
  *
  * ```ts
  * const client = new CollabClient({ url: 'ws://localhost:1234/ws', token, user: { id: 'ann', name: 'Ann' } })
@@ -36,6 +36,6 @@ export {
 } from './model.ts'
 export type { OfflineStore, OfflineStoreContext, OfflineStoreFactory } from './offline.ts'
 export { JOURNAL_MAX_LENGTH, JournalOverflowError } from './journal.ts'
-export type { ReconnectOptions } from './socket.ts'
+export type { ReconnectOptions, WebSocketConstructor } from './socket.ts'
 export type { Subscribable } from './emitter.ts'
 export { CloseCode, closeCodeByNumber, type CloseCodeInfo } from './protocol.ts'

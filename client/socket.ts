@@ -17,6 +17,9 @@ export interface ReconnectOptions {
   factor: number
 }
 
+/** A WebSocket class: the browser's, Node's global one (22+), or the `ws` package's. */
+export type WebSocketConstructor = new (url: string, protocols?: string | string[]) => unknown
+
 /** Default backoff. */
 export const defaultReconnect: ReconnectOptions = { minDelay: 1000, maxDelay: 30_000, factor: 2 }
 
@@ -33,9 +36,10 @@ export class CollabSocket extends HocuspocusProviderWebsocket {
   private readonly observer: FrameObserver
 
   /** Connects at once unless `autoConnect` is false. */
-  constructor(options: { url: string; reconnect: ReconnectOptions; observer: FrameObserver; autoConnect?: boolean }) {
+  constructor(options: { url: string; reconnect: ReconnectOptions; observer: FrameObserver; autoConnect?: boolean; WebSocket?: WebSocketConstructor }) {
     super({
       url: options.url,
+      WebSocketPolyfill: options.WebSocket,
       autoConnect: options.autoConnect ?? true,
       delay: options.reconnect.minDelay,
       minDelay: options.reconnect.minDelay,

@@ -1,6 +1,6 @@
 /**
  * Builds the web page (client/demo, with Vite) into client/demo/dist, or into
- * `--out DIR`. With `--if-stale` it builds only when the output is missing or
+ * `--out DIR` (`npm run build` puts it into dist/, without source maps). With `--if-stale` it builds only when the output is missing or
  * older than its sources (the page, the client library it bundles, the lock
  * file): `npm start` runs it first (`prestart`) so the README's start command
  * always serves a current page.
@@ -79,7 +79,7 @@ async function withLock<T>(lock: string, fn: () => Promise<T>): Promise<T> {
 }
 
 /** Build the page into `outDir`; with `ifStale`, only when needed. Resolves with whether it built. */
-export async function buildDemo(options: { outDir?: string; ifStale?: boolean; quiet?: boolean } = {}): Promise<boolean> {
+export async function buildDemo(options: { outDir?: string; ifStale?: boolean; quiet?: boolean; sourcemap?: boolean } = {}): Promise<boolean> {
   const outDir = resolve(options.outDir ?? DEMO_DIST)
   if (options.ifStale && !demoIsStale(outDir)) return false
   mkdirSync(dirname(outDir), { recursive: true })
@@ -92,7 +92,7 @@ export async function buildDemo(options: { outDir?: string; ifStale?: boolean; q
       configFile: join(DEMO_DIR, 'vite.config.ts'),
       root: DEMO_DIR,
       logLevel: options.quiet ? 'warn' : 'info',
-      build: { outDir: temp, emptyOutDir: true },
+      build: { outDir: temp, emptyOutDir: true, ...(options.sourcemap === false ? { sourcemap: false } : {}) },
     })
     const old = `${outDir}.old-${process.pid}`
     if (existsSync(outDir)) renameSync(outDir, old)

@@ -165,11 +165,15 @@ export const defaultConfig: CollabConfig = {
   versionKeepNamed: 1000,
 }
 
-/** One environment variable: its name, what it sets, and how to read it. */
-interface EnvVar<K extends keyof CollabConfig> {
+/** One environment variable: what it sets and means, and how to read it (`--help` prints `doc` and `allowed`). */
+export interface EnvVar<K extends keyof CollabConfig> {
   key: K
+  /** What it is for, in a few words. */
+  doc: string
   parse: (raw: string) => CollabConfig[K] | undefined
   allowed: string
+  /** The default, when `defaultConfig` alone does not say it. */
+  shownDefault?: string
   /** The value may hold a secret (a key, a password in a URL): a problem names the variable, never shows the value. */
   secret?: true
 }
@@ -236,55 +240,55 @@ function publicKeyPem(raw: string): string | undefined {
   }
 }
 
-/** Every variable the server reads. The README and `.env.example` list the same. */
+/** Every variable the server reads: the one list that parsing and `--help` use. The README and `.env.example` list the same. */
 export const ENV_VARS: Record<string, EnvVar<keyof CollabConfig>> = {
-  PORT: { key: 'port', parse: integer(0, 65535), allowed: 'an integer from 0 to 65535' },
-  HOST: { key: 'host', parse: nonEmpty, allowed: 'an address to bind, e.g. 0.0.0.0 or 127.0.0.1' },
-  DB_PATH: { key: 'dbPath', parse: nonEmpty, allowed: "a file path, or ':memory:'" },
-  DB_SYNC: { key: 'dbSync', parse: oneOf<DbSync>(['normal', 'full']), allowed: "'normal' or 'full'" },
-  DB_COMMIT_INTERVAL_MS: { key: 'dbCommitIntervalMs', parse: integer(0, 1000), allowed: 'an integer from 0 to 1000 (ms)' },
-  COLD_SYNC: { key: 'coldSync', parse: onOff, allowed: "'on' or 'off'" },
-  LOG_LEVEL: { key: 'logLevel', parse: oneOf(LOG_LEVELS), allowed: LOG_LEVELS.join(', ') },
-  MAX_MESSAGE_BYTES: { key: 'maxMessageBytes', parse: integer(1024, 1024 ** 3), allowed: 'an integer from 1024 to 1073741824' },
-  COMPACT_AFTER_UPDATES: { key: 'compactAfterUpdates', parse: integer(1, 10_000_000), allowed: 'an integer from 1 to 10000000' },
-  COMPACT_AFTER_BYTES: { key: 'compactAfterBytes', parse: integer(1, 1024 ** 4), allowed: 'a positive integer (bytes)' },
-  IDLE_TIMEOUT_MS: { key: 'idleTimeoutMs', parse: integer(1000, 86_400_000), allowed: 'an integer from 1000 to 86400000 (ms)' },
-  DOC_IDLE_UNLOAD_MS: { key: 'docIdleUnloadMs', parse: integer(0, 86_400_000), allowed: 'an integer from 0 to 86400000 (ms)' },
-  MAX_DOCUMENTS: { key: 'maxDocuments', parse: integer(0, 10_000_000), allowed: 'an integer from 0 (no cap) to 10000000' },
-  DATABASE_URL: { key: 'databaseUrl', parse: url(['postgres:', 'postgresql:']), allowed: 'a postgres:// or postgresql:// URL', secret: true },
-  REDIS_URL: { key: 'redisUrl', parse: url(['redis:', 'rediss:']), allowed: 'a redis:// or rediss:// URL', secret: true },
-  REDIS_PREFIX: { key: 'redisPrefix', parse: (raw) => (/^[\w.:-]{1,64}$/.test(raw) ? raw : undefined), allowed: 'letters, digits, _ . : - (at most 64)' },
-  JWT_SECRET: { key: 'jwtSecret', parse: secret, allowed: `a secret of at least ${MIN_SECRET_BYTES} bytes (e.g. openssl rand -base64 48)`, secret: true },
-  JWT_PUBLIC_KEY: { key: 'jwtPublicKey', parse: publicKeyPem, allowed: 'a PEM public key: RSA of at least 2048 bits (RS256) or EC P-256 (ES256)', secret: true },
-  JWKS_FILE: { key: 'jwksFile', parse: nonEmpty, allowed: 'the path of a JSON Web Key Set file' },
-  JWT_AUDIENCE: { key: 'jwtAudience', parse: nonEmpty, allowed: 'the audience (aud) every token must name' },
-  JWT_ISSUER: { key: 'jwtIssuer', parse: nonEmpty, allowed: 'the issuer (iss) every token must name' },
-  TOKEN_REFRESH_BEFORE_MS: { key: 'tokenRefreshBeforeMs', parse: integer(0, 86_400_000), allowed: 'an integer from 0 to 86400000 (ms)' },
-  METRICS_TOKEN: { key: 'metricsToken', parse: secret, allowed: `a token of at least ${MIN_SECRET_BYTES} bytes (e.g. openssl rand -base64 32)`, secret: true },
-  AWARENESS_MAX_BYTES: { key: 'awarenessMaxBytes', parse: integer(256, 1024 ** 2), allowed: 'an integer from 256 to 1048576 (bytes)' },
-  AWARENESS_MAX_RATE: { key: 'awarenessMaxRate', parse: integer(1, 1000), allowed: 'an integer from 1 to 1000 (updates per second)' },
-  MAX_UPDATE_BYTES: { key: 'maxUpdateBytes', parse: integer(1024, 1024 ** 3), allowed: 'an integer from 1024 to 1073741824 (bytes)' },
-  MAX_DOCUMENT_BYTES: { key: 'maxDocumentBytes', parse: integer(1024, 1024 ** 4), allowed: 'an integer of at least 1024 (bytes)' },
-  RATE_LIMIT_PER_SECOND: { key: 'rateLimitPerSecond', parse: integer(1, 1_000_000), allowed: 'an integer from 1 to 1000000 (messages per second)' },
-  RATE_LIMIT_BURST: { key: 'rateLimitBurst', parse: integer(1, 1_000_000), allowed: 'an integer from 1 to 1000000 (messages)' },
-  MAX_DOCUMENTS_PER_SOCKET: { key: 'maxDocumentsPerSocket', parse: integer(1, 100_000), allowed: 'an integer from 1 to 100000' },
-  AUTH_TIMEOUT_MS: { key: 'authTimeoutMs', parse: integer(100, 3_600_000), allowed: 'an integer from 100 to 3600000 (ms)' },
-  PREAUTH_QUEUE_BYTES: { key: 'preauthQueueBytes', parse: integer(1024, 1024 ** 3), allowed: 'an integer from 1024 to 1073741824 (bytes)' },
-  PREAUTH_QUEUE_MESSAGES: { key: 'preauthQueueMessages', parse: integer(1, 1_000_000), allowed: 'an integer from 1 to 1000000' },
-  MAX_CONNECTIONS_PER_IP: { key: 'maxConnectionsPerIp', parse: integer(0, 10_000_000), allowed: 'an integer from 0 (no limit) to 10000000' },
-  TRUST_PROXY: { key: 'trustProxy', parse: integer(0, 10), allowed: 'the number of proxies in front (0 to 10; 0 = none)' },
-  DOC_NAME_MAX_LENGTH: { key: 'docNameMaxLength', parse: integer(1, 4096), allowed: 'an integer from 1 to 4096' },
-  ALLOWED_ORIGINS: { key: 'allowedOrigins', parse: origins, allowed: "a comma-separated list of origins like https://app.example.com, or '*'" },
-  API_RATE_LIMIT_PER_SECOND: { key: 'apiRateLimitPerSecond', parse: integer(0, 1_000_000), allowed: 'an integer from 0 (no limit) to 1000000 (requests per second per token)' },
-  API_RATE_LIMIT_BURST: { key: 'apiRateLimitBurst', parse: integer(1, 1_000_000), allowed: 'an integer from 1 to 1000000 (requests)' },
-  API_RATE_LIMIT_PER_IP_PER_SECOND: { key: 'apiRateLimitPerIpPerSecond', parse: integer(0, 1_000_000), allowed: 'an integer from 0 (no limit) to 1000000 (requests per second per address)' },
-  API_RATE_LIMIT_PER_IP_BURST: { key: 'apiRateLimitPerIpBurst', parse: integer(1, 1_000_000), allowed: 'an integer from 1 to 1000000 (requests)' },
-  HTTP_HEADERS_TIMEOUT_MS: { key: 'httpHeadersTimeoutMs', parse: integer(1000, 600_000), allowed: 'an integer from 1000 to 600000 (ms), at most HTTP_REQUEST_TIMEOUT_MS' },
-  HTTP_REQUEST_TIMEOUT_MS: { key: 'httpRequestTimeoutMs', parse: integer(1000, 3_600_000), allowed: 'an integer from 1000 to 3600000 (ms)' },
-  HTTP_MAX_HEADER_BYTES: { key: 'httpMaxHeaderBytes', parse: integer(1024, 1024 * 1024), allowed: 'an integer from 1024 to 1048576 (bytes)' },
-  VERSION_EVERY_MS: { key: 'versionEveryMs', parse: integer(0, 604_800_000), allowed: 'an integer from 0 (no automatic versions) to 604800000 (ms, 7 days)' },
-  VERSION_KEEP: { key: 'versionKeep', parse: integer(1, 1_000_000), allowed: 'an integer from 1 to 1000000 (automatic versions per document)' },
-  VERSION_KEEP_NAMED: { key: 'versionKeepNamed', parse: integer(0, 1_000_000), allowed: 'an integer from 0 (keep forever) to 1000000 (named versions per document)' },
+  PORT: { key: 'port', doc: 'TCP port for HTTP and WebSocket (0 = any free port)', parse: integer(0, 65535), allowed: 'an integer from 0 to 65535' },
+  HOST: { key: 'host', doc: 'address to bind', shownDefault: '127.0.0.1 in open mode, 0.0.0.0 with a token key', parse: nonEmpty, allowed: 'an address to bind, e.g. 0.0.0.0 or 127.0.0.1' },
+  DB_PATH: { key: 'dbPath', doc: 'SQLite file, created with its directory', parse: nonEmpty, allowed: "a file path, or ':memory:'" },
+  DB_SYNC: { key: 'dbSync', doc: "SQLite durability: 'normal' survives process crashes, 'full' also power loss", parse: oneOf<DbSync>(['normal', 'full']), allowed: "'normal' or 'full'" },
+  DB_COMMIT_INTERVAL_MS: { key: 'dbCommitIntervalMs', doc: 'SQLite: under load, at most one append transaction per this many ms', parse: integer(0, 1000), allowed: 'an integer from 0 to 1000 (ms)' },
+  COLD_SYNC: { key: 'coldSync', doc: 'send a stored document to a client that holds nothing while the document loads', parse: onOff, allowed: "'on' or 'off'" },
+  LOG_LEVEL: { key: 'logLevel', doc: 'log level (JSON lines on stdout)', parse: oneOf(LOG_LEVELS), allowed: LOG_LEVELS.join(', ') },
+  MAX_MESSAGE_BYTES: { key: 'maxMessageBytes', doc: 'largest WebSocket frame; larger ones close the socket with 1009', parse: integer(1024, 1024 ** 3), allowed: 'an integer from 1024 to 1073741824' },
+  COMPACT_AFTER_UPDATES: { key: 'compactAfterUpdates', doc: "fold a document's update log into a snapshot after this many updates", parse: integer(1, 10_000_000), allowed: 'an integer from 1 to 10000000' },
+  COMPACT_AFTER_BYTES: { key: 'compactAfterBytes', doc: '...or after this many bytes', parse: integer(1, 1024 ** 4), allowed: 'a positive integer (bytes)' },
+  IDLE_TIMEOUT_MS: { key: 'idleTimeoutMs', doc: 'close sockets that send nothing for this long', parse: integer(1000, 86_400_000), allowed: 'an integer from 1000 to 86400000 (ms)' },
+  DOC_IDLE_UNLOAD_MS: { key: 'docIdleUnloadMs', doc: 'keep a document loaded this long after its last client leaves', parse: integer(0, 86_400_000), allowed: 'an integer from 0 to 86400000 (ms)' },
+  MAX_DOCUMENTS: { key: 'maxDocuments', doc: 'most documents loaded at once (idle ones are evicted first)', parse: integer(0, 10_000_000), allowed: 'an integer from 0 (no cap) to 10000000' },
+  DATABASE_URL: { key: 'databaseUrl', doc: 'store documents in PostgreSQL instead of DB_PATH', parse: url(['postgres:', 'postgresql:']), allowed: 'a postgres:// or postgresql:// URL', secret: true },
+  REDIS_URL: { key: 'redisUrl', doc: 'share edits and awareness with other instances through Redis', parse: url(['redis:', 'rediss:']), allowed: 'a redis:// or rediss:// URL', secret: true },
+  REDIS_PREFIX: { key: 'redisPrefix', doc: 'prefix of the Redis channels and keys', parse: (raw) => (/^[\w.:-]{1,64}$/.test(raw) ? raw : undefined), allowed: 'letters, digits, _ . : - (at most 64)' },
+  JWT_SECRET: { key: 'jwtSecret', doc: 'token key: HS256 shared secret (no key at all = open mode)', parse: secret, allowed: `a secret of at least ${MIN_SECRET_BYTES} bytes (e.g. openssl rand -base64 48)`, secret: true },
+  JWT_PUBLIC_KEY: { key: 'jwtPublicKey', doc: 'token key: PEM public key (RS256 / ES256)', parse: publicKeyPem, allowed: 'a PEM public key: RSA of at least 2048 bits (RS256) or EC P-256 (ES256)', secret: true },
+  JWKS_FILE: { key: 'jwksFile', doc: 'token keys: a local JSON Web Key Set file, picked by kid', parse: nonEmpty, allowed: 'the path of a JSON Web Key Set file' },
+  JWT_AUDIENCE: { key: 'jwtAudience', doc: 'required aud of every token', parse: nonEmpty, allowed: 'the audience (aud) every token must name' },
+  JWT_ISSUER: { key: 'jwtIssuer', doc: 'required iss of every token', parse: nonEmpty, allowed: 'the issuer (iss) every token must name' },
+  TOKEN_REFRESH_BEFORE_MS: { key: 'tokenRefreshBeforeMs', doc: 'ask a client for a fresh token this long before its token expires', parse: integer(0, 86_400_000), allowed: 'an integer from 0 to 86400000 (ms)' },
+  METRICS_TOKEN: { key: 'metricsToken', doc: 'bearer token for /metrics (required to read it when a token key is set)', parse: secret, allowed: `a token of at least ${MIN_SECRET_BYTES} bytes (e.g. openssl rand -base64 32)`, secret: true },
+  AWARENESS_MAX_BYTES: { key: 'awarenessMaxBytes', doc: 'largest awareness state one client may publish', parse: integer(256, 1024 ** 2), allowed: 'an integer from 256 to 1048576 (bytes)' },
+  AWARENESS_MAX_RATE: { key: 'awarenessMaxRate', doc: 'awareness updates per second a connection may publish per document', parse: integer(1, 1000), allowed: 'an integer from 1 to 1000 (updates per second)' },
+  MAX_UPDATE_BYTES: { key: 'maxUpdateBytes', doc: 'largest Yjs update in one message (socket or REST)', parse: integer(1024, 1024 ** 3), allowed: 'an integer from 1024 to 1073741824 (bytes)' },
+  MAX_DOCUMENT_BYTES: { key: 'maxDocumentBytes', doc: 'largest stored size of a document; a write past it is refused', parse: integer(1024, 1024 ** 4), allowed: 'an integer of at least 1024 (bytes)' },
+  RATE_LIMIT_PER_SECOND: { key: 'rateLimitPerSecond', doc: 'messages per second one socket may send on average', parse: integer(1, 1_000_000), allowed: 'an integer from 1 to 1000000 (messages per second)' },
+  RATE_LIMIT_BURST: { key: 'rateLimitBurst', doc: 'messages a socket may send at once before the rate applies', parse: integer(1, 1_000_000), allowed: 'an integer from 1 to 1000000 (messages)' },
+  MAX_DOCUMENTS_PER_SOCKET: { key: 'maxDocumentsPerSocket', doc: 'distinct documents one socket may open', parse: integer(1, 100_000), allowed: 'an integer from 1 to 100000' },
+  AUTH_TIMEOUT_MS: { key: 'authTimeoutMs', doc: 'close a socket that has authenticated no document within this time', parse: integer(100, 3_600_000), allowed: 'an integer from 100 to 3600000 (ms)' },
+  PREAUTH_QUEUE_BYTES: { key: 'preauthQueueBytes', doc: 'bytes a socket may queue before its first document is authenticated', parse: integer(1024, 1024 ** 3), allowed: 'an integer from 1024 to 1073741824 (bytes)' },
+  PREAUTH_QUEUE_MESSAGES: { key: 'preauthQueueMessages', doc: 'messages a socket may queue before its first document is authenticated', parse: integer(1, 1_000_000), allowed: 'an integer from 1 to 1000000' },
+  MAX_CONNECTIONS_PER_IP: { key: 'maxConnectionsPerIp', doc: 'open sockets per client address', parse: integer(0, 10_000_000), allowed: 'an integer from 0 (no limit) to 10000000' },
+  TRUST_PROXY: { key: 'trustProxy', doc: 'proxies in front whose X-Forwarded-For to trust', parse: integer(0, 10), allowed: 'the number of proxies in front (0 to 10; 0 = none)' },
+  DOC_NAME_MAX_LENGTH: { key: 'docNameMaxLength', doc: 'longest document name, in characters', parse: integer(1, 4096), allowed: 'an integer from 1 to 4096' },
+  ALLOWED_ORIGINS: { key: 'allowedOrigins', doc: 'browser origins allowed to open sockets (empty: any) and to call /api cross-origin (empty: none)', shownDefault: 'empty', parse: origins, allowed: "a comma-separated list of origins like https://app.example.com, or '*'" },
+  API_RATE_LIMIT_PER_SECOND: { key: 'apiRateLimitPerSecond', doc: 'REST requests per second per token', parse: integer(0, 1_000_000), allowed: 'an integer from 0 (no limit) to 1000000 (requests per second per token)' },
+  API_RATE_LIMIT_BURST: { key: 'apiRateLimitBurst', doc: 'REST requests a token may make at once', parse: integer(1, 1_000_000), allowed: 'an integer from 1 to 1000000 (requests)' },
+  API_RATE_LIMIT_PER_IP_PER_SECOND: { key: 'apiRateLimitPerIpPerSecond', doc: 'REST requests per second per client address', parse: integer(0, 1_000_000), allowed: 'an integer from 0 (no limit) to 1000000 (requests per second per address)' },
+  API_RATE_LIMIT_PER_IP_BURST: { key: 'apiRateLimitPerIpBurst', doc: 'REST requests an address may make at once', parse: integer(1, 1_000_000), allowed: 'an integer from 1 to 1000000 (requests)' },
+  HTTP_HEADERS_TIMEOUT_MS: { key: 'httpHeadersTimeoutMs', doc: 'time a client has to send the request headers', parse: integer(1000, 600_000), allowed: 'an integer from 1000 to 600000 (ms), at most HTTP_REQUEST_TIMEOUT_MS' },
+  HTTP_REQUEST_TIMEOUT_MS: { key: 'httpRequestTimeoutMs', doc: 'time a client has to send a whole request', parse: integer(1000, 3_600_000), allowed: 'an integer from 1000 to 3600000 (ms)' },
+  HTTP_MAX_HEADER_BYTES: { key: 'httpMaxHeaderBytes', doc: 'largest request header block', parse: integer(1024, 1024 * 1024), allowed: 'an integer from 1024 to 1048576 (bytes)' },
+  VERSION_EVERY_MS: { key: 'versionEveryMs', doc: 'save an automatic version this long after the first change since the last one', parse: integer(0, 604_800_000), allowed: 'an integer from 0 (no automatic versions) to 604800000 (ms, 7 days)' },
+  VERSION_KEEP: { key: 'versionKeep', doc: 'automatic versions kept per document', parse: integer(1, 1_000_000), allowed: 'an integer from 1 to 1000000 (automatic versions per document)' },
+  VERSION_KEEP_NAMED: { key: 'versionKeepNamed', doc: 'named and pre-restore versions kept per document', parse: integer(0, 1_000_000), allowed: 'an integer from 0 (keep forever) to 1000000 (named versions per document)' },
 }
 
 export class ConfigError extends Error {

@@ -1,64 +1,110 @@
 /**
- * Entry point: read the environment once, validate it, start, and stop cleanly
- * on SIGTERM/SIGINT. A bad variable stops start-up with exit code 2, any other
- * failure to start with 1; neither prints a secret (server/secrets.ts).
+ * Entry point of the server and of the `yjs-collab-server` command (which
+ * reaches it through server/bin.ts, after the Node version check). Reads the
+ * command line and the environment once, then either starts the server —
+ * validated config, a bad variable stops start-up with exit code 2, storage
+ * that cannot be used with 3, any other failure to start with 1 (none prints a
+ * secret: server/secrets.ts), clean stop on SIGTERM/SIGINT — or runs a sub
+ * command (`token`, `--help`, `--version`).
  */
-import { format } from 'node:util'
-import { type CollabServer, createCollabServer } from './app.ts'
+import { format, parseArgs } from 'node:util'
+import { USAGE, helpText } from './cli/help.ts'
+import { TOKEN_USAGE, UsageError, tokenCommand } from './cli/token.ts'
 import { ConfigError, parseConfig } from './config.ts'
+import { packageInfo } from './package-info.ts'
 import { scrubber, secretsOf } from './secrets.ts'
 import { EXIT_STORAGE, StorageOpenError } from './storage/types.ts'
 
-let server: CollabServer
-let secrets: string[] = []
-try {
-  const parsed = parseConfig(process.env)
-  secrets = secretsOf(parsed)
-  server = createCollabServer(parsed)
-} catch (error) {
-  // A ConfigError names variables and never shows a secret value; anything else may quote one.
-  if (error instanceof ConfigError) {
-    process.stderr.write(`${scrubber(secrets)(error.message)}\n`)
-    process.exit(2)
-  }
-  if (error instanceof StorageOpenError) {
-    process.stderr.write(`Storage unusable: ${scrubber(secrets)(error.message)}\n`)
-    process.exit(EXIT_STORAGE)
-  }
-  process.stderr.write(`could not start: ${scrubber(secrets)(error instanceof Error ? (error.stack ?? error.message) : String(error))}\n`)
-  process.exit(1)
-}
-const { config, logger } = server
+/** Exit code of a bad command line or configuration. */
+const EXIT_USAGE = 2
 
-// Hocuspocus reports some errors with console.*: keep them in the structured log.
-console.error = (...args: unknown[]) => logger.error({ source: 'hocuspocus' }, format(...args))
-console.warn = (...args: unknown[]) => logger.warn({ source: 'hocuspocus' }, format(...args))
-
-try {
-  const port = await server.listen()
-  logger.info({ port, host: config.host, dbPath: config.databaseUrl ? undefined : config.dbPath, url: server.url }, 'collab server listening')
-} catch (error) {
-  logger.fatal({ err: error, port: config.port, host: config.host }, 'could not listen')
-  process.exit(1)
+function usageError(message: string, usage: string): never {
+  process.stderr.write(`${message}\n${usage}\n`)
+  process.exit(EXIT_USAGE)
 }
 
-let stopping = false
-async function stop(signal: string): Promise<void> {
-  if (stopping) return
-  stopping = true
-  logger.info({ signal }, 'shutting down')
-  const timer = setTimeout(() => {
-    logger.error('shutdown took longer than 5 s; exiting')
-    process.exit(1)
-  }, 5000)
+async function start(env: Record<string, string | undefined>): Promise<void> {
+  // Loaded only to start: the sub commands need none of the server (nor its native SQLite binding).
+  const { createCollabServer } = await import('./app.ts')
+  let server
+  let secrets: string[] = []
   try {
-    await server.close()
-    clearTimeout(timer)
-    process.exit(0)
+    const parsed = parseConfig(env)
+    secrets = secretsOf(parsed)
+    server = createCollabServer(parsed)
   } catch (error) {
-    logger.error({ err: error }, 'shutdown failed')
+    // A ConfigError names variables and never shows a secret value; anything else may quote one.
+    if (error instanceof ConfigError) {
+      process.stderr.write(`${scrubber(secrets)(error.message)}\n`)
+      process.exit(EXIT_USAGE)
+    }
+    if (error instanceof StorageOpenError) {
+      process.stderr.write(`Storage unusable: ${scrubber(secrets)(error.message)}\n`)
+      process.exit(EXIT_STORAGE)
+    }
+    process.stderr.write(`could not start: ${scrubber(secrets)(error instanceof Error ? (error.stack ?? error.message) : String(error))}\n`)
     process.exit(1)
   }
+  const { config, logger } = server
+
+  // Hocuspocus reports some errors with console.*: keep them in the structured log.
+  console.error = (...args: unknown[]) => logger.error({ source: 'hocuspocus' }, format(...args))
+  console.warn = (...args: unknown[]) => logger.warn({ source: 'hocuspocus' }, format(...args))
+
+  try {
+    const port = await server.listen()
+    logger.info({ port, host: config.host, dbPath: config.databaseUrl ? undefined : config.dbPath, url: server.url }, 'collab server listening')
+  } catch (error) {
+    logger.fatal({ err: error, port: config.port, host: config.host }, 'could not listen')
+    process.exit(1)
+  }
+
+  let stopping = false
+  const running = server
+  async function stop(signal: string): Promise<void> {
+    if (stopping) return
+    stopping = true
+    logger.info({ signal }, 'shutting down')
+    const timer = setTimeout(() => {
+      logger.error('shutdown took longer than 5 s; exiting')
+      process.exit(1)
+    }, 5000)
+    try {
+      await running.close()
+      clearTimeout(timer)
+      process.exit(0)
+    } catch (error) {
+      logger.error({ err: error }, 'shutdown failed')
+      process.exit(1)
+    }
+  }
+  process.on('SIGTERM', () => void stop('SIGTERM'))
+  process.on('SIGINT', () => void stop('SIGINT'))
 }
-process.on('SIGTERM', () => void stop('SIGTERM'))
-process.on('SIGINT', () => void stop('SIGINT'))
+
+const argv = process.argv.slice(2)
+if (argv[0] === 'token') {
+  try {
+    process.stdout.write(`${await tokenCommand(argv.slice(1), process.env)}\n`)
+  } catch (error) {
+    if (error instanceof UsageError) usageError(`token: ${error.message}`, `usage: ${TOKEN_USAGE}`)
+    throw error
+  }
+} else {
+  let parsed
+  try {
+    parsed = parseArgs({
+      args: argv,
+      options: { help: { type: 'boolean', short: 'h' }, version: { type: 'boolean', short: 'v' } },
+      allowPositionals: true,
+      strict: true,
+    })
+  } catch (error) {
+    usageError(error instanceof Error ? error.message : String(error), USAGE)
+  }
+  const [command, ...rest] = parsed.positionals
+  if (parsed.values.help) process.stdout.write(helpText(packageInfo().version))
+  else if (parsed.values.version) process.stdout.write(`${packageInfo().version}\n`)
+  else if ((command ?? 'start') !== 'start' || rest.length > 0) usageError(`unknown command: ${parsed.positionals.join(' ')}`, USAGE)
+  else await start(process.env)
+}

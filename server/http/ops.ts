@@ -1,26 +1,15 @@
 import { createHash, timingSafeEqual } from 'node:crypto'
-import { readFileSync } from 'node:fs'
 import type { IncomingMessage } from 'node:http'
-import { dirname, join } from 'node:path'
 import type { Router } from './router.ts'
 import { sendJson } from './router.ts'
 import { ApiErrorCode } from './api/errors.ts'
 import type { Metrics } from '../metrics.ts'
 import type { Readiness } from '../readiness.ts'
+import { packageInfo } from '../package-info.ts'
 
-/** This package's version, from the nearest package.json above this file (source or dist). */
+/** This package's version, from its package.json (source, build or installed package). */
 export function packageVersion(): string {
-  let dir = import.meta.dirname
-  for (let i = 0; i < 5; i++) {
-    try {
-      const pkg = JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8')) as { name?: string; version?: string }
-      if (pkg.name === 'yjs-collab-server' && pkg.version) return pkg.version
-    } catch {
-      // no package.json at this level; look one level up
-    }
-    dir = dirname(dir)
-  }
-  return '0.0.0-unknown'
+  return packageInfo().version
 }
 
 export interface OpsSources {

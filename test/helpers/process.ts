@@ -16,14 +16,27 @@ export interface ServerProcess {
   readonly exited: Promise<number | string>
 }
 
+/** How to start the server: the executable and its arguments, in a directory. @default `node server/main.ts` here */
+export interface ServerCommand {
+  command: string
+  args?: string[]
+  cwd?: string
+}
+
 /**
- * Start `node server/main.ts` as a child process on loopback and wait until it
- * listens. The process is killed (SIGKILL, by its PID) when the test ends if
- * it is still running.
+ * Start `node server/main.ts` (or `options.command`) as a child process on
+ * loopback and wait until it listens. The process is killed (SIGKILL, by its
+ * PID) when the test ends if it is still running.
  */
-export async function spawnServer(env: Record<string, string>, options: { port?: number; uid?: number; gid?: number } = {}): Promise<ServerProcess> {
+export async function spawnServer(
+  env: Record<string, string>,
+  /** `ownCleanup`: the caller kills it (a server shared by a file's tests, started in beforeAll). */
+  options: { port?: number; command?: ServerCommand; ownCleanup?: boolean; uid?: number; gid?: number } = {},
+): Promise<ServerProcess> {
   const port = options.port ?? (await freePort())
-  const proc = spawn(process.execPath, ['server/main.ts'], {
+  const { command, args, cwd } = options.command ?? { command: process.execPath, args: ['server/main.ts'] }
+  const proc = spawn(command, args ?? [], {
+    cwd,
     env: { ...process.env, HOST: '127.0.0.1', PORT: String(port), LOG_LEVEL: 'info', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
     uid: options.uid,
@@ -34,9 +47,11 @@ export async function spawnServer(env: Record<string, string>, options: { port?:
   const exited = new Promise<number | string>((resolve) =>
     proc.once('exit', (code, signal) => resolve(code ?? signal ?? 'unknown')),
   )
-  onTestFinished(() => {
-    if (proc.exitCode === null && proc.signalCode === null) proc.kill('SIGKILL')
-  })
+  if (!options.ownCleanup) {
+    onTestFinished(() => {
+      if (proc.exitCode === null && proc.signalCode === null) proc.kill('SIGKILL')
+    })
+  }
   await new Promise<void>((resolve, reject) => {
     let out = ''
     const onData = (d: Buffer) => {
@@ -48,6 +63,7 @@ export async function spawnServer(env: Record<string, string>, options: { port?:
       }
     }
     proc.stdout!.on('data', onData)
+    proc.once('error', reject) // could not be started at all
     void exited.then((code) => reject(new Error(`server exited (${code}) before listening: ${err}`)))
   })
   return {

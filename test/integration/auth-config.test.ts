@@ -109,7 +109,7 @@ describe('key configuration', () => {
     const jwks = join(tempDir(), 'jwks.json')
     writeFileSync(jwks, JSON.stringify({ keys: [{ ...publicKey.export({ format: 'jwk' }), kid: 'k1', alg: 'ES256', use: 'sig' }] }))
     const mint = (env: Record<string, string>, ...args: string[]) => {
-      const r = spawnSync(process.execPath, ['scripts/token.ts', ...args], { env: { ...process.env, ...env }, encoding: 'utf8', timeout: 30_000 })
+      const r = spawnSync(process.execPath, ['server/main.ts', 'token', ...args], { env: { ...process.env, ...env }, encoding: 'utf8', timeout: 30_000 })
       expect(r.stderr).toBe('')
       expect(r.status).toBe(0)
       expect(r.stdout.trim()).toMatch(/^[\w-]+\.[\w-]+\.[\w-]+$/)

@@ -1,12 +1,36 @@
 import { execFileSync, spawn } from 'node:child_process'
-import { cpSync, existsSync, readFileSync } from 'node:fs'
-import { join } from 'node:path'
+import { cpSync, existsSync, mkdirSync, readFileSync, symlinkSync } from 'node:fs'
+import { basename, join } from 'node:path'
 import { describe, expect, it, onTestFinished } from 'vitest'
+import { PATH_NODE_24 } from '../helpers/package.ts'
 import { freePort } from '../helpers/process.ts'
 import { tempDir } from '../helpers/server.ts'
 
-// No Docker engine runs here: check what the Dockerfile relies on instead —
-// the build output it copies exists, and the production install starts on Node 24.
+/** The lines of one stage (`FROM … AS name` up to the next FROM). */
+function stage(dockerfile: string, name: string): string[] {
+  const lines = dockerfile.split('\n')
+  const start = lines.findIndex((l) => l.startsWith('FROM ') && l.endsWith(` AS ${name}`))
+  const end = lines.findIndex((l, i) => i > start && l.startsWith('FROM '))
+  return lines.slice(start + 1, end === -1 ? undefined : end)
+}
+
+/** Do what the stage's plain `COPY src… dest` lines do, from this checkout into `dir`. */
+function copyAsDocker(lines: string[], dir: string): void {
+  for (const line of lines) {
+    const match = /^COPY (?!--)(.+)$/.exec(line)
+    if (!match) continue
+    const parts = match[1]!.split(' ')
+    const dest = join(dir, parts.pop()!)
+    for (const source of parts) {
+      const target = parts.length > 1 || dest.endsWith('/') ? join(dest, basename(source)) : dest
+      mkdirSync(join(target, '..'), { recursive: true })
+      cpSync(source, target, { recursive: true })
+    }
+  }
+}
+
+// No Docker engine runs here: run what the Dockerfile says instead — its build
+// stage from only the files it copies, then the production install on Node 24.
 describe('Dockerfile', () => {
   const dockerfile = readFileSync('Dockerfile', 'utf8')
 
@@ -18,26 +42,29 @@ describe('Dockerfile', () => {
     expect(dockerfile).toMatch(/^EXPOSE 1234$/m)
   })
 
-  it('the production install (npm ci --omit=dev) of the build output starts on Node 24, answers /healthz and serves the web page', async () => {
-    const app = tempDir('collab-docker-')
-    // Stage "build": compile to dist/ as the Dockerfile does.
-    execFileSync(process.execPath, ['node_modules/typescript/bin/tsc', '-p', 'tsconfig.build.json', '--outDir', join(app, 'build')], { stdio: 'pipe' })
-    // …and builds the web page next to the compiled client, as its RUN line says.
-    expect(dockerfile).toMatch(/^RUN .*node scripts\/build-demo\.ts --out dist\/client\/demo\/dist$/m)
-    execFileSync(process.execPath, ['scripts/build-demo.ts', '--out', join(app, 'build', 'client', 'demo', 'dist')], { stdio: 'pipe' })
-    for (const [, from, to] of dockerfile.matchAll(/^COPY --from=build \/app\/(\S+) \.\/(\S+)$/gm)) {
-      const source = join(app, 'build', from!.replace(/^dist\//, ''))
-      expect(existsSync(source), `${from} (named by the Dockerfile) is built`).toBe(true)
-      cpSync(source, join(app, to!), { recursive: true })
-    }
-    // Stage "runtime": the production install.
-    cpSync('package.json', join(app, 'package.json'))
-    cpSync('package-lock.json', join(app, 'package-lock.json'))
+  it('builds the package with `npm run build` from the files it copies; the production install of that dist/ starts on Node 24, answers /healthz and serves the web page', async () => {
+    const root = tempDir('collab-docker-')
+    // Stage "build": the files it copies, the dev install (this checkout's), then its RUN lines.
+    const build = join(root, 'build')
+    const buildStage = stage(dockerfile, 'build')
+    copyAsDocker(buildStage, build)
+    expect(buildStage.filter((l) => l.startsWith('RUN '))).toEqual(['RUN npm ci --no-audit --no-fund', 'RUN npm run build'])
+    symlinkSync(join(process.cwd(), 'node_modules'), join(build, 'node_modules'), 'dir')
+    execFileSync('npm', ['run', 'build', '--silent'], { cwd: build, env: { ...process.env, PATH: PATH_NODE_24 }, stdio: 'pipe', timeout: 240_000 })
+
+    // Stage "runtime": the production install, then what it copies from the build.
+    const app = join(root, 'app')
+    const runtime = stage(dockerfile, 'runtime')
+    copyAsDocker(runtime, app)
     execFileSync('npm', ['ci', '--omit=dev', '--no-audit', '--no-fund', '--loglevel=error'], { cwd: app, stdio: 'pipe', timeout: 240_000 })
     expect(existsSync(join(app, 'node_modules', 'node'))).toBe(false) // dev-only Node 24 is not in the image
+    const fromBuild = runtime.map((l) => /^COPY --from=build \/app\/(\S+) \.\/(\S+)$/.exec(l)).filter((m) => m !== null)
+    expect(fromBuild.map((m) => m[1])).toEqual(['dist'])
+    for (const [, from, to] of fromBuild) cpSync(join(build, from!), join(app, to!), { recursive: true })
 
     const cmd = dockerfile.match(/^CMD \["node", "(\S+)"\]$/m)?.[1]
-    expect(cmd).toBe('dist/server/main.js')
+    const pkg = JSON.parse(readFileSync('package.json', 'utf8')) as { version: string; bin: Record<string, string> }
+    expect(cmd).toBe(Object.values(pkg.bin)[0]) // the package's own command
     const port = await freePort()
     const proc = spawn(process.execPath, [cmd!], {
       cwd: app,
@@ -53,7 +80,7 @@ describe('Dockerfile', () => {
     })
     const res = await fetch(`http://127.0.0.1:${port}/healthz`)
     expect(res.status).toBe(200)
-    expect((await res.json()).version).toBe(JSON.parse(readFileSync('package.json', 'utf8')).version)
+    expect((await res.json()).version).toBe(pkg.version)
     // The image serves the web page at / (and its assets).
     const page = await fetch(`http://127.0.0.1:${port}/`)
     expect(page.status).toBe(200)

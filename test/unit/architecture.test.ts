@@ -13,7 +13,7 @@ const ROOT = resolve(import.meta.dirname, '../..')
 /** The server's parts, lowest first; each may import only its own layer's parts and those of layers below. */
 const LAYERS: string[][] = [
   ['auth', 'chat'],
-  ['config.ts', 'secrets.ts', 'log.ts', 'errors.ts', 'readiness.ts', 'metrics.ts', 'internals.ts'],
+  ['config.ts', 'secrets.ts', 'log.ts', 'errors.ts', 'readiness.ts', 'metrics.ts', 'internals.ts', 'package-info.ts'],
   ['storage'],
   ['ws', 'compat'],
   ['extensions'],
@@ -21,7 +21,8 @@ const LAYERS: string[][] = [
   ['http'],
   ['setup'],
   ['app.ts', 'index.ts'],
-  ['main.ts', 'cli.ts', 'bin.ts'],
+  ['cli'],
+  ['main.ts', 'bin.ts'],
 ]
 
 /** What the server may import from client/: the constants and data model both sides share. */
