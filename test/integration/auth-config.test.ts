@@ -8,6 +8,7 @@ import { Writable } from 'node:stream'
 import { SignJWT } from 'jose'
 import { pino } from 'pino'
 import { describe, expect, it, onTestFinished, vi } from 'vitest'
+import { CloseCode, documentCloseReason } from '../../client/protocol.ts'
 import { createCollabServer } from '../../server/app.ts'
 import { ConfigError, parseConfig } from '../../server/config.ts'
 import { provider, settled } from '../helpers/clients.ts'
@@ -101,7 +102,7 @@ describe('key configuration', () => {
     await settled(provider(server.url, 'team/a', { token: good }))
     const reasons: string[] = []
     provider(server.url, 'team/a', { token: confused }).on('authenticationFailed', ({ reason }: { reason: string }) => reasons.push(reason))
-    await vi.waitFor(() => expect(reasons).toEqual(['4401 unauthorized']))
+    await vi.waitFor(() => expect(reasons).toEqual([documentCloseReason(CloseCode.Unauthorized)]))
   })
 
   it('ES256 with JWKS_FILE, and npm run token signing with JWT_PRIVATE_KEY or JWT_SECRET', async () => {
@@ -125,7 +126,7 @@ describe('key configuration', () => {
     expect([plan.authorizedScope, board.authorizedScope]).toEqual(['read-write', 'readonly'])
     const reasons: string[] = []
     provider(server.url, 'other/x', { token: writer }).on('authenticationFailed', ({ reason }: { reason: string }) => reasons.push(reason))
-    await vi.waitFor(() => expect(reasons).toEqual(['4403 forbidden']))
+    await vi.waitFor(() => expect(reasons).toEqual([documentCloseReason(CloseCode.Forbidden)]))
 
     const hs = await startServer({ jwtSecret: SECRET })
     const dev = mint({ JWT_SECRET: SECRET }, '--sub', 'bob', '--doc', '*', '--role', 'admin')

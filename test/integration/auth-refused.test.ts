@@ -1,7 +1,7 @@
 import { UnsecuredJWT } from 'jose'
 import { describe, expect, it, vi } from 'vitest'
 import * as Y from 'yjs'
-import { CloseCode, MessageType, SyncStep } from '../../client/protocol.ts'
+import { CloseCode, closeCodeByNumber, documentCloseReason, MessageType, SyncStep } from '../../client/protocol.ts'
 import { provider, settled } from '../helpers/clients.ts'
 import { authFrame, authReply, frame, rawClient, readFrame, updateFrame } from '../helpers/raw.ts'
 import { startServer } from '../helpers/server.ts'
@@ -65,7 +65,7 @@ describe('authentication refuses before anything is loaded or sent', () => {
       await vi.waitFor(() => expect(raw.received.some((f) => readFrame(f).address === 'public/ok' && readFrame(f).type === MessageType.Sync)).toBe(true))
 
       const forDoc = raw.received.filter((f) => readFrame(f).address === DOC)
-      expect(forDoc.map(authReply), c.what).toEqual([{ denied: `${c.code} ${CloseCode[c.code === 4401 ? 'Unauthorized' : c.code === 4403 ? 'Forbidden' : 'TokenExpired'].reason}` }])
+      expect(forDoc.map(authReply), c.what).toEqual([{ denied: documentCloseReason(closeCodeByNumber(c.code)!) }])
       expect(raw.received.some((f) => contains(f, secret)), c.what).toBe(false)
       raw.ws.terminate()
     }
@@ -88,7 +88,7 @@ describe('authentication refuses before anything is loaded or sent', () => {
     bad.on('authenticationFailed', ({ reason }: { reason: string }) => reasons.push(reason))
     const unsigned = provider(server.url, DOC, { token: 'let-me-in' })
     unsigned.on('authenticationFailed', ({ reason }: { reason: string }) => reasons.push(reason))
-    await vi.waitFor(() => expect(reasons.sort()).toEqual(['4401 unauthorized', '4403 forbidden']))
+    await vi.waitFor(() => expect(reasons.sort()).toEqual([documentCloseReason(CloseCode.Unauthorized), documentCloseReason(CloseCode.Forbidden)]))
     expect(bad.synced || unsigned.synced).toBe(false)
     expect(bad.document.getText('text').toString()).toBe('')
     expect(loaded).not.toContain(DOC)

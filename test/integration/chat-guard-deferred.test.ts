@@ -7,6 +7,7 @@
  */
 import * as encoding from 'lib0/encoding'
 import { describe, expect, it, vi } from 'vitest'
+import { CloseCode, documentCloseReason } from '../../client/protocol.ts'
 import * as Y from 'yjs'
 import { chatState, messageMap, newMessage, rawAcks, rawCloses, rawStep1s, rawWriter } from '../helpers/chat-forge.ts'
 import { acks } from '../helpers/auth.ts'
@@ -58,7 +59,7 @@ describe('chat guard: updates Yjs cannot apply yet', () => {
 
     // The "rest" it would send is the forged message itself: that is checked like any other and refused.
     c.send(updateFrame(ROOM, Y.encodeStateAsUpdate(hidden, Y.encodeStateVector(live)), 1))
-    await vi.waitFor(() => expect(rawCloses(c)).toEqual(['4422 policy-violation']))
+    await vi.waitFor(() => expect(rawCloses(c)).toEqual([documentCloseReason(CloseCode.PolicyViolation)]))
     expect(chatState(live)).toEqual(before)
   })
 

@@ -1,5 +1,6 @@
 import type { Connection } from '@hocuspocus/server'
 import { describe, expect, it, vi } from 'vitest'
+import { CloseCode, documentCloseReason } from '../../client/protocol.ts'
 import { collabClient, roomSaved, texts } from '../helpers/collab.ts'
 import { startServer } from '../helpers/server.ts'
 
@@ -97,7 +98,7 @@ describe('expired token', () => {
         extensions: [
           {
             async onAuthenticate({ token }: { token: string }) {
-              if (token !== 'fresh') throw Object.assign(new Error('expired'), { reason: '4406 token-expired' })
+              if (token !== 'fresh') throw Object.assign(new Error('expired'), { reason: documentCloseReason(CloseCode.TokenExpired) })
             },
           },
         ],
@@ -111,12 +112,12 @@ describe('expired token', () => {
     room.on('denied', (d) => denied.push(d))
     await room.synced
     expect(asked).toEqual(['stale', 'stale', 'fresh'])
-    expect(denied).toEqual([{ reason: '4406 token-expired' }, { reason: '4406 token-expired' }])
+    expect(denied).toEqual([{ reason: documentCloseReason(CloseCode.TokenExpired) }, { reason: documentCloseReason(CloseCode.TokenExpired) }])
     expect(client.stopped).toBe(null)
 
     // A fixed token cannot get any fresher: that client stops and says why.
     const fixed = collabClient(server.url, 'bob', { token: 'stale' })
     fixed.room('r')
-    await vi.waitFor(() => expect(fixed.stopped).toEqual({ kind: 'auth', reason: '4406 token-expired', code: 4406 }))
+    await vi.waitFor(() => expect(fixed.stopped).toEqual({ kind: 'auth', reason: documentCloseReason(CloseCode.TokenExpired), code: CloseCode.TokenExpired.code }))
   })
 })

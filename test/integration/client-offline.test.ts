@@ -1,7 +1,7 @@
 import { join } from 'node:path'
 import { pino } from 'pino'
 import { describe, expect, it, onTestFinished, vi } from 'vitest'
-import { SyncStep } from '../../client/protocol.ts'
+import { CloseCode, type CloseCodeInfo, documentCloseReason, SyncStep } from '../../client/protocol.ts'
 import { createCollabServer, type CollabServer } from '../../server/app.ts'
 import { collabClient, roomSaved, texts } from '../helpers/collab.ts'
 import { startServer, tempDir } from '../helpers/server.ts'
@@ -130,7 +130,7 @@ describe('delivery status', () => {
 
 describe('a room closed by the server', () => {
   /** A server whose next update is refused with `code` (as a guard or storage failure would). */
-  async function refusingServer(code: number, reason: string) {
+  async function refusingServer(info: CloseCodeInfo) {
     const state = { refuse: false }
     const server = await startServer(
       {},
@@ -140,7 +140,7 @@ describe('a room closed by the server', () => {
             async beforeSync({ type }: { type: number }) {
               if (type !== SyncStep.Update || !state.refuse) return
               state.refuse = false
-              throw Object.assign(new Error(reason), { code, reason: `${code} ${reason}` })
+              throw Object.assign(new Error(info.reason), { code: info.code, reason: documentCloseReason(info) })
             },
           },
         ],
@@ -150,7 +150,7 @@ describe('a room closed by the server', () => {
   }
 
   it('rejoins by itself after a close that allows a retry, and the change is stored', async () => {
-    const { server, state } = await refusingServer(4503, 'storage-unavailable')
+    const { server, state } = await refusingServer(CloseCode.StorageUnavailable)
     const ann = collabClient(server.url, 'ann').room('r')
     const bob = collabClient(server.url, 'bob').room('r')
     await Promise.all([ann.synced, bob.synced])
@@ -159,14 +159,14 @@ describe('a room closed by the server', () => {
 
     state.refuse = true
     const sent = ann.chat.send('second time lucky')
-    await vi.waitFor(() => expect(closed).toMatchObject([{ code: 4503, retry: true }]))
+    await vi.waitFor(() => expect(closed).toMatchObject([{ code: CloseCode.StorageUnavailable.code, retry: true }]))
     await vi.waitFor(() => expect(texts(bob)).toEqual(['second time lucky']), { timeout: 10_000 })
     await roomSaved(ann)
     expect(ann.chat.get(sent.id)?.status).toBe('saved')
   })
 
   it('reports a close that says not to retry, and keeps the change unsaved', async () => {
-    const { server, state } = await refusingServer(4422, 'policy-violation')
+    const { server, state } = await refusingServer(CloseCode.PolicyViolation)
     const ann = collabClient(server.url, 'ann').room('r')
     const bob = collabClient(server.url, 'bob').room('r')
     await Promise.all([ann.synced, bob.synced])
@@ -175,7 +175,7 @@ describe('a room closed by the server', () => {
 
     state.refuse = true
     const sent = ann.chat.send('not allowed')
-    await vi.waitFor(() => expect(closed).toEqual([{ code: 4422, reason: '4422 policy-violation', retry: false }]))
+    await vi.waitFor(() => expect(closed).toEqual([{ code: CloseCode.PolicyViolation.code, reason: documentCloseReason(CloseCode.PolicyViolation), retry: false }]))
     expect(ann.isSynced).toBe(false)
     expect(ann.unsaved).toBe(true)
     expect(ann.chat.get(sent.id)?.status).toBe('pending')
