@@ -2,6 +2,7 @@
  * `CollabClient`: one WebSocket for all of an app's rooms, with reconnection,
  * pause/resume, and a clear stop when the server refuses the credentials.
  */
+import { WsReadyStates } from '@hocuspocus/common'
 import { WebSocketStatus } from '@hocuspocus/provider'
 import { carriesChanges } from './acks.ts'
 import { Emitter, type Subscribable } from './emitter.ts'
@@ -170,7 +171,16 @@ export class CollabClient implements Subscribable<ClientEvents> {
   resume(): void {
     if (this.closed) throw new Error('collab client: closed')
     this.stopped = null
-    void this.socket.connect().catch((error: unknown) => this.reportError(error, 'connecting'))
+    const connect = () => void this.socket.connect().catch((error: unknown) => this.reportError(error, 'connecting'))
+    // Right after a stop or pause the old socket may still be closing. Connecting now would make the
+    // provider drop that socket's listeners, so its close would never be reported and the rooms would
+    // wait on it for good: connect once it has closed.
+    if (this.socket.webSocket?.readyState !== WsReadyStates.Closing) return connect()
+    const closed = () => {
+      this.socket.off('disconnect', closed)
+      if (!this.closed && !this.stopped) connect()
+    }
+    this.socket.on('disconnect', closed)
   }
 
   /** Leave every room and close the socket for good. */

@@ -55,6 +55,35 @@ describe('authentication failure', () => {
   })
 })
 
+describe('resume right after a stop', () => {
+  it('resumed while the refused socket is still closing: the room syncs on the new socket', async () => {
+    const server = await startServer(
+      {},
+      {
+        extensions: [
+          {
+            async onAuthenticate({ token }: { token: string }) {
+              if (token === 'bad') throw new Error('nope')
+            },
+          },
+        ],
+      },
+    )
+    let token = 'bad'
+    const client = collabClient(server.url, 'ann', { token: async () => token })
+    // In the same turn as the stop: its disconnect has only begun closing the socket.
+    client.on('stopped', () => {
+      token = 'good'
+      client.resume()
+    })
+    const room = client.room('r')
+    await room.synced
+    room.chat.send('after the resume')
+    await roomSaved(room)
+    expect(client.stopped).toBe(null)
+  })
+})
+
 describe('token refresh', () => {
   it('asks the token function again when the server requests a fresh token', async () => {
     const synced: string[] = []
