@@ -81,7 +81,7 @@ export function createCollabServer(partial: Partial<CollabConfig> = {}, options:
     onCompact: ({ error }) => metrics.compactions.inc({ outcome: error ? 'failed' : 'ok' }),
   })
   // Version history and the REST API (server/history, server/http/api).
-  const history = createHistory(config, { storage, persistence, logger, verifier: security.verifier })
+  const history = createHistory(config, { storage, persistence, logger, verifier: security.verifier, onAutoVersion: (outcome) => metrics.autoVersions.inc({ outcome }) })
   const lifecycle = new DocumentLifecycle({ idleMs: config.docIdleUnloadMs, maxDocuments: config.maxDocuments, logger })
   const hocuspocus = new Hocuspocus({
     quiet: true,
