@@ -94,6 +94,7 @@ export class ClusterPresence implements Extension {
       logger: config.logger,
       onDead: (instanceId, entries, decidedAt) => this.removeDead(instanceId, entries, decidedAt),
       onRevived: () => this.reannounce(),
+      hostedNow: () => [...(this.instance?.documents.values() ?? [])].flatMap((d) => config.guard.ownership.held(d).map(([id]): HostedEntry => [d.name, id])),
     })
     config.guard.ownership.listen({
       bound: (documentName, clientId) => this.heartbeat.hosted(documentName, clientId, true),

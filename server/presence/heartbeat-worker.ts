@@ -20,7 +20,7 @@ import { type HostedEntry, hostedMember, parseHostedMember, presenceKeys } from 
 /** The record of a dead instance outlives its announcement this long, so every survivor reads it. */
 const RECORD_GRACE_MS = 60_000
 
-const { url, prefix, instanceId, heartbeatMs, deadAfterMs } = workerData as HeartbeatWorkerData
+const { url, prefix, instanceId, heartbeatMs, deadAfterMs, restarted } = workerData as HeartbeatWorkerData
 const port = parentPort!
 const keys = presenceKeys(prefix)
 const post = (message: FromWorker) => port.postMessage(message)
@@ -72,7 +72,7 @@ async function announce(): Promise<void> {
   if (rewrite) dirty = false
   const previous = results[0]![1]
   if (beats === 0) post({ type: 'announced' })
-  if (previous === null && beats > 0) {
+  if (previous === null && (beats > 0 || restarted)) {
     post({ type: 'log', level: 'warn', msg: 'our announcement had expired; announcing our clients again' })
     post({ type: 'revived' })
     if (!rewrite) {
