@@ -77,6 +77,7 @@ export function createCollabServer(partial: Partial<CollabConfig> = {}, options:
         heartbeatMs: config.presenceHeartbeatMs,
         deadAfterMs: config.presenceDeadAfterMs,
         onEvent: (event, count) => metrics.clusterPresence.inc({ event }, count),
+        onRecorded: (size) => metrics.presenceRecorded.set(size),
       })
     : undefined
   const coldSync = config.coldSync ? new ColdSync(() => metrics.coldSyncs.inc()) : undefined

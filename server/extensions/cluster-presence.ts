@@ -24,6 +24,8 @@ export interface ClusterPresenceConfiguration {
   deadAfterMs: number
   /** Metrics: leaves published, leaves applied from other instances, clients removed with a dead instance. */
   onEvent?: (event: 'leave-published' | 'leave-applied' | 'dead-instance' | 'dead-client-removed', count: number) => void
+  /** Metrics: Redis holds the record of all `size` client ids hosted here. */
+  onRecorded?: (size: number) => void
 }
 
 /** Transaction origin of awareness changes that came from other instances (not published again). */
@@ -94,6 +96,7 @@ export class ClusterPresence implements Extension {
       logger: config.logger,
       onDead: (instanceId, entries, decidedAt) => this.removeDead(instanceId, entries, decidedAt),
       onRevived: () => this.reannounce(),
+      onRecorded: config.onRecorded,
       hostedNow: () => [...(this.instance?.documents.values() ?? [])].flatMap((d) => config.guard.ownership.held(d).map(([id]): HostedEntry => [d.name, id])),
     })
     config.guard.ownership.listen({

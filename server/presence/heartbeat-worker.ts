@@ -54,13 +54,20 @@ port.on('message', (message: ToWorker) => {
   if (message.present) hosted.add(member)
   else hosted.delete(member)
   if (dirty) return // the next beat writes it all
+  const size = hosted.size
   const write = message.present ? redis.sadd(keys.hosts(instanceId), member) : redis.srem(keys.hosts(instanceId), member)
-  write.catch(() => (dirty = true))
+  write.then(() => recorded(size), () => (dirty = true))
 })
+
+/** A write went through: Redis holds the `size` ids we hosted when it was sent (commands complete in order). */
+function recorded(size: number): void {
+  if (!dirty) post({ type: 'recorded', size })
+}
 
 async function announce(): Promise<void> {
   const multi = redis.multi().set(keys.alive(instanceId), `${hostname()}:${process.pid}`, 'PX', deadAfterMs, 'GET').sadd(keys.instances, instanceId)
   const rewrite = dirty
+  const size = hosted.size
   if (rewrite) {
     multi.del(keys.hosts(instanceId))
     if (hosted.size > 0) multi.sadd(keys.hosts(instanceId), ...hosted)
@@ -69,7 +76,10 @@ async function announce(): Promise<void> {
   const results = await multi.exec()
   const failed = results?.find(([error]) => error)
   if (!results || failed) throw failed?.[0] ?? new Error('transaction discarded')
-  if (rewrite) dirty = false
+  if (rewrite) {
+    dirty = false
+    recorded(size)
+  }
   const previous = results[0]![1]
   if (beats === 0) post({ type: 'announced' })
   if (previous === null && (beats > 0 || restarted)) {

@@ -32,6 +32,8 @@ export type FromWorker =
   | { type: 'revived' }
   /** The first announcement is in Redis. */
   | { type: 'announced' }
+  /** Redis holds the record of every id hosted here: `size` of them. */
+  | { type: 'recorded'; size: number }
   | { type: 'log'; level: 'info' | 'warn' | 'error'; msg: string; err?: string }
 
 export interface HeartbeatConfiguration extends Omit<HeartbeatWorkerData, 'restarted'> {
@@ -42,6 +44,8 @@ export interface HeartbeatConfiguration extends Omit<HeartbeatWorkerData, 'resta
   onRevived(): void
   /** Every id a connection here speaks for now (to tell a worker started again). */
   hostedNow(): HostedEntry[]
+  /** Redis holds the record of all `size` ids hosted here (metrics). */
+  onRecorded?(size: number): void
 }
 
 // Compiled to dist/*.js for the image; run from source (.ts) otherwise.
@@ -79,7 +83,7 @@ export class Heartbeat {
   }
 
   private start(restarted: boolean): void {
-    const { logger, onDead, onRevived, hostedNow, ...settings } = this.config
+    const { logger, onDead, onRevived, hostedNow, onRecorded, ...settings } = this.config
     const workerData: HeartbeatWorkerData = { ...settings, restarted }
     const started = performance.now()
     const worker = new Worker(WORKER, { workerData, name: 'presence-heartbeat' })
@@ -87,6 +91,7 @@ export class Heartbeat {
     worker.on('message', (message: FromWorker) => {
       if (message.type === 'dead') onDead(message.instanceId, message.entries, message.decidedAt)
       else if (message.type === 'revived') onRevived()
+      else if (message.type === 'recorded') onRecorded?.(message.size)
       else if (message.type === 'log') logger[message.level]({ instanceId: settings.instanceId, err: message.err }, `presence heartbeat: ${message.msg}`)
       else if (message.type === 'announced') {
         logger.info({ instanceId: settings.instanceId, startupMs: Math.round(performance.now() - started) }, 'presence heartbeat: announced')

@@ -1,5 +1,5 @@
 import type { HocuspocusProvider } from '@hocuspocus/provider'
-import { describe, expect, it } from 'vitest'
+import { describe, expect, it, vi } from 'vitest'
 import type { Awareness } from 'y-protocols/awareness'
 import { provider, settled } from '../helpers/clients.ts'
 import { Services, startCluster } from '../helpers/cluster.ts'
@@ -29,7 +29,13 @@ async function twoInstancesInARoom(env: Record<string, string> = {}) {
   const onB = [bobRoom.doc.clientID, bStock.document.clientID]
   const watchersOnB: Awareness[] = [bobRoom.provider.awareness!, bStock.awareness!]
   await Promise.all(watchersOnB.flatMap((w) => onA.map((id) => whenPresent(w, id, DEADLINE_MS))))
+  await recorded(a, onA.length)
   return { a, b, annRoom, aStock, bobRoom, bStock, onA, onB, watchersOnB }
+}
+
+/** Wait until the instance's record in Redis holds its `count` clients (what survivors remove if it dies). */
+async function recorded(server: ServerProcess, count: number): Promise<void> {
+  await vi.waitFor(async () => expect(await gauge(server.http, 'collab_presence_recorded')).toBe(count), { timeout: DEADLINE_MS, interval: 50 })
 }
 
 /** Block the instance's event loop for `ms` through the inspector (NODE_OPTIONS=--inspect): a stand-in for a huge document load. */
@@ -111,6 +117,7 @@ describe('presence across instances: an instance that stops announcing itself', 
     expect(movers.length).toBeGreaterThan(0)
     const ids = movers.map((p) => p.document.clientID)
     await Promise.all(ids.map((id) => whenPresent(watcher.awareness!, id, DEADLINE_MS)))
+    await recorded(a, 1 + movers.length)
 
     const killed = Date.now()
     a.proc.kill('SIGKILL')
