@@ -6,6 +6,7 @@ import { createSecurity } from './setup/security.ts'
 import { YWS_PREFIX, YwsAdapter } from './compat/yws.ts'
 import { type CollabConfig, defaultConfig } from './config.ts'
 import { ChatGuard } from './extensions/chat-guard.ts'
+import { ClusterPresence } from './extensions/cluster-presence.ts'
 import { DocumentLifecycle } from './extensions/lifecycle.ts'
 import { Persistence } from './extensions/persistence.ts'
 import { ScaleOut } from './extensions/scale-out.ts'
@@ -84,6 +85,19 @@ export function createCollabServer(partial: Partial<CollabConfig> = {}, options:
     ? new ScaleOut({ url: config.redisUrl, prefix: config.redisPrefix, storage, logger })
     : undefined
   const metrics = new Metrics()
+  // Leaves and dead instances across instances (server/extensions/cluster-presence.ts, docs/protocol.md).
+  const clusterPresence = config.redisUrl
+    ? new ClusterPresence({
+        url: config.redisUrl,
+        prefix: config.redisPrefix,
+        logger,
+        guard: security.guard,
+        heartbeatMs: config.presenceHeartbeatMs,
+        deadAfterMs: config.presenceDeadAfterMs,
+        onEvent: (event, count) => metrics.clusterPresence.inc({ event }, count),
+        onRecorded: (size) => metrics.presenceRecorded.set(size),
+      })
+    : undefined
   const coldSync = config.coldSync ? new ColdSync(() => metrics.coldSyncs.inc()) : undefined
   const persistence = new Persistence({
     storage,
@@ -99,14 +113,14 @@ export function createCollabServer(partial: Partial<CollabConfig> = {}, options:
     onCompact: ({ error }) => metrics.compactions.inc({ outcome: error ? 'failed' : 'ok' }),
   })
   // Version history and the REST API (server/history, server/http/api).
-  const history = createHistory(config, { storage, persistence, logger, verifier: security.verifier })
+  const history = createHistory(config, { storage, persistence, logger, verifier: security.verifier, onAutoVersion: (outcome) => metrics.autoVersions.inc({ outcome }) })
   const lifecycle = new DocumentLifecycle({ idleMs: config.docIdleUnloadMs, maxDocuments: config.maxDocuments, logger })
   const hocuspocus = new Hocuspocus({
     quiet: true,
     timeout: config.idleTimeoutMs,
     maxUnauthenticatedQueueSize: config.preauthQueueBytes,
     maxUnauthenticatedQueueMessages: config.preauthQueueMessages,
-    extensions: [lifecycle, ...security.extensions, new ChatGuard({ logger, onRefuse: ({ rule }) => metrics.policyRefusals.inc({ rule }) }), ...(scaleOut ? [scaleOut] : []), ...(options.extensions ?? []), persistence, ...history.extensions, metrics.extension()],
+    extensions: [lifecycle, ...security.extensions, new ChatGuard({ logger, onRefuse: ({ rule }) => metrics.policyRefusals.inc({ rule }) }), ...(scaleOut ? [scaleOut] : []), ...(clusterPresence ? [clusterPresence] : []), ...(options.extensions ?? []), persistence, ...history.extensions, metrics.extension()],
   })
   const gateway = new Gateway({
     hocuspocus,
@@ -165,6 +179,7 @@ export function createCollabServer(partial: Partial<CollabConfig> = {}, options:
     }
     await persistence.settle()
     await history.flush()
+    await clusterPresence?.close()
     await scaleOut?.close()
     gateway.close()
     httpServer.closeAllConnections()
@@ -186,14 +201,17 @@ export function createCollabServer(partial: Partial<CollabConfig> = {}, options:
       const host = config.host === '0.0.0.0' || config.host === '::' ? '127.0.0.1' : config.host
       return `ws://${host.includes(':') ? `[${host}]` : host}:${address?.port ?? config.port}/ws`
     },
-    listen: () =>
-      new Promise<number>((resolve, reject) => {
+    listen: async () => {
+      // Announced in Redis before any client can come (bounded: Redis may be down).
+      await clusterPresence?.announced(5000)
+      return new Promise<number>((resolve, reject) => {
         httpServer.once('error', reject)
         httpServer.listen(config.port, config.host, () => {
           httpServer.off('error', reject)
           resolve((httpServer.address() as AddressInfo).port)
         })
-      }),
+      })
+    },
     close: () => (closing ??= shutdown()),
   }
 }

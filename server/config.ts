@@ -48,6 +48,18 @@ export interface CollabConfig {
   redisUrl?: string
   /** Prefix of the Redis channels and keys, to share one Redis between deployments. @default 'collab' */
   redisPrefix: string
+  /**
+   * With Redis: each instance announces itself this often (from a worker
+   * thread, so a long event-loop stall does not stop it) and looks for
+   * instances that stopped. @default 1000
+   */
+  presenceHeartbeatMs: number
+  /**
+   * With Redis: an instance that has not announced itself for this long is
+   * dead, and its clients leave every other instance's presence (within this
+   * plus one heartbeat). At least twice `presenceHeartbeatMs`. @default 3000
+   */
+  presenceDeadAfterMs: number
   /** HS256 shared secret (at least 32 bytes). One of jwtSecret / jwtPublicKey / jwksFile; none = open mode. */
   jwtSecret?: string
   /** PEM public key: RSA (RS256, at least 2048 bits) or EC P-256 (ES256). */
@@ -138,6 +150,8 @@ export const defaultConfig: CollabConfig = {
   docIdleUnloadMs: 10_000,
   maxDocuments: 10_000,
   redisPrefix: 'collab',
+  presenceHeartbeatMs: 1000,
+  presenceDeadAfterMs: 3000,
   tokenRefreshBeforeMs: 60_000,
   awarenessMaxBytes: 8192,
   awarenessMaxRate: 20,
@@ -258,6 +272,8 @@ export const ENV_VARS: Record<string, EnvVar<keyof CollabConfig>> = {
   DATABASE_URL: { key: 'databaseUrl', doc: 'store documents in PostgreSQL instead of DB_PATH', parse: url(['postgres:', 'postgresql:']), allowed: 'a postgres:// or postgresql:// URL', secret: true },
   REDIS_URL: { key: 'redisUrl', doc: 'share edits and awareness with other instances through Redis', parse: url(['redis:', 'rediss:']), allowed: 'a redis:// or rediss:// URL', secret: true },
   REDIS_PREFIX: { key: 'redisPrefix', doc: 'prefix of the Redis channels and keys', parse: (raw) => (/^[\w.:-]{1,64}$/.test(raw) ? raw : undefined), allowed: 'letters, digits, _ . : - (at most 64)' },
+  PRESENCE_HEARTBEAT_MS: { key: 'presenceHeartbeatMs', doc: 'how often an instance announces itself and its clients in Redis', parse: integer(100, 60_000), allowed: 'an integer from 100 to 60000 (ms)' },
+  PRESENCE_DEAD_AFTER_MS: { key: 'presenceDeadAfterMs', doc: 'an instance silent this long is dead: its clients leave the others’ presence', parse: integer(200, 600_000), allowed: 'an integer from 200 to 600000 (ms), at least twice PRESENCE_HEARTBEAT_MS' },
   JWT_SECRET: { key: 'jwtSecret', doc: 'token key: HS256 shared secret (no key at all = open mode)', parse: secret, allowed: `a secret of at least ${MIN_SECRET_BYTES} bytes (e.g. openssl rand -base64 48)`, secret: true },
   JWT_PUBLIC_KEY: { key: 'jwtPublicKey', doc: 'token key: PEM public key (RS256 / ES256)', parse: publicKeyPem, allowed: 'a PEM public key: RSA of at least 2048 bits (RS256) or EC P-256 (ES256)', secret: true },
   JWKS_FILE: { key: 'jwksFile', doc: 'token keys: a local JSON Web Key Set file, picked by kid', parse: nonEmpty, allowed: 'the path of a JSON Web Key Set file' },
@@ -318,6 +334,9 @@ export function parseConfig(env: Record<string, string | undefined>): CollabConf
   const keys = ['JWT_SECRET', 'JWT_PUBLIC_KEY', 'JWKS_FILE'].filter((name) => env[name])
   if (keys.length > 1) problems.push(`${keys.join(' and ')} are set: configure exactly one token key`)
   if (config.httpHeadersTimeoutMs > config.httpRequestTimeoutMs) problems.push('HTTP_HEADERS_TIMEOUT_MS is longer than HTTP_REQUEST_TIMEOUT_MS: the headers are part of the request')
+  if (config.presenceDeadAfterMs < 2 * config.presenceHeartbeatMs) {
+    problems.push(`PRESENCE_DEAD_AFTER_MS=${config.presenceDeadAfterMs} is not valid: expected at least twice PRESENCE_HEARTBEAT_MS (${config.presenceHeartbeatMs})`)
+  }
   // Open mode (no key) keeps the loopback default; with a key, listen on every interface unless HOST says otherwise.
   if (!env.HOST && hasKey(config)) config.host = '0.0.0.0'
   if (problems.length > 0) throw new ConfigError(problems)

@@ -48,6 +48,9 @@ export class Metrics {
   })
   readonly policyRefusals = new Counter({ name: 'collab_policy_refusals_total', help: 'Updates refused by the chat rules, by rule (unappliable = deferred until the client syncs)', labelNames: ['rule'], registers: [this.registry] })
   readonly coldSyncs = new Counter({ name: 'collab_cold_syncs_total', help: 'Stored documents sent to a client that held nothing while they loaded (server/ws/cold-sync.ts)', registers: [this.registry] })
+  readonly autoVersions = new Counter({ name: 'collab_auto_versions_total', help: 'Automatic version attempts, by outcome (covered: the newest automatic version, maybe saved by another instance, already held that state)', labelNames: ['outcome'], registers: [this.registry] })
+  readonly clusterPresence = new Counter({ name: 'collab_cluster_presence_total', help: 'Presence across instances (Redis): leave-published, leave-applied (from another instance), dead-instance, dead-client-removed', labelNames: ['event'], registers: [this.registry] })
+  readonly presenceRecorded = new Gauge({ name: 'collab_presence_recorded', help: 'With Redis: client ids hosted here whose record is in Redis (so they leave with this instance if it dies)', registers: [this.registry] })
   readonly compactions = new Counter({ name: 'collab_compactions_total', help: 'Log compactions, by outcome', labelNames: ['outcome'], registers: [this.registry] })
 
   constructor() {

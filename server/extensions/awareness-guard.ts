@@ -5,13 +5,15 @@ import type {
   afterHandleMessagePayload,
   beforeHandleAwarenessPayload,
   beforeHandleMessagePayload,
+  onAwarenessUpdatePayload,
 } from '@hocuspocus/server'
 import * as decoding from 'lib0/decoding'
-import * as encoding from 'lib0/encoding'
 import type { Logger } from 'pino'
 import { applyAwarenessUpdate, removeAwarenessStates } from 'y-protocols/awareness'
 import { MessageType } from '../../client/protocol.ts'
 import { sessionOf } from '../auth/session.ts'
+import { reannounceFrames, stateUpdate } from '../presence/awareness-codec.ts'
+import { AwarenessOwnership } from '../presence/ownership.ts'
 
 export interface AwarenessGuardConfiguration {
   logger: Logger
@@ -33,6 +35,10 @@ interface SentEntry {
 interface GuardState {
   /** The one awareness client id this connection speaks for (the first it sent). */
   boundId?: number
+  /** The id it asked for while another entry held it; it gets it when that entry goes. */
+  waitingFor?: number
+  /** The clock at which it was last asked to announce itself again (once per clock). */
+  reannouncedAt?: number
   /** Entries of the awareness frame being handled (read in beforeHandleMessage). */
   pending?: SentEntry[]
   tokens: number
@@ -55,15 +61,6 @@ function readEntries(update: Uint8Array): SentEntry[] {
   return entries
 }
 
-function encodeEntry(id: number, clock: number, state: Record<string, unknown>): Uint8Array {
-  const e = encoding.createEncoder()
-  encoding.writeVarUint(e, 1)
-  encoding.writeVarUint(e, id)
-  encoding.writeVarUint(e, clock)
-  encoding.writeVarString(e, JSON.stringify(state))
-  return encoding.toUint8Array(e)
-}
-
 /**
  * Presence that cannot be spoofed. Each document connection speaks for one
  * awareness client id — the first it publishes that is not already in use.
@@ -76,6 +73,12 @@ function encodeEntry(id: number, clock: number, state: Record<string, unknown>):
  * A connection's own removal is forwarded (Hocuspocus 4.7 drops removals when
  * it re-encodes an update), and when it leaves, Hocuspocus removes its state
  * for everyone.
+ *
+ * A client whose entry was removed here while it stayed (it timed out, left
+ * another instance after arriving here, or its old instance was declared
+ * dead) re-sends a clock y-protocols ignores; it is asked to announce itself
+ * again (`reannounceFrames`). One that asked for an id still held by another
+ * entry gets it when that entry goes (`AwarenessOwnership`).
  */
 export class AwarenessGuard implements Extension {
   readonly extensionName = 'awareness-guard'
@@ -84,8 +87,8 @@ export class AwarenessGuard implements Extension {
 
   private readonly config: AwarenessGuardConfiguration
   private readonly guards = new WeakMap<Connection, GuardState>()
-  /** Which connection holds which client id, per document. */
-  private readonly owners = new WeakMap<Document, Map<number, Connection>>()
+  /** Which connection holds which client id, per document; cluster presence listens to it. */
+  readonly ownership = new AwarenessOwnership()
 
   constructor(config: AwarenessGuardConfiguration) {
     this.config = config
@@ -119,9 +122,11 @@ export class AwarenessGuard implements Extension {
     if (guard.boundId === undefined) this.bind(connection, guard, document, sent)
     const own = guard.boundId
     const foreign = [...states.keys()].filter((id) => id !== own)
-    if (foreign.length > 0) {
-      for (const id of foreign) states.delete(id)
-      this.config.logger.warn({ ...this.who(connection), own, foreign }, 'dropped awareness states for client ids this connection does not own')
+    for (const id of foreign) states.delete(id)
+    // Echoes of states we already hold (a client answering QueryAwareness sends everybody's) are no attempt.
+    const spoofed = foreign.filter((id) => byId.get(id)!.clock > (document.awareness.meta.get(id)?.clock ?? 0))
+    if (spoofed.length > 0) {
+      this.config.logger.warn({ ...this.who(connection), own, foreign: spoofed }, 'dropped awareness states for client ids this connection does not own')
     }
     if (own === undefined) return
 
@@ -132,6 +137,16 @@ export class AwarenessGuard implements Extension {
     if (entry.bytes > this.config.maxStateBytes) {
       states.delete(own)
       this.config.logger.warn({ ...this.who(connection), bytes: entry.bytes, max: this.config.maxStateBytes }, 'dropped an awareness state over the size limit')
+      return
+    }
+    const held = document.awareness.meta.get(own)?.clock
+    if (held !== undefined && entry.clock <= held && !document.awareness.states.has(own)) {
+      // Removed here at a clock the client has not passed: y-protocols would ignore this state.
+      states.delete(own)
+      if (guard.reannouncedAt !== held) {
+        guard.reannouncedAt = held
+        this.askToReannounce(connection, own, held)
+      }
       return
     }
     const user = sessionOf(connection.context)?.user
@@ -153,10 +168,10 @@ export class AwarenessGuard implements Extension {
       const created = guard
       connection.onClose((document) => {
         clearTimeout(created.trailingTimer)
-        const owners = this.owners.get(document)
+        if (created.waitingFor !== undefined) this.ownership.release(document, created.waitingFor, connection)
         const own = created.boundId
-        if (own === undefined || owners?.get(own) !== connection) return
-        owners.delete(own)
+        if (own === undefined || this.ownership.holder(document, own) !== connection) return
+        this.ownership.release(document, own, connection)
         // Hocuspocus removes the ids it saw *added* by this connection; one that came back after
         // its own removal counts as updated, not added, so make sure it goes too.
         if (document.awareness.states.has(own)) removeAwarenessStates(document.awareness, [own], null)
@@ -165,22 +180,47 @@ export class AwarenessGuard implements Extension {
     return guard
   }
 
-  /** Bind the first client id the connection publishes, unless another live connection holds it. */
+  /** Entries that went: a connection waiting for one of those ids gets it, and announces itself again. */
+  async onAwarenessUpdate({ document, removed }: onAwarenessUpdatePayload): Promise<void> {
+    for (const id of removed) {
+      const next = this.ownership.nextWaiting(document, id)
+      if (!next) continue
+      const guard = this.guardOf(next)
+      if (guard.boundId !== undefined) continue
+      guard.boundId = id
+      guard.waitingFor = undefined
+      this.ownership.bind(document, id, next)
+      this.askToReannounce(next, id, document.awareness.meta.get(id)?.clock ?? 0)
+    }
+  }
+
+  /** Ask every connection of the document that speaks for an id to announce itself again (its instance was given up for dead). */
+  reannounce(document: Document): void {
+    for (const [id, connection] of this.ownership.held(document)) this.askToReannounce(connection, id, document.awareness.meta.get(id)?.clock ?? 0)
+  }
+
+  private askToReannounce(connection: Connection, id: number, clock: number): void {
+    for (const frame of reannounceFrames(connection.messageAddress, { id, clock })) connection.send(frame)
+  }
+
+  /** Bind the first client id the connection publishes, unless another entry holds it. */
   private bind(connection: Connection, guard: GuardState, document: Document, sent: SentEntry[]): void {
     const first = sent.find((entry) => !entry.removal)
     if (!first) return
-    let owners = this.owners.get(document)
-    if (!owners) this.owners.set(document, (owners = new Map()))
-    const holder = owners.get(first.id)
+    const holder = this.ownership.holder(document, first.id)
     // Held by another live connection here, or present without an owner here (another instance's client, or
-    // a stale state of a reconnecting client, which expires within 30 s; binding is retried on every update).
+    // the old state of a reconnecting client): it waits, and gets the id when that entry goes.
     const taken = holder ? holder !== connection && document.hasConnection(holder) : document.awareness.states.has(first.id)
     if (taken) {
-      this.config.logger.warn({ ...this.who(connection), clientId: first.id }, 'awareness client id already in use; not bound')
+      if (guard.waitingFor === first.id) return
+      guard.waitingFor = first.id
+      this.ownership.wait(document, first.id, connection)
+      this.config.logger.info({ ...this.who(connection), clientId: first.id }, 'awareness client id in use; bound when its entry goes')
       return
     }
     guard.boundId = first.id
-    owners.set(first.id, connection)
+    guard.waitingFor = undefined
+    this.ownership.bind(document, first.id, connection)
   }
 
   private removeOwn(connection: Connection, guard: GuardState, document: Document, own: number, clock: number): void {
@@ -213,7 +253,7 @@ export class AwarenessGuard implements Extension {
       if (!this.take(guard)) return this.scheduleTrailing(connection, guard, document, own)
       guard.trailing = undefined
       // Already checked and stamped; an older clock than what was published since is ignored by Yjs.
-      applyAwarenessUpdate(document.awareness, encodeEntry(own, trailing.clock, trailing.state), { source: 'connection', connection })
+      applyAwarenessUpdate(document.awareness, stateUpdate(own, trailing.clock, trailing.state), { source: 'connection', connection })
     }, Math.max(1, wait)).unref()
   }
 

@@ -10,6 +10,7 @@ import type {
   onChangePayload,
   onConfigurePayload,
 } from '@hocuspocus/server'
+import { isTransactionOrigin } from '@hocuspocus/server'
 import { Redis as IORedis } from 'ioredis'
 import type { Logger } from 'pino'
 import * as Y from 'yjs'
@@ -114,7 +115,9 @@ export class ScaleOut implements Extension {
     return this.redis.onChange(payload)
   }
 
+  /** Only our own clients' changes: the stock extension would publish again what it just received from a peer. */
   onAwarenessUpdate(payload: onAwarenessUpdatePayload): Promise<unknown> {
+    if (isTransactionOrigin(payload.transactionOrigin) && payload.transactionOrigin.source === 'redis') return Promise.resolve()
     return this.redis.onAwarenessUpdate(payload)
   }
 

@@ -9,6 +9,8 @@ export interface AutoVersionsConfiguration {
   logger: Logger
   /** Save a version this long after the first change since the last one; 0 = never. */
   everyMs: number
+  /** Called with each attempt's outcome (metrics): saved, covered (the newest version already held it), failed. */
+  onOutcome?: (outcome: 'saved' | 'covered' | 'failed') => void
 }
 
 /**
@@ -19,6 +21,10 @@ export interface AutoVersionsConfiguration {
  * gets one version every `everyMs`; a quiet one gets none. At shutdown, the
  * clocks still running are cut short so no stretch of edits goes without one.
  * Changes from other instances (Redis) are left to the instance that took them.
+ * Several instances may still hold the same edits (each took some of them, or
+ * they all flush at shutdown): a version is stored only when the newest
+ * automatic version does not already hold its state, decided in the database
+ * (`VersionHistory.saveAuto`), so they store it once between them.
  */
 export class AutoVersions implements Extension {
   readonly extensionName = 'auto-versions'
@@ -64,8 +70,9 @@ export class AutoVersions implements Extension {
       await earlier // one save per document at a time, in order (never rejects)
       try {
         const state = await this.config.state(documentName)
-        if (state) await history.save(documentName, state, 'auto')
+        if (state) this.config.onOutcome?.((await history.saveAuto(documentName, state)) ? 'saved' : 'covered')
       } catch (error) {
+        this.config.onOutcome?.('failed')
         logger.error({ err: error, documentName }, 'could not save an automatic version')
       }
     })()

@@ -1,5 +1,6 @@
 import type { Logger } from 'pino'
 import type { Storage, VersionInfo, VersionKind } from '../storage/types.ts'
+import { covers } from './covers.ts'
 
 export interface VersionHistoryConfiguration {
   storage: Storage
@@ -30,8 +31,29 @@ export class VersionHistory {
 
   /** Store `state` as a version (durably: resolves once committed), then apply retention. */
   async save(documentName: string, state: Uint8Array, kind: VersionKind, options: { label?: string | null; createdBy?: string | null } = {}): Promise<VersionInfo> {
+    const info = await this.config.storage.saveVersion(documentName, { kind, label: options.label ?? null, createdBy: options.createdBy ?? null, data: state })
+    await this.saved(documentName, info)
+    return info
+  }
+
+  /**
+   * Store `state` as an automatic version unless the newest automatic version
+   * already holds all of it — decided by the storage, under its per-document
+   * lock, so instances that hold the same edits (they all flush at shutdown,
+   * their clocks may run out together) store one version of them, not one each.
+   * Resolves with the version, or null when it was already covered.
+   */
+  async saveAuto(documentName: string, state: Uint8Array): Promise<VersionInfo | null> {
+    const info = await this.config.storage.saveVersionUnlessCovered(documentName, { kind: 'auto', label: null, createdBy: null, data: state }, (newest) => covers(newest, state))
+    if (info) await this.saved(documentName, info)
+    else this.config.logger.debug({ documentName }, 'automatic version not saved: the newest one already holds this state')
+    return info
+  }
+
+  /** Log, then apply retention to the version's budget. */
+  private async saved(documentName: string, info: VersionInfo): Promise<void> {
     const { storage, logger } = this.config
-    const info = await storage.saveVersion(documentName, { kind, label: options.label ?? null, createdBy: options.createdBy ?? null, data: state })
+    const { kind } = info
     logger.info({ documentName, version: info.id, kind, label: info.label, createdBy: info.createdBy, bytes: info.bytes }, 'version saved')
     try {
       const pruned = kind === 'auto' ? await storage.pruneVersions(documentName, AUTOMATIC, this.config.keep) : await this.pruneDeliberate(documentName)
@@ -40,7 +62,6 @@ export class VersionHistory {
       // The version itself is stored; retention is retried with the next save.
       logger.error({ err: error, documentName }, 'could not delete old versions')
     }
-    return info
   }
 
   private async pruneDeliberate(documentName: string): Promise<number> {

@@ -24,14 +24,14 @@ export interface HistorySetup {
 /** Version history (automatic versions, retention) and the REST API, wired from the configuration. */
 export function createHistory(
   config: CollabConfig,
-  deps: { storage: Storage; persistence: Persistence; logger: Logger; verifier: TokenVerifier | null },
+  deps: { storage: Storage; persistence: Persistence; logger: Logger; verifier: TokenVerifier | null; onAutoVersion?: (outcome: 'saved' | 'covered' | 'failed') => void },
 ): HistorySetup {
   const { storage, persistence, logger, verifier } = deps
   const history = new VersionHistory({ storage, logger, keep: config.versionKeep, keepNamed: config.versionKeepNamed })
   let live: LiveDocuments | undefined
   const auto =
     config.versionEveryMs > 0
-      ? new AutoVersions({ history, logger, everyMs: config.versionEveryMs, state: async (name) => (live ? live.state(name) : null) })
+      ? new AutoVersions({ history, logger, everyMs: config.versionEveryMs, state: async (name) => (live ? live.state(name) : null), onOutcome: deps.onAutoVersion })
       : undefined
   return {
     extensions: auto ? [auto] : [],

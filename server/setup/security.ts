@@ -15,6 +15,8 @@ export interface Security {
   readonly extensions: Extension[]
   /** Verifies tokens; null in open development mode. Other doors (REST) decide with `authorize(verifier, …)`. */
   readonly verifier: TokenVerifier | null
+  /** The awareness guard (in `extensions`): who speaks for which presence entry, for cluster presence. */
+  readonly guard: AwarenessGuard
 }
 
 const LOOPBACK = /^(127\.\d+\.\d+\.\d+|::1|localhost)$/i
@@ -38,5 +40,5 @@ export function createSecurity(config: CollabConfig, logger: Logger): Security {
   }
   const auth = new Auth({ verifier, refreshBeforeMs: config.tokenRefreshBeforeMs, logger })
   const guard = new AwarenessGuard({ logger, maxStateBytes: config.awarenessMaxBytes, maxRate: config.awarenessMaxRate })
-  return { extensions: [auth, guard], verifier }
+  return { extensions: [auth, guard], verifier, guard }
 }

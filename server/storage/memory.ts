@@ -79,6 +79,12 @@ export class MemoryStorage implements Storage {
     return info
   }
 
+  async saveVersionUnlessCovered(name: string, version: NewVersion, covered: (newest: Uint8Array) => boolean): Promise<VersionInfo | null> {
+    const newest = (this.versions.get(name) ?? []).findLast((v) => v.kind === version.kind)
+    if (newest && covered(newest.data)) return null
+    return this.saveVersion(name, version)
+  }
+
   async listVersions(name: string, options: { before?: number; limit?: number } = {}): Promise<VersionInfo[]> {
     const limit = Math.max(1, Math.min(options.limit ?? 100, 1000))
     return (this.versions.get(name) ?? [])

@@ -49,6 +49,9 @@ const SCHEMA = `
   );
   CREATE INDEX IF NOT EXISTS collab_versions_by_name ON collab_versions (name, id);`
 
+/** Advisory lock class of version saves (the second key is the document name's hash). */
+const VERSION_LOCK_CLASS = 7276652
+
 const VERSION_COLUMNS = 'id, kind, label, created_by, created_at, length(data) AS bytes'
 
 interface VersionRow {
@@ -214,11 +217,39 @@ export class PostgresStorage implements Storage {
 
   async saveVersion(name: string, version: NewVersion): Promise<VersionInfo> {
     await this.migrate()
-    const { rows } = await this.pool.query<VersionRow>(
+    return this.insertVersion(this.pool, name, version)
+  }
+
+  private async insertVersion(db: pg.Pool | pg.PoolClient, name: string, version: NewVersion): Promise<VersionInfo> {
+    const { rows } = await db.query<VersionRow>(
       `INSERT INTO collab_versions (name, kind, label, created_by, data) VALUES ($1, $2, $3, $4, $5) RETURNING ${VERSION_COLUMNS}`,
       [name, version.kind, version.label, version.createdBy, Buffer.from(version.data.buffer, version.data.byteOffset, version.data.byteLength)],
     )
     return versionInfo(rows[0]!)
+  }
+
+  async saveVersionUnlessCovered(name: string, version: NewVersion, covered: (newest: Uint8Array) => boolean): Promise<VersionInfo | null> {
+    await this.migrate()
+    const client = await this.pool.connect()
+    try {
+      await client.query('BEGIN')
+      // One saver per document at a time, across instances (two int4 keys: apart from compaction's bigint locks).
+      await client.query('SELECT pg_advisory_xact_lock($1, hashtext($2))', [VERSION_LOCK_CLASS, name])
+      const { rows } = await client.query<{ data: Buffer }>('SELECT data FROM collab_versions WHERE name = $1 AND kind = $2 ORDER BY id DESC LIMIT 1', [name, version.kind])
+      const newest = rows[0]
+      if (newest && covered(new Uint8Array(newest.data))) {
+        await client.query('COMMIT')
+        return null
+      }
+      const info = await this.insertVersion(client, name, version)
+      await client.query('COMMIT')
+      return info
+    } catch (error) {
+      await client.query('ROLLBACK').catch(() => undefined)
+      throw error
+    } finally {
+      client.release()
+    }
   }
 
   async listVersions(name: string, options: { before?: number; limit?: number } = {}): Promise<VersionInfo[]> {

@@ -97,6 +97,7 @@ export class SqliteStorage implements Storage {
       insertVersion: this.db.prepare<[string, string, string | null, string | null, number, Uint8Array]>(
         'INSERT INTO versions (name, kind, label, created_by, created_at, data) VALUES (?, ?, ?, ?, ?, ?)',
       ),
+      newestVersion: this.db.prepare<[string, string], { data: Buffer }>('SELECT data FROM versions WHERE name = ? AND kind = ? ORDER BY id DESC LIMIT 1'),
       listVersions: this.db.prepare<[string, number, number], VersionRow>(
         `SELECT ${VERSION_COLUMNS} FROM versions WHERE name = ? AND id < ? ORDER BY id DESC LIMIT ?`,
       ),
@@ -202,9 +203,22 @@ export class SqliteStorage implements Storage {
   }
 
   async saveVersion(name: string, version: NewVersion): Promise<VersionInfo> {
+    return this.insertVersion(name, version)
+  }
+
+  private insertVersion(name: string, version: NewVersion): VersionInfo {
     const createdAt = Date.now()
     const { lastInsertRowid } = this.stmt.insertVersion.run(name, version.kind, version.label, version.createdBy, createdAt, version.data)
     return { id: Number(lastInsertRowid), kind: version.kind, label: version.label, createdBy: version.createdBy, createdAt, bytes: version.data.byteLength }
+  }
+
+  async saveVersionUnlessCovered(name: string, version: NewVersion, covered: (newest: Uint8Array) => boolean): Promise<VersionInfo | null> {
+    // BEGIN IMMEDIATE: the write lock first, so another process on this file cannot insert between our read and our insert.
+    return this.db.transaction(() => {
+      const newest = this.stmt.newestVersion.get(name, version.kind)
+      if (newest && covered(new Uint8Array(newest.data))) return null
+      return this.insertVersion(name, version)
+    }).immediate()
   }
 
   async listVersions(name: string, options: { before?: number; limit?: number } = {}): Promise<VersionInfo[]> {

@@ -71,6 +71,14 @@ export interface Storage {
    * own table, never read or changed by compaction. Resolves once committed.
    */
   saveVersion(name: string, version: NewVersion): Promise<VersionInfo>
+  /**
+   * Store a version unless the newest stored version of the same kind already
+   * holds its state: `covered(newest.data)` decides, inside the write
+   * transaction, which is serialised per document across every process on
+   * this storage — so instances racing to save the same state store it once.
+   * Resolves with the stored version, or null when it was covered.
+   */
+  saveVersionUnlessCovered(name: string, version: NewVersion, covered: (newest: Uint8Array) => boolean): Promise<VersionInfo | null>
   /** A document's versions, newest first; `before` pages by id. */
   listVersions(name: string, options?: { before?: number; limit?: number }): Promise<VersionInfo[]>
   /** One version with its state, or null (also when it belongs to another document). */

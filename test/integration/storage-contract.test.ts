@@ -115,4 +115,21 @@ describe.each(backends)('storage contract: %s', (_name, make) => {
     expect(await s.listVersions('other')).toHaveLength(1)
     await s.close()
   })
+
+  it('saveVersionUnlessCovered: the predicate sees the newest version of that kind; racing saves of one state store it once', async () => {
+    const s = make()
+    const same = (data: Uint8Array) => (newest: Uint8Array) => Buffer.from(newest).equals(Buffer.from(data))
+    const a = new Uint8Array([1, 2, 3])
+    const version = (data: Uint8Array) => ({ kind: 'auto' as const, label: null, createdBy: null, data })
+    const racing = await Promise.all(Array.from({ length: 5 }, () => s.saveVersionUnlessCovered('d', version(a), same(a))))
+    expect(racing.filter((v) => v !== null)).toHaveLength(1)
+    // A named version in between is not what an automatic one is compared with.
+    await s.saveVersion('d', { kind: 'named', label: 'n', createdBy: null, data: new Uint8Array([9]) })
+    expect(await s.saveVersionUnlessCovered('d', version(a), same(a))).toBeNull()
+    const b = new Uint8Array([4])
+    expect(await s.saveVersionUnlessCovered('d', version(b), same(b))).toMatchObject({ kind: 'auto', bytes: 1 })
+    expect(await s.saveVersionUnlessCovered('other', version(b), same(b))).not.toBeNull()
+    expect((await s.listVersions('d')).map((v) => v.kind)).toEqual(['auto', 'named', 'auto'])
+    await s.close()
+  })
 })

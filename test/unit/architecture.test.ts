@@ -15,7 +15,7 @@ const LAYERS: string[][] = [
   ['auth', 'chat'],
   ['config.ts', 'secrets.ts', 'log.ts', 'errors.ts', 'readiness.ts', 'metrics.ts', 'internals.ts', 'package-info.ts'],
   ['storage'],
-  ['ws', 'compat'],
+  ['ws', 'compat', 'presence'],
   ['extensions'],
   ['history'],
   ['http'],

@@ -29,6 +29,19 @@ describe('configuration', () => {
     expect(problems).toMatch(/MAX_MESSAGE_BYTES="-1"/)
   })
 
+  it('PRESENCE_HEARTBEAT_MS and PRESENCE_DEAD_AFTER_MS: read, and the dead-instance window is at least two heartbeats', () => {
+    expect(parseConfig({})).toMatchObject({ presenceHeartbeatMs: 1000, presenceDeadAfterMs: 3000 })
+    expect(parseConfig({ PRESENCE_HEARTBEAT_MS: '500', PRESENCE_DEAD_AFTER_MS: '1000' })).toMatchObject({ presenceHeartbeatMs: 500, presenceDeadAfterMs: 1000 })
+    for (const env of [{ PRESENCE_HEARTBEAT_MS: '2000' }, { PRESENCE_DEAD_AFTER_MS: '1500' }, { PRESENCE_HEARTBEAT_MS: '50' }]) {
+      expect(() => parseConfig(env)).toThrow(ConfigError)
+      try {
+        parseConfig(env)
+      } catch (error) {
+        expect((error as ConfigError).problems[0]).toMatch(/^PRESENCE_/)
+      }
+    }
+  })
+
   it('a bad value stops start-up with exit code 2 and a message naming the variable', () => {
     const r = spawnSync(process.execPath, ['server/main.ts'], {
       env: { ...process.env, PORT: 'abc' },
