@@ -127,6 +127,8 @@ async function main(): Promise<number> {
     cases: output.cases,
     extra: output.extra,
     charts: output.charts,
+    lineCharts: output.lineCharts,
+    verdicts: output.verdicts,
     failures: output.failures,
     notes: output.notes,
   }
@@ -140,6 +142,7 @@ async function main(): Promise<number> {
   writeFileSync(`${base}.svg`, renderSvg(result))
   process.stdout.write(`\n${markdown}\n`)
   say(`wrote ${base}.json, .md, .svg`)
+  for (const verdict of output.verdicts ?? []) say(verdict)
 
   const broken = [
     ...result.cases.flatMap((c) =>
@@ -150,7 +153,7 @@ async function main(): Promise<number> {
     ...(output.failures ?? []),
   ]
   if (broken.length > 0) {
-    say(`FAILED: ${broken.join(', ')} failed, missed updates or did not converge`)
+    say(`FAILED: ${broken.join(', ')} ${output.verdicts?.length ? 'failed (verdicts above)' : 'failed, missed updates or did not converge'}`)
     return 1
   }
   return 0
