@@ -29,16 +29,16 @@ scenarios:
 ${SCENARIOS.map((s) => `  ${s.name.padEnd(12)} ${s.description}`).join('\n')}
 
 options:
-  --clients N      editors in total (light protocol clients + real providers)
-  --docs D         documents the editors are spread over
+  --clients N      editors in total (light protocol clients + real providers); soak: clients connected at once
+  --docs D         documents the editors are spread over (soak: small documents)
   --rate R         edits per second per editor
   --duration S     seconds of editing per target (the first --warmup seconds are not measured)
-  --warmup S       seconds before the measurement window opens
+  --warmup S       seconds before the measurement window opens (soak: churn before the baseline, default 60)
   --targets a,b    collab, collab-full, collab-memory, hocuspocus, y-websocket, relay (scale-out: collab, hocuspocus)
   --workers W      load-generator processes (default 1: the other core runs the server)
   --real K         real @hocuspocus/provider / y-websocket clients among the editors
   --steps a,b,...  ramp: editor counts to try
-  --sizes a,b,...  cold-load: document sizes in MB
+  --sizes a,b,...  cold-load: document sizes in MB (soak: the big document's, default 1)
   --repeat N       steady-load scenarios: N runs per target, interleaved; rows are medians, every run listed
   --instances N    scale-out: server instances sharing Redis (and PostgreSQL for collab), default 2
   --out DIR        where to write results (default bench/results)
@@ -127,6 +127,8 @@ async function main(): Promise<number> {
     cases: output.cases,
     extra: output.extra,
     charts: output.charts,
+    lineCharts: output.lineCharts,
+    verdicts: output.verdicts,
     failures: output.failures,
     notes: output.notes,
   }
@@ -140,6 +142,7 @@ async function main(): Promise<number> {
   writeFileSync(`${base}.svg`, renderSvg(result))
   process.stdout.write(`\n${markdown}\n`)
   say(`wrote ${base}.json, .md, .svg`)
+  for (const verdict of output.verdicts ?? []) say(verdict)
 
   const broken = [
     ...result.cases.flatMap((c) =>
@@ -150,7 +153,7 @@ async function main(): Promise<number> {
     ...(output.failures ?? []),
   ]
   if (broken.length > 0) {
-    say(`FAILED: ${broken.join(', ')} failed, missed updates or did not converge`)
+    say(`FAILED: ${broken.join(', ')} ${output.verdicts?.length ? 'failed (verdicts above)' : 'failed, missed updates or did not converge'}`)
     return 1
   }
   return 0

@@ -25,6 +25,10 @@ export interface MemorySample {
   rss: number
   external: number
   arrayBuffers: number
+  /** Open TCP sockets in the target (accepted and outgoing), from the probe. */
+  sockets: number
+  /** Documents loaded, where the target registered a counter with the probe (bench peers); else null. */
+  documents: number | null
 }
 
 export interface RunningTarget {
@@ -39,6 +43,8 @@ export interface RunningTarget {
   output(): string
   /** Full GC in the target, then its memory (needs the probe). */
   memory(): Promise<MemorySample>
+  /** The target's memory as it is, no GC (needs the probe). */
+  sample(): Promise<MemorySample>
   /** Whether it exited by itself (crash). */
   exited(): number | null
   stop(): Promise<void>
@@ -132,6 +138,16 @@ export async function startTarget(spec: TargetSpec, options: StartOptions = {}):
     await new Promise((r) => setTimeout(r, 50))
   }
 
+  const ask = (type: 'gc' | 'sample') =>
+    new Promise<MemorySample>((resolveMemory, reject) => {
+      const timer = setTimeout(() => reject(new Error(`${spec.name}: no memory report`)), 10_000)
+      memoryWaiters.push((m) => {
+        clearTimeout(timer)
+        resolveMemory(m)
+      })
+      child.send({ type })
+    })
+
   return {
     spec,
     pid,
@@ -141,15 +157,8 @@ export async function startTarget(spec: TargetSpec, options: StartOptions = {}):
     lag,
     output: () => lines.join('\n'),
     exited: () => exitCode,
-    memory: () =>
-      new Promise<MemorySample>((resolveMemory, reject) => {
-        const timer = setTimeout(() => reject(new Error(`${spec.name}: no memory report`)), 10_000)
-        memoryWaiters.push((m) => {
-          clearTimeout(timer)
-          resolveMemory(m)
-        })
-        child.send({ type: 'gc' })
-      }),
+    memory: () => ask('gc'),
+    sample: () => ask('sample'),
     stop: async () => {
       if (exitCode === null) {
         child.kill('SIGTERM')

@@ -26,6 +26,8 @@ export interface TargetSpec {
   stateful: boolean
   /** Where this target keeps documents between runs, for cold-load (undefined: nowhere). */
   storage?: 'collab-sqlite' | 'hocuspocus-sqlite' | 'leveldb'
+  /** This server: serves /metrics with collab_documents_loaded and collab_connections (soak reads them). */
+  metrics?: boolean
 }
 
 const hocuspocusAddress = (path: string) => (port: number): TargetAddress => ({
@@ -64,6 +66,7 @@ export const TARGETS: Record<string, TargetSpec> = {
     address: hocuspocusAddress('/ws'),
     stateful: true,
     storage: 'collab-sqlite',
+    metrics: true,
   },
   'collab-full': {
     name: 'collab-full',
@@ -73,6 +76,7 @@ export const TARGETS: Record<string, TargetSpec> = {
     address: hocuspocusAddress('/ws'),
     stateful: true,
     storage: 'collab-sqlite',
+    metrics: true,
   },
   'collab-memory': {
     name: 'collab-memory',
@@ -81,6 +85,7 @@ export const TARGETS: Record<string, TargetSpec> = {
     env: () => ({}),
     address: hocuspocusAddress('/ws'),
     stateful: true,
+    metrics: true,
   },
   hocuspocus: {
     name: 'hocuspocus',

@@ -58,3 +58,10 @@ export function readSync(decoder: decoding.Decoder): { step: number; payload: Ui
   const step = decoding.readVarUint(decoder)
   return { step, payload: decoding.readVarUint8Array(decoder) }
 }
+
+/** A y-protocols awareness update (the announce or removal of presence states). */
+export function awarenessFrame(dialect: Dialect, documentName: string, update: Uint8Array): Uint8Array {
+  const encoder = header(dialect, documentName, MessageType.Awareness)
+  encoding.writeVarUint8Array(encoder, update)
+  return encoding.toUint8Array(encoder)
+}

@@ -59,7 +59,55 @@ export interface StartMessage {
   windowTo: number
 }
 
-export type ToWorker = InitMessage | StartMessage | { type: 'stop-sending' } | { type: 'report'; withStates: boolean } | { type: 'close' }
+/** soak's churn worker (churn.ts): clients that keep connecting, editing and leaving. */
+export interface ChurnLane {
+  /** Each session picks one of these at random. */
+  documents: string[]
+  /** How long a session stays after it synced, ms: uniform in [min, max]. */
+  holdMs: [number, number]
+  /** Count this lane's syncs as syncs of the big document (ChurnTally.bigSyncs). */
+  big?: boolean
+}
+
+export interface ChurnPlan {
+  type: 'churn'
+  target: TargetAddress
+  /** One client per lane at a time: a lane's next session starts when its last one has closed. */
+  lanes: ChurnLane[]
+  /** Edits per second per connected client. */
+  rate: number
+  /** Share of sessions that leave right after asking to sync (often while the server is loading the document). */
+  abandonShare: number
+  /** Share of the others that leave without a close frame (socket terminated). */
+  abruptShare: number
+  syncTimeoutMs: number
+}
+
+export interface ChurnTally {
+  sessions: number
+  synced: number
+  abandoned: number
+  /** Did not sync in time, were refused, or broke. */
+  failed: number
+  /** Closed by the server while we held them. */
+  closedByServer: number
+  edits: number
+  /** Sessions of `big` lanes that synced. */
+  bigSyncs: number
+  bytesReceived: number
+  /** Open right now. */
+  open: number
+  errors: string[]
+}
+
+export type ToWorker =
+  | InitMessage
+  | StartMessage
+  | { type: 'stop-sending' }
+  | { type: 'report'; withStates: boolean }
+  | { type: 'close' }
+  | ChurnPlan
+  | { type: 'churn-stop' }
 
 export interface WorkerProgress {
   type: 'progress'
@@ -129,3 +177,6 @@ export type FromWorker =
   | WorkerProgress
   | WorkerReport
   | { type: 'fatal'; message: string }
+  | { type: 'churn-progress'; tally: ChurnTally }
+  /** Every lane ended and every socket closed; the tally of the plan just finished. */
+  | { type: 'churn-stopped'; tally: ChurnTally }

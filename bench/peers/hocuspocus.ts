@@ -37,6 +37,8 @@ if (redisUrl) {
 
 const server = new Server({ port: Number(process.env.PORT ?? 0), address: process.env.HOST ?? '127.0.0.1', quiet: true, extensions })
 await server.listen()
+// For soak: the probe (bench/peers/probe.ts, DOCUMENTS_COUNTER) reports how many documents are loaded.
+;(globalThis as { [k: symbol]: unknown })[Symbol.for('bench.documentsLoaded')] = () => server.hocuspocus.getDocumentsCount()
 process.stdout.write('hocuspocus listening\n')
 process.on('SIGTERM', () => {
   server.destroy().then(

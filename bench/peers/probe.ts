@@ -1,10 +1,16 @@
 /**
  * Preloaded (`--import`) into every Node target the bench starts, the same way
  * for all of them: reports the event-loop delay once a second over the fork
- * IPC channel, and on request runs a full GC (targets start with --expose-gc)
- * and reports live heap, so memory per connection is not V8 heap slack.
+ * IPC channel, and on request reports memory — after a full GC (`gc`; targets
+ * start with --expose-gc), so memory per connection is not V8 heap slack, or
+ * as it is (`sample`, for soak's memory-over-time). Each memory report also
+ * counts the process's open TCP sockets and, where the target registered a
+ * counter (bench peers only), its loaded documents.
  */
 import { monitorEventLoopDelay } from 'node:perf_hooks'
+
+/** A bench peer may put `() => number` (documents loaded) here for the probe to report. */
+export const DOCUMENTS_COUNTER = Symbol.for('bench.documentsLoaded')
 
 const RESOLUTION_MS = 10
 const lag = monitorEventLoopDelay({ resolution: RESOLUTION_MS })
@@ -19,12 +25,17 @@ if (process.send) {
     lag.reset()
   }, 1000).unref()
   process.on('message', (message: { type?: string }) => {
-    if (message?.type !== 'gc') return
-    const gc = (globalThis as { gc?: () => void }).gc
-    gc?.()
-    gc?.()
+    if (message?.type !== 'gc' && message?.type !== 'sample') return
+    if (message.type === 'gc') {
+      const gc = (globalThis as { gc?: () => void }).gc
+      gc?.()
+      gc?.()
+    }
     const m = process.memoryUsage()
-    send({ type: 'memory', heapUsed: m.heapUsed, rss: m.rss, external: m.external, arrayBuffers: m.arrayBuffers })
+    // Accepted and outgoing TCP connections (a listening socket is a TCPServerWrap).
+    const sockets = process.getActiveResourcesInfo().filter((r) => r === 'TCPSocketWrap').length
+    const counter = (globalThis as { [DOCUMENTS_COUNTER]?: () => number })[DOCUMENTS_COUNTER]
+    send({ type: 'memory', heapUsed: m.heapUsed, rss: m.rss, external: m.external, arrayBuffers: m.arrayBuffers, sockets, documents: counter ? counter() : null })
   })
   // The bench died without stopping us: do not linger as an orphan.
   process.on('disconnect', () => process.exit(0))

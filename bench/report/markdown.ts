@@ -163,6 +163,7 @@ export function renderMarkdown(result: BenchResult): string {
       `load average at start \`${m.loadavgStart}\`, at end \`${m.loadavgEnd}\`.`,
     'Servers and load generator share this machine; numbers taken while other work runs are noisy — a rerun on a quiet machine is the reference.',
     '',
+    ...(result.verdicts?.length ? ['### Verdict', '', ...result.verdicts.map((v) => `- ${v}`), ''] : []),
     ...result.cases.map((c) => `${caseTable(c)}\n`),
     ...extraTables(result.extra ?? {}),
   ]

@@ -149,6 +149,15 @@ export interface Chart {
   bars: Array<{ label: string; value: number }>
 }
 
+/** A line chart over time (soak: memory, documents and connections of one target). */
+export interface LineChart {
+  title: string
+  xLabel: string
+  lines: Array<{ label: string; points: Array<[number, number]> }>
+  /** Vertical markers on the x axis (soak: where each phase starts). */
+  marks?: Array<{ x: number; label: string }>
+}
+
 export interface BenchResult {
   schemaVersion: number
   scenario: string
@@ -160,6 +169,9 @@ export interface BenchResult {
   /** Scenario-specific tables (idle, cold-load, ramp, durable-ack). */
   extra?: Record<string, unknown>
   charts?: Chart[]
+  lineCharts?: LineChart[]
+  /** A scenario's pass/fail lines (soak's leak gate), printed last. */
+  verdicts?: string[]
   /** Runs that failed outside the load cases. */
   failures?: string[]
   /** Plain-language notes (e.g. loadgen-bound runs, failures). */

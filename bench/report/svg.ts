@@ -1,7 +1,9 @@
 /**
  * A hand-written SVG chart: per case, edit-to-peer latency p50/p95/p99 per
- * target (log scale), and delivered updates/s with server CPU µs per delivery.
+ * target (log scale), and delivered updates/s with server CPU µs per delivery;
+ * then the scenario's bar charts and line charts (lines.ts), two per row.
  */
+import { linePanel } from './lines.ts'
 import type { BenchResult, CaseResult, Chart } from './schema.ts'
 
 const W = 920
@@ -85,7 +87,12 @@ function chartPanel(chart: Chart, x0: number, y0: number, w: number): string[] {
 export function renderSvg(result: BenchResult): string {
   const cases = result.cases.filter((c) => c.targets.some((t) => t.ok))
   const charts = result.charts ?? []
-  const chartRows = Math.ceil(charts.length / 2)
+  const lineCharts = result.lineCharts ?? []
+  const panels: Array<(x: number, y: number, w: number) => string[]> = [
+    ...charts.map((chart) => (x: number, y: number, w: number) => chartPanel(chart, x, y, w)),
+    ...lineCharts.map((chart) => (x: number, y: number, w: number) => linePanel(chart, x, y, w, PANEL_H)),
+  ]
+  const chartRows = Math.ceil(panels.length / 2)
   const height = 50 + Math.max(1, cases.length + chartRows) * (PANEL_H + 30)
   const parts: string[] = [
     `<svg xmlns="http://www.w3.org/2000/svg" width="${W}" height="${height}" viewBox="0 0 ${W} ${height}" font-family="sans-serif" font-size="11">`,
@@ -98,13 +105,16 @@ export function renderSvg(result: BenchResult): string {
     parts.push(text(10, y0 + 4, `${c.name}: ${w.clients} editors, ${w.docs} doc(s), ${w.rate}/s each`, 'font-size="12" fill="#333"'))
     parts.push(...latencyPanel(c, 10, y0 + 8, W / 2 - 20), ...throughputPanel(c, W / 2 + 10, y0 + 8, W / 2 - 20))
   })
-  charts.forEach((chart, k) => {
+  panels.forEach((panel, k) => {
     const y0 = 40 + (cases.length + Math.floor(k / 2)) * (PANEL_H + 30)
-    parts.push(...chartPanel(chart, k % 2 === 0 ? 10 : W / 2 + 10, y0 + 8, W / 2 - 20))
+    parts.push(...panel(k % 2 === 0 ? 10 : W / 2 + 10, y0 + 8, W / 2 - 20))
   })
-  if (cases.length === 0 && charts.length === 0) parts.push(text(10, 60, 'nothing to chart'))
-  parts.push(`<g transform="translate(${W - 200},10)">`)
-  ;['p50', 'p95', 'p99'].forEach((label, k) => parts.push(`<rect x="${k * 60}" y="0" width="10" height="10" fill="${COLORS[k]}"/>`, text(k * 60 + 14, 9, label)))
-  parts.push('</g>', '</svg>')
+  if (cases.length === 0 && panels.length === 0) parts.push(text(10, 60, 'nothing to chart'))
+  if (cases.length > 0) {
+    parts.push(`<g transform="translate(${W - 200},10)">`)
+    ;['p50', 'p95', 'p99'].forEach((label, k) => parts.push(`<rect x="${k * 60}" y="0" width="10" height="10" fill="${COLORS[k]}"/>`, text(k * 60 + 14, 9, label)))
+    parts.push('</g>')
+  }
+  parts.push('</svg>')
   return `${parts.join('\n')}\n`
 }

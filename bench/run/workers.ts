@@ -8,7 +8,10 @@ import { fileURLToPath } from 'node:url'
 import { profileArgs } from '../lib/profile.ts'
 import type { FromWorker, ToWorker, WorkerProgress, WorkerReport } from '../loadgen/messages.ts'
 
-const WORKER = join(resolve(dirname(fileURLToPath(import.meta.url)), '..'), 'loadgen/worker.ts')
+const LOADGEN = join(resolve(dirname(fileURLToPath(import.meta.url)), '..'), 'loadgen')
+const WORKER = join(LOADGEN, 'worker.ts')
+/** soak's churn worker. */
+export const CHURN_WORKER = join(LOADGEN, 'churn.ts')
 
 export class Worker {
   readonly child: ChildProcess
@@ -19,8 +22,9 @@ export class Worker {
   private failure: Error | undefined
   private readonly stderr: string[] = []
 
-  constructor() {
-    this.child = fork(WORKER, [], { serialization: 'advanced', stdio: ['ignore', 'inherit', 'pipe', 'ipc'], execArgv: profileArgs('loadgen') })
+  /** `module`: the worker to fork (default the steady-load worker; soak forks loadgen/churn.ts). */
+  constructor(module = WORKER) {
+    this.child = fork(module, [], { serialization: 'advanced', stdio: ['ignore', 'inherit', 'pipe', 'ipc'], execArgv: profileArgs('loadgen') })
     if (this.child.pid === undefined) throw new Error('could not start a load-generator worker')
     this.pid = this.child.pid
     this.child.stderr?.on('data', (chunk: Buffer) => {

@@ -4,9 +4,10 @@ import { idle } from './idle.ts'
 import { chat, durableAck, hotDoc, manyDocs, quick } from './load.ts'
 import { ramp } from './ramp.ts'
 import { scaleOut } from './scale-out.ts'
+import { soak } from './soak.ts'
 import type { Scenario } from './types.ts'
 
-export const SCENARIOS: Scenario[] = [quick, manyDocs, hotDoc, idle, durableAck, ramp, coldLoad, chat, scaleOut]
+export const SCENARIOS: Scenario[] = [quick, manyDocs, hotDoc, idle, durableAck, ramp, coldLoad, chat, scaleOut, soak]
 
 export function findScenario(name: string): Scenario | undefined {
   return SCENARIOS.find((s) => s.name === name)

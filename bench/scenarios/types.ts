@@ -3,7 +3,7 @@
  * cases (one workload measured on every target) plus any scenario-specific table.
  */
 import type { TargetSpec } from '../lib/targets.ts'
-import type { CaseResult, Chart } from '../report/schema.ts'
+import type { CaseResult, Chart, LineChart } from '../report/schema.ts'
 
 /** Command-line overrides; undefined means "the scenario's default". */
 export interface Overrides {
@@ -32,6 +32,10 @@ export interface ScenarioOutput {
   failures?: string[]
   /** Simple bar charts for scenario tables. */
   charts?: Chart[]
+  /** Values over time (soak). */
+  lineCharts?: LineChart[]
+  /** Pass/fail lines (soak's leak gate): in the summary and printed last. */
+  verdicts?: string[]
 }
 
 export interface Scenario {
