@@ -18,7 +18,8 @@ FROM node:24-slim AS runtime
 ENV NODE_ENV=production \
     PORT=1234 \
     HOST=0.0.0.0 \
-    DB_PATH=/data/collab.db
+    DB_PATH=/data/collab.db \
+    LOG_FORMAT=json
 WORKDIR /app
 COPY package.json package-lock.json ./
 RUN npm ci --omit=dev --no-audit --no-fund && npm cache clean --force

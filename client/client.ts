@@ -6,6 +6,7 @@ import { WsReadyStates } from '@hocuspocus/common'
 import { WebSocketStatus } from '@hocuspocus/provider'
 import { carriesChanges } from './acks.ts'
 import { Emitter, type Subscribable } from './emitter.ts'
+import { checkTokenIdentity, IdentityMismatchError, resolveUser, type UserOptions } from './identity.ts'
 import { defaultOfflineStore, offlineKey, type OfflineStoreFactory } from './offline.ts'
 import type { PresenceUser } from './presence.ts'
 import { closeCodeByNumber, CloseCode, MessageType, SyncStep } from './protocol.ts'
@@ -18,12 +19,17 @@ export type ClientStatus = 'connecting' | 'connected' | 'offline'
 
 /** Why the client stopped trying to connect. */
 export interface StopReason {
-  /** `auth`: the server refused the credentials; `closed`: the server closed the socket with a code that says not to retry. */
-  kind: 'auth' | 'closed'
-  /** The server's reason text. */
+  /**
+   * `auth`: the server refused the credentials; `closed`: the server closed the socket with a code that says
+   * not to retry; `identity`: a token from the token function is for another user than `client.user`.
+   */
+  kind: 'auth' | 'closed' | 'identity'
+  /** The server's reason text (`identity-mismatch` for `identity`). */
   reason: string
   /** The close code (`CloseCode` in client/protocol.ts), when the server sent one. */
   code?: number
+  /** For `identity`: the error, with the token's `sub`. */
+  error?: IdentityMismatchError
 }
 
 /** A credential, or a function asked for a fresh one on every (re)connect and whenever the server asks. */
@@ -35,8 +41,14 @@ export interface CollabClientOptions {
   url: string
   /** The credential sent for every room. @default '' (an open-mode server accepts anything) */
   token?: TokenSource
-  /** Who the local user is: chat author and presence. */
-  user: { id: string; name: string; color?: string }
+  /**
+   * Who the local user is: chat author and presence. With a JWT string token the
+   * identity comes from the token (`sub`, `name`, `color`) and `user` may be left
+   * out; a `user.id` other than the token's `sub` throws `IdentityMismatchError`.
+   * A token function's tokens are checked when they are fetched (at join, on
+   * refresh): one for another user stops the client (`stopped`, kind `identity`).
+   */
+  user?: UserOptions
   /** Reconnection backoff (exponential with jitter). */
   reconnect?: Partial<ReconnectOptions>
   /** Become `away` after this long without activity, ms; 0 never. @default 300000 */
@@ -76,7 +88,7 @@ function isDocumentScoped(reason: string): boolean {
 
 /** The entry point: one socket, many rooms. */
 export class CollabClient implements Subscribable<ClientEvents> {
-  /** The local user (as given, with a default colour). */
+  /** The local user: from the token when it is a JWT, else as given (with a default colour). */
   readonly user: Readonly<PresenceUser>
   /** Why the client stopped trying, or null while it is allowed to connect. */
   stopped: StopReason | null = null
@@ -89,10 +101,10 @@ export class CollabClient implements Subscribable<ClientEvents> {
   private currentStatus: ClientStatus = 'offline'
   private closed = false
 
-  /** Connects at once (unless `startPaused`). */
+  /** Connects at once (unless `startPaused`). Throws `IdentityMismatchError` when `user.id` is not the token's `sub`. */
   constructor(options: CollabClientOptions) {
     this.options = options
-    this.user = { id: options.user.id, name: options.user.name, color: options.user.color ?? '#3366cc' }
+    this.user = resolveUser(options.user, options.token)
     this.reconnect = { ...defaultReconnect, ...options.reconnect }
     this.openStore = options.offline === false ? undefined : (options.offline ?? defaultOfflineStore())
     const WebSocketClass = options.WebSocketPolyfill ?? (globalThis as { WebSocket?: WebSocketConstructor }).WebSocket
@@ -153,6 +165,7 @@ export class CollabClient implements Subscribable<ClientEvents> {
       reconnect: this.reconnect,
       openStore: openStore ? (doc, storeContext) => openStore(key, doc, storeContext) : undefined,
       onAuthFailed: (r, reason) => this.authFailed(r, reason),
+      identityRefused: () => this.stopped?.kind === 'identity',
       onLeave: (r) => {
         if (this.rooms.get(r.name) === r) this.rooms.delete(r.name)
       },
@@ -195,10 +208,19 @@ export class CollabClient implements Subscribable<ClientEvents> {
 
   private async token(): Promise<string> {
     const source = this.options.token ?? ''
-    return typeof source === 'function' ? await source() : source
+    const token = typeof source === 'function' ? await source() : source
+    try {
+      checkTokenIdentity(this.user.id, token)
+    } catch (error) {
+      // Refused here, before the server sees it; the provider reports the throw as a failed authentication.
+      if (error instanceof IdentityMismatchError) this.stop({ kind: 'identity', reason: error.code, error })
+      throw error
+    }
+    return token
   }
 
   private authFailed(room: Room, reason: string): void {
+    if (this.stopped?.kind === 'identity') return
     // A forbidden document concerns that room only (it reports `denied`).
     if (isDocumentScoped(reason)) return
     // An expired token is worth another try when there is a function to ask for a fresh one.

@@ -14,6 +14,7 @@
  */
 export { CollabClient, type ClientEvents, type ClientStatus, type CollabClientOptions, type StopReason, type TokenSource } from './client.ts'
 export { Room, RoomLeftError, type RoomEvents } from './room.ts'
+export { IdentityMismatchError, tokenClaims, tokenIdentity, type TokenIdentity, type UserOptions } from './identity.ts'
 export { Chat, CHAT_ORIGIN, ChatError, ChatErrorCode, type ChatEvents } from './chat.ts'
 export {
   Presence,

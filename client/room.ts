@@ -25,6 +25,8 @@ export interface RoomEvents {
   denied: { reason: string }
   /** The server closed this document; with `retry` the room rejoins by itself. */
   closed: { code: number | undefined; reason: string; retry: boolean }
+  /** The server said what this connection may do (on join, and again when a fresh token changes it); see `room.readOnly`. */
+  access: { readOnly: boolean }
 }
 
 /** Thrown into `room.synced` when the room is left before it ever synced. */
@@ -47,6 +49,8 @@ export interface RoomContext {
   /** Opens the room's local copy; undefined: memory only. */
   openStore: ((doc: Y.Doc, context: OfflineStoreContext) => OfflineStore | Promise<OfflineStore>) | undefined
   onAuthFailed: (room: Room, reason: string) => void
+  /** The client refused its token for another user's: not this room's denial. */
+  identityRefused: () => boolean
   onLeave: (room: Room) => void
   onError: (error: unknown, context: string) => void
 }
@@ -76,6 +80,7 @@ export class Room implements Subscribable<RoomEvents> {
   private retryTimer: ReturnType<typeof setTimeout> | undefined
   private closeCount = 0
   private left = false
+  private access: boolean | null = null
   private store: OfflineStore | undefined
 
   /** Use `client.room(name)`. */
@@ -111,8 +116,14 @@ export class Room implements Subscribable<RoomEvents> {
       this.closeCount = 0
       this.events.emit('synced', undefined)
     })
+    provider.on('authenticated', ({ scope }: { scope: string }) => {
+      const readOnly = scope === 'readonly'
+      if (readOnly === this.access) return
+      this.access = readOnly
+      this.events.emit('access', { readOnly })
+    })
     provider.on('authenticationFailed', ({ reason }: { reason: string }) => {
-      this.events.emit('denied', { reason })
+      if (!context.identityRefused()) this.events.emit('denied', { reason })
       context.onAuthFailed(this, reason)
     })
     this.doc.on('update', (_update: Uint8Array, origin: unknown) => {
@@ -123,7 +134,7 @@ export class Room implements Subscribable<RoomEvents> {
     provider.attach()
   }
 
-  /** Listen to `unsaved`, `synced`, `denied` or `closed`; returns the unsubscribe function. */
+  /** Listen to `unsaved`, `synced`, `denied`, `closed` or `access`; returns the unsubscribe function. */
   on<K extends keyof RoomEvents>(event: K, listener: (payload: RoomEvents[K]) => void): () => void {
     return this.events.on(event, listener)
   }
@@ -131,6 +142,15 @@ export class Room implements Subscribable<RoomEvents> {
   /** Whether the room has completed its sync handshake with the server (false while offline). */
   get isSynced(): boolean {
     return this.provider.isSynced
+  }
+
+  /**
+   * Whether the server lets this connection only read the room (a token with the
+   * `read` role): changes made here are not stored and never reach the others, so
+   * a UI should not offer to make any. Null until the server has answered the join.
+   */
+  get readOnly(): boolean | null {
+    return this.access
   }
 
   /** Whether some change made here is not yet acknowledged — that is, durably stored — by the server. */

@@ -73,7 +73,7 @@ function httpServerOptions(config: CollabConfig): ServerOptions {
 
 export function createCollabServer(partial: Partial<CollabConfig> = {}, options: CollabServerOptions = {}): CollabServer {
   const config: CollabConfig = { ...defaultConfig, ...partial }
-  const logger = options.logger ?? createLogger(config.logLevel, secretsOf(config))
+  const logger = options.logger ?? createLogger(config.logLevel, secretsOf(config), { format: config.logFormat === 'pretty' ? 'pretty' : 'json' })
   // Authentication, roles, token lifetime, awareness guard (throws ConfigError for an unusable key).
   const security = createSecurity(config, logger)
   const storage =

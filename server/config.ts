@@ -7,6 +7,8 @@ import { MIN_SECRET_BYTES, hasKey, parsePublicKey, publicKeyAlgorithm } from './
 
 export type DbSync = 'normal' | 'full'
 export type LogLevel = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent'
+/** `json`: one JSON object per line; `pretty`: readable (pino-pretty, coloured on a terminal); `auto`: pretty on a terminal, else JSON. */
+export type LogFormat = 'auto' | 'pretty' | 'json'
 
 export interface CollabConfig {
   /** TCP port for HTTP and WebSocket. 0 picks a free port. @default 1234 */
@@ -30,6 +32,11 @@ export interface CollabConfig {
   dbCommitIntervalMs: number
   /** pino log level. @default 'info' */
   logLevel: LogLevel
+  /**
+   * How log lines are written (the same fields either way). `auto` is resolved by
+   * the entry point: `pretty` when stdout is a terminal, else `json`. @default 'auto'
+   */
+  logFormat: LogFormat
   /** Largest WebSocket frame accepted, in bytes; larger frames close the socket with 1009. @default 16 MiB */
   maxMessageBytes: number
   /** Fold a document's update log into a snapshot after this many appended updates. @default 500 */
@@ -143,6 +150,7 @@ export const defaultConfig: CollabConfig = {
   dbCommitIntervalMs: 0,
   coldSync: true,
   logLevel: 'info',
+  logFormat: 'auto',
   maxMessageBytes: 16 * 1024 * 1024,
   compactAfterUpdates: 500,
   compactAfterBytes: 1024 * 1024,
@@ -263,6 +271,7 @@ export const ENV_VARS: Record<string, EnvVar<keyof CollabConfig>> = {
   DB_COMMIT_INTERVAL_MS: { key: 'dbCommitIntervalMs', doc: 'SQLite: under load, at most one append transaction per this many ms', parse: integer(0, 1000), allowed: 'an integer from 0 to 1000 (ms)' },
   COLD_SYNC: { key: 'coldSync', doc: 'send a stored document to a client that holds nothing while the document loads', parse: onOff, allowed: "'on' or 'off'" },
   LOG_LEVEL: { key: 'logLevel', doc: 'log level (JSON lines on stdout)', parse: oneOf(LOG_LEVELS), allowed: LOG_LEVELS.join(', ') },
+  LOG_FORMAT: { key: 'logFormat', doc: "log lines: 'auto' (readable at a terminal, JSON otherwise), 'pretty' or 'json'", parse: oneOf<LogFormat>(['auto', 'pretty', 'json']), allowed: "'auto', 'pretty' or 'json'" },
   MAX_MESSAGE_BYTES: { key: 'maxMessageBytes', doc: 'largest WebSocket frame; larger ones close the socket with 1009', parse: integer(1024, 1024 ** 3), allowed: 'an integer from 1024 to 1073741824' },
   COMPACT_AFTER_UPDATES: { key: 'compactAfterUpdates', doc: "fold a document's update log into a snapshot after this many updates", parse: integer(1, 10_000_000), allowed: 'an integer from 1 to 10000000' },
   COMPACT_AFTER_BYTES: { key: 'compactAfterBytes', doc: '...or after this many bytes', parse: integer(1, 1024 ** 4), allowed: 'a positive integer (bytes)' },
@@ -310,7 +319,8 @@ export const ENV_VARS: Record<string, EnvVar<keyof CollabConfig>> = {
 export class ConfigError extends Error {
   readonly problems: string[]
   constructor(problems: string[]) {
-    super(`Invalid configuration:\n  ${problems.join('\n  ')}`)
+    // One problem is one line; several are one line each under the heading.
+    super(problems.length === 1 ? `Invalid configuration: ${problems[0]}` : `Invalid configuration:\n  ${problems.join('\n  ')}`)
     this.name = 'ConfigError'
     this.problems = problems
   }

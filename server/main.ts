@@ -2,10 +2,10 @@
  * Entry point of the server and of the `yjs-collab-server` command (which
  * reaches it through server/bin.ts, after the Node version check). Reads the
  * command line and the environment once, then either starts the server —
- * validated config, a bad variable stops start-up with exit code 2, storage
- * that cannot be used with 3, any other failure to start with 1 (none prints a
- * secret: server/secrets.ts), clean stop on SIGTERM/SIGINT — or runs a sub
- * command (`token`, `--help`, `--version`).
+ * validated config; a failure to start is one plain line on stderr and an exit
+ * code (server/exit-codes.ts: 2 bad configuration, 3 storage unusable, 4 cannot
+ * listen, 1 anything else), none printing a secret (server/secrets.ts); clean
+ * stop on SIGTERM/SIGINT — or runs a sub command (`token`, `--help`, `--version`).
  */
 import { format, parseArgs } from 'node:util'
 import { USAGE, helpText } from './cli/help.ts'
@@ -13,10 +13,13 @@ import { TOKEN_USAGE, UsageError, tokenCommand } from './cli/token.ts'
 import { ConfigError, parseConfig } from './config.ts'
 import { packageInfo } from './package-info.ts'
 import { scrubber, secretsOf } from './secrets.ts'
-import { EXIT_STORAGE, StorageOpenError } from './storage/types.ts'
+import { StorageOpenError } from './storage/types.ts'
+import { startupFacts, startupMessage, listenFailure } from './startup.ts'
+import { ExitCode } from './exit-codes.ts'
+import { createLogger, resolveLogFormat } from './log.ts'
 
-/** Exit code of a bad command line or configuration. */
-const EXIT_USAGE = 2
+/** Exit code of a bad command line (as of a bad configuration). */
+const EXIT_USAGE = ExitCode.Config
 
 function usageError(message: string, usage: string): never {
   process.stderr.write(`${message}\n${usage}\n`)
@@ -31,19 +34,21 @@ async function start(env: Record<string, string | undefined>): Promise<void> {
   try {
     const parsed = parseConfig(env)
     secrets = secretsOf(parsed)
-    server = createCollabServer(parsed)
+    const terminal = process.stdout.isTTY === true
+    const logger = createLogger(parsed.logLevel, secrets, { format: resolveLogFormat(parsed.logFormat, terminal), colorize: terminal })
+    server = createCollabServer(parsed, { logger })
   } catch (error) {
     // A ConfigError names variables and never shows a secret value; anything else may quote one.
     if (error instanceof ConfigError) {
       process.stderr.write(`${scrubber(secrets)(error.message)}\n`)
-      process.exit(EXIT_USAGE)
+      process.exit(ExitCode.Config)
     }
     if (error instanceof StorageOpenError) {
       process.stderr.write(`Storage unusable: ${scrubber(secrets)(error.message)}\n`)
-      process.exit(EXIT_STORAGE)
+      process.exit(ExitCode.Storage)
     }
     process.stderr.write(`could not start: ${scrubber(secrets)(error instanceof Error ? (error.stack ?? error.message) : String(error))}\n`)
-    process.exit(1)
+    process.exit(ExitCode.Failure)
   }
   const { config, logger } = server
 
@@ -51,14 +56,7 @@ async function start(env: Record<string, string | undefined>): Promise<void> {
   console.error = (...args: unknown[]) => logger.error({ source: 'hocuspocus' }, format(...args))
   console.warn = (...args: unknown[]) => logger.warn({ source: 'hocuspocus' }, format(...args))
 
-  try {
-    const port = await server.listen()
-    logger.info({ port, host: config.host, dbPath: config.databaseUrl ? undefined : config.dbPath, url: server.url }, 'collab server listening')
-  } catch (error) {
-    logger.fatal({ err: error, port: config.port, host: config.host }, 'could not listen')
-    process.exit(1)
-  }
-
+  // Installed before listening: a SIGTERM right after the start-up line must not be lost.
   let stopping = false
   const running = server
   async function stop(signal: string): Promise<void> {
@@ -67,19 +65,29 @@ async function start(env: Record<string, string | undefined>): Promise<void> {
     logger.info({ signal }, 'shutting down')
     const timer = setTimeout(() => {
       logger.error('shutdown took longer than 5 s; exiting')
-      process.exit(1)
+      process.exit(ExitCode.Failure)
     }, 5000)
     try {
       await running.close()
       clearTimeout(timer)
-      process.exit(0)
+      process.exit(ExitCode.Ok)
     } catch (error) {
       logger.error({ err: error }, 'shutdown failed')
-      process.exit(1)
+      process.exit(ExitCode.Failure)
     }
   }
   process.on('SIGTERM', () => void stop('SIGTERM'))
   process.on('SIGINT', () => void stop('SIGINT'))
+
+  try {
+    const port = await server.listen()
+    const facts = startupFacts(config, port, server.url)
+    logger.info(facts, startupMessage(facts))
+  } catch (error) {
+    process.stderr.write(`${scrubber(secrets)(listenFailure(error, config.host, config.port))}\n`)
+    // Nothing was served or written: the storage closes with the process.
+    process.exit(ExitCode.Listen)
+  }
 }
 
 const argv = process.argv.slice(2)

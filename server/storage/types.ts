@@ -90,9 +90,6 @@ export interface Storage {
   close(): Promise<void>
 }
 
-/** The process exit code when the configured storage cannot be used at start (a plain message says why). */
-export const EXIT_STORAGE = 3
-
 /** The configured storage cannot be used at all (at start): `message` is one plain sentence for the operator. */
 export class StorageOpenError extends Error {
   override readonly name = 'StorageOpenError'

@@ -34,12 +34,14 @@ function copyAsDocker(lines: string[], dir: string): void {
 describe('Dockerfile', () => {
   const dockerfile = readFileSync('Dockerfile', 'utf8')
 
-  it('is multi-stage on node:24-slim, non-root, with a /data volume, a health check and the port exposed', () => {
+  it('is multi-stage on node:24-slim, non-root, with a /data volume, a health check, the port exposed and JSON logs', () => {
     expect(dockerfile.match(/^FROM node:24-slim AS \w+$/gm)?.length).toBe(2)
     expect(dockerfile).toMatch(/^USER node$/m)
     expect(dockerfile).toMatch(/^VOLUME \["\/data"\]$/m)
     expect(dockerfile).toMatch(/^HEALTHCHECK .*\n.*\/healthz/m)
     expect(dockerfile).toMatch(/^EXPOSE 1234$/m)
+    // Logs for machines in the container, even under `docker run -t`.
+    expect(dockerfile).toMatch(/^\s+LOG_FORMAT=json$/m)
   })
 
   it('builds the package with `npm run build` from the files it copies; the production install of that dist/ starts on Node 24, answers /healthz and serves the web page', async () => {
