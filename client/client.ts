@@ -92,6 +92,8 @@ export class CollabClient implements Subscribable<ClientEvents> {
   readonly user: Readonly<PresenceUser>
   /** Why the client stopped trying, or null while it is allowed to connect. */
   stopped: StopReason | null = null
+  /** A resume waiting for the old socket's close (see `resume()`). */
+  private pendingResume: (() => void) | undefined
   private readonly options: CollabClientOptions
   private readonly socket: CollabSocket
   private readonly rooms = new Map<string, Room>()
@@ -177,6 +179,7 @@ export class CollabClient implements Subscribable<ClientEvents> {
 
   /** Disconnect for now (e.g. the app went to the background); rooms keep working offline. */
   pause(): void {
+    this.cancelPendingResume()
     this.socket.disconnect()
   }
 
@@ -184,22 +187,32 @@ export class CollabClient implements Subscribable<ClientEvents> {
   resume(): void {
     if (this.closed) throw new Error('collab client: closed')
     this.stopped = null
+    this.cancelPendingResume()
     const connect = () => void this.socket.connect().catch((error: unknown) => this.reportError(error, 'connecting'))
     // Right after a stop or pause the old socket may still be closing. Connecting now would make the
     // provider drop that socket's listeners, so its close would never be reported and the rooms would
-    // wait on it for good: connect once it has closed.
+    // wait on it for good: connect once it has closed (unless paused, stopped or closed meanwhile).
     if (this.socket.webSocket?.readyState !== WsReadyStates.Closing) return connect()
     const closed = () => {
-      this.socket.off('disconnect', closed)
+      this.cancelPendingResume()
       if (!this.closed && !this.stopped) connect()
     }
+    this.pendingResume = closed
     this.socket.on('disconnect', closed)
+  }
+
+  /** Forget a resume that waits for the old socket to close. */
+  private cancelPendingResume(): void {
+    if (!this.pendingResume) return
+    this.socket.off('disconnect', this.pendingResume)
+    this.pendingResume = undefined
   }
 
   /** Leave every room and close the socket for good. */
   close(): void {
     if (this.closed) return
     this.closed = true
+    this.cancelPendingResume()
     for (const room of [...this.rooms.values()]) room.leave()
     this.socket.destroy()
     this.setStatus('offline')
@@ -233,6 +246,7 @@ export class CollabClient implements Subscribable<ClientEvents> {
 
   private stop(reason: StopReason): void {
     if (this.stopped || this.closed) return
+    this.cancelPendingResume()
     this.stopped = reason
     this.socket.disconnect()
     this.events.emit('stopped', reason)

@@ -12,20 +12,29 @@ export const REDACTED = '[redacted]'
 /** Shorter strings are not scrubbed: they would match ordinary text (and are no real secret). */
 const MIN_SCRUBBED_LENGTH = 4
 
-/** The password of a URL, as written and percent-decoded; none when it has none or does not parse. */
+/** Query parameters that carry a password in the URLs ioredis and pg accept (`?password=…`). */
+const PASSWORD_PARAMS = ['password', 'pass', 'sslpassword']
+
+/** A value as written and percent-decoded. */
+function bothForms(value: string): string[] {
+  try {
+    return [value, decodeURIComponent(value)]
+  } catch {
+    return [value]
+  }
+}
+
+/** The passwords of a URL (in its user info, or in a password query parameter), as written and percent-decoded; none when it does not parse. */
 function urlPasswords(raw: string | undefined): string[] {
   if (!raw) return []
   try {
-    const { password } = new URL(raw)
-    if (!password) return []
-    const decoded = (() => {
-      try {
-        return decodeURIComponent(password)
-      } catch {
-        return password
-      }
-    })()
-    return [password, decoded]
+    const url = new URL(raw)
+    const found = url.password ? bothForms(url.password) : []
+    for (const pair of url.search.slice(1).split('&')) {
+      const [name = '', value = ''] = pair.split('=')
+      if (PASSWORD_PARAMS.includes(name.toLowerCase()) && value) found.push(...bothForms(value))
+    }
+    return found
   } catch {
     return []
   }

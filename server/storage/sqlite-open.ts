@@ -30,10 +30,11 @@ export function openDatabase(path: string): Database.Database {
     db = new Database(path)
     db.pragma(`busy_timeout = ${BUSY_TIMEOUT_MS}`)
     checkSchema(db, what)
-    db.pragma('journal_mode = WAL')
-    // A file opened read-only by SQLite's fallback, or a directory where the WAL files cannot be made.
+    // A file opened read-only by SQLite's fallback, or locked: found before anything is written to it.
     db.prepare('BEGIN IMMEDIATE').run()
     db.prepare('ROLLBACK').run()
+    // Fails (changing nothing) where the directory does not take the WAL files.
+    db.pragma('journal_mode = WAL')
     return db
   } catch (error) {
     db?.close()
@@ -46,9 +47,12 @@ function checkSchema(db: Database.Database, what: string): void {
   const id = db.pragma('application_id', { simple: true }) as number
   if (id !== 0 && id !== APPLICATION_ID) throw new StorageOpenError(`${what} is a database of another application (application_id ${id}); use a file of its own`)
   const tables = (db.prepare("SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'").all() as Array<{ name: string }>).map((t) => t.name)
+  // Tables of others beside ours are fine (a backup tool's, say); a database with only others' tables is not ours.
   const foreign = tables.filter((t) => !(t in TABLES))
-  if (foreign.length > 0) throw new StorageOpenError(`${what} holds another schema (tables ${foreign.join(', ')}); use a file of its own`)
-  for (const table of tables) {
+  if (foreign.length > 0 && foreign.length === tables.length && id !== APPLICATION_ID) {
+    throw new StorageOpenError(`${what} holds another schema (tables ${foreign.join(', ')}); use a file of its own`)
+  }
+  for (const table of tables.filter((t) => t in TABLES)) {
     const columns = new Set((db.prepare('SELECT name FROM pragma_table_info(?)').all(table) as Array<{ name: string }>).map((c) => c.name))
     const missing = TABLES[table]!.filter((c) => !columns.has(c))
     if (missing.length > 0) throw new StorageOpenError(`${what} holds another schema (table ${table} lacks ${missing.join(', ')}); use a file of its own`)

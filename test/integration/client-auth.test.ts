@@ -84,6 +84,25 @@ describe('resume right after a stop', () => {
   })
 })
 
+describe('pause right after a resume that waits for the old socket', () => {
+  it('stays paused: the old socket’s close does not connect it again', async () => {
+    const server = await startServer()
+    const client = collabClient(server.url, 'ann')
+    const room = client.room('r')
+    await room.synced
+    client.pause()
+    client.resume() // the socket is still closing: this resume waits for its close
+    client.pause()
+    // Another client's full round trip is the barrier: by then the first socket's close has long come.
+    const other = collabClient(server.url, 'bob').room('r')
+    await other.synced
+    other.chat.send('hello')
+    await roomSaved(other)
+    await vi.waitFor(() => expect(server.hocuspocus.getConnectionsCount()).toBe(1))
+    expect(client.status).toBe('offline')
+  })
+})
+
 describe('token refresh', () => {
   it('asks the token function again when the server requests a fresh token', async () => {
     const synced: string[] = []

@@ -76,6 +76,18 @@ describe('SQLite faults', () => {
     old.exec('CREATE TABLE updates (id INTEGER PRIMARY KEY, payload TEXT)')
     old.close()
     expectPlainRefusal(await failedStart({ DB_PATH: reshaped }), /another schema/)
+
+    // Ours with a table of another tool beside it (Litestream adds _litestream_seq): still ours.
+    const ours = join(tempDir(), 'ours.db')
+    const first = await spawnServer({ DB_PATH: ours })
+    first.proc.kill('SIGTERM')
+    expect(await first.exited).toBe(0)
+    const tool = new Database(ours)
+    tool.exec('CREATE TABLE _litestream_seq (id INTEGER PRIMARY KEY, seq INTEGER)')
+    tool.close()
+    const again = await spawnServer({ DB_PATH: ours })
+    again.proc.kill('SIGTERM')
+    expect(await again.exited).toBe(0)
   })
 
   it.runIf(asRoot)('a read-only directory or file (the server as an unprivileged user): a plain refusal at start', async () => {
