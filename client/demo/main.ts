@@ -9,6 +9,7 @@
  * `collab.room.doc.toJSON()`).
  */
 import { CollabClient } from '../index.ts'
+import { mountAccess } from './access.ts'
 import { mountChat } from './chat-panel.ts'
 import { mountCodeMirror } from './codemirror.ts'
 import { mountHeader } from './header.ts'
@@ -31,7 +32,8 @@ document.title = `${settings.room} · Collab`
 const client = new CollabClient({
   url: socketUrl(),
   token: settings.token,
-  user: settings.user,
+  // With a JWT the client takes the id from the token (as the server does); else the page's own id.
+  user: settings.idFromToken ? { name: settings.user.name, color: settings.user.color } : settings.user,
   // Away after two idle minutes (the default is five).
   awayAfterMs: 120_000,
 })
@@ -41,9 +43,10 @@ const room = client.room(settings.room)
 
 mountHeader(client, room, settings)
 mountPresence(room)
-mountProseMirror(room)
-mountCodeMirror(room)
-mountChat(room, client.user)
+const notes = mountProseMirror(room)
+const code = mountCodeMirror(room)
+const chat = mountChat(room, client.user)
+mountAccess(room, [notes, code, chat])
 
 // The browser knows first when the network goes: show "offline" at once, and reconnect as soon as it is back.
 addEventListener('offline', () => client.pause())

@@ -5,7 +5,7 @@
  * presence (kept in localStorage, newest first, bounded) and the names on
  * messages; someone who read and left is shown by the name they had.
  */
-import type { ChatMessage, Room } from '../index.ts'
+import type { ChatMessage, PresenceEntry, Room } from '../index.ts'
 
 const KEY = 'collab-demo:people'
 /** Most people remembered; the ones seen longest ago go first. */
@@ -44,11 +44,17 @@ export class People {
     this.known = load()
   }
 
+  /** Everyone in the room's presence now (without the local user once the room is left). */
+  private here(): PresenceEntry[] {
+    const others = this.room.presence.others()
+    return this.room.presence.awareness.getLocalState() === null ? others : [this.room.presence.me(), ...others]
+  }
+
   /** Remember everyone in the room's presence now (call on every presence change). */
   remember(): void {
     const now = Date.now()
     let changed = false
-    for (const entry of [this.room.presence.me(), ...this.room.presence.others()]) {
+    for (const entry of this.here()) {
       const { id, name, color } = entry.user
       const before = this.known.get(id)
       if (before && before.name === name && before.color === color && now - before.seen < 60_000) continue
@@ -60,7 +66,7 @@ export class People {
 
   /** `id`'s name and colour: from presence now, else remembered, else from a message they wrote, else the id. */
   lookup(id: string, messages: readonly ChatMessage[] = []): { name: string; color?: string } {
-    const here = [this.room.presence.me(), ...this.room.presence.others()].find((p) => p.user.id === id)
+    const here = this.here().find((p) => p.user.id === id)
     if (here) return { name: here.user.name, color: here.user.color }
     const remembered = this.known.get(id)
     if (remembered) return { name: remembered.name, ...(remembered.color ? { color: remembered.color } : {}) }
