@@ -13,6 +13,8 @@ import { mountAccess } from './access.ts'
 import { mountChat } from './chat-panel.ts'
 import { mountCodeMirror } from './codemirror.ts'
 import { mountHeader } from './header.ts'
+import { HistoryApi } from './history-api.ts'
+import { mountHistory } from './history-panel.ts'
 import { mountPresence } from './presence-list.ts'
 import { mountProseMirror } from './prosemirror.ts'
 import { loadSettings, roomUrl } from './settings.ts'
@@ -47,6 +49,7 @@ const notes = mountProseMirror(room)
 const code = mountCodeMirror(room)
 const chat = mountChat(room, client.user)
 mountAccess(room, [notes, code, chat])
+const versions = mountHistory(new HistoryApi(room.name, settings.token, location.href))
 
 // The browser knows first when the network goes: show "offline" at once, and reconnect as soon as it is back.
 addEventListener('offline', () => client.pause())
@@ -65,4 +68,4 @@ addEventListener('hashchange', () => {
   if (name && name !== settings.room) location.assign(roomUrl(location, name))
 })
 
-Object.assign(globalThis, { collab: { client, room } })
+Object.assign(globalThis, { collab: { client, room, versions } })
