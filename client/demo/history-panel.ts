@@ -5,6 +5,7 @@
  * restore one (role admin) after a confirmation — the state before is saved
  * as a `pre-restore` version, listed at once. Labels and diff lines are text.
  */
+import type { Room } from '../index.ts'
 import { drawDiff, versionTitle } from './history-diff.ts'
 import { type HistoryApi, problemText, type Role, type Version, type VersionPage } from './history-api.ts'
 import { byId, h } from './dom.ts'
@@ -18,8 +19,8 @@ export interface HistoryPanel {
   refresh(): Promise<void>
 }
 
-/** Mount the panel into #history. */
-export function mountHistory(api: HistoryApi): HistoryPanel {
+/** Mount the panel into #history; the versions are loaded once the room has synced (a refused room asks nothing). */
+export function mountHistory(room: Room, api: HistoryApi): HistoryPanel {
   const list = byId('history-list')
   const more = byId<HTMLButtonElement>('history-more')
   const status = byId('history-status')
@@ -115,7 +116,11 @@ export function mountHistory(api: HistoryApi): HistoryPanel {
     })
   }
 
-  const refresh = () => attempt('load the versions', async () => take(await api.list(), false))
+  const refresh = () =>
+    attempt('load the versions', async () => {
+      take(await api.list(), false)
+      if (status.textContent?.startsWith('The versions load')) say('')
+    })
 
   form.addEventListener('submit', (event) => {
     event.preventDefault()
@@ -132,6 +137,7 @@ export function mountHistory(api: HistoryApi): HistoryPanel {
     if (next !== null) void attempt('load older versions', async () => take(await api.list(next!), true))
   })
   byId('history-refresh').addEventListener('click', () => void refresh())
-  void refresh()
+  say('The versions load once the room is connected.')
+  room.synced.then(refresh, () => undefined) // left before it synced: nothing to load
   return { refresh }
 }

@@ -49,7 +49,7 @@ const notes = mountProseMirror(room)
 const code = mountCodeMirror(room)
 const chat = mountChat(room, client.user)
 mountAccess(room, [notes, code, chat])
-const versions = mountHistory(new HistoryApi(room.name, settings.token, location.href))
+const versions = mountHistory(room, new HistoryApi(room.name, settings.token, location.href))
 
 // The browser knows first when the network goes: show "offline" at once, and reconnect as soon as it is back.
 addEventListener('offline', () => client.pause())
