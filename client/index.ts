@@ -39,4 +39,4 @@ export type { OfflineStore, OfflineStoreContext, OfflineStoreFactory } from './o
 export { JOURNAL_MAX_LENGTH, JournalOverflowError } from './journal.ts'
 export type { ReconnectOptions, WebSocketConstructor } from './socket.ts'
 export type { Subscribable } from './emitter.ts'
-export { CloseCode, closeCodeByNumber, type CloseCodeInfo } from './protocol.ts'
+export { CloseCode, closeCodeByNumber, type CloseCodeInfo, type CloseCodeName } from './protocol.ts'

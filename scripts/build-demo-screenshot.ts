@@ -1,10 +1,12 @@
 /**
- * Makes docs/screenshot.png, the README's picture of the web page: starts the
- * server in-process on a free loopback port (SQLite in a temp dir), opens the
- * page in two headless Chromium contexts (Ada and Bob), writes a little
- * together and takes Ada's view. Rerun it after changing how the page looks:
+ * Makes docs/screenshot.png and docs/screenshot-history.png, the README's
+ * pictures of the web page: starts the server in-process on a free loopback
+ * port (SQLite in a temp dir), opens the page in headless Chromium contexts
+ * (Ada, Bob, Grace), writes a little together and takes Ada's view; then Ada
+ * saves a version, Bob edits, and Ada compares the version with now (the
+ * History panel). Rerun it after changing how the page looks:
  *
- *   node scripts/build-demo-screenshot.ts [--out docs/screenshot.png]
+ *   node scripts/build-demo-screenshot.ts [--out docs/screenshot.png] [--history-out docs/screenshot-history.png]
  */
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
@@ -16,6 +18,7 @@ import { buildDemo } from './build-demo.ts'
 
 const args = process.argv.slice(2)
 const out = args.includes('--out') ? args[args.indexOf('--out') + 1]! : 'docs/screenshot.png'
+const historyOut = args.includes('--history-out') ? args[args.indexOf('--history-out') + 1]! : 'docs/screenshot-history.png'
 
 await buildDemo({ ifStale: true, quiet: true })
 const dir = mkdtempSync(join(tmpdir(), 'collab-shot-'))
@@ -82,6 +85,25 @@ try {
   await ada.mouse.move(0, 0)
   await ada.screenshot({ path: out, animations: 'disabled' })
   console.log(`wrote ${out}`)
+
+  // History: a named version, a change since, and the comparison in the panel.
+  await ada.setViewportSize({ width: 1360, height: 1100 })
+  await ada.locator('#history-label').fill('Plan before the review')
+  await ada.locator('#history-save button[type="submit"]').click()
+  await ada.locator('#history-list .version', { hasText: 'Plan before the review' }).waitFor()
+  await bob.locator('.cm-content').click()
+  await bob.keyboard.press('Control+End')
+  await bob.keyboard.type('\nawait dropOld({ after: days(7) })')
+  await bob.locator('.ProseMirror li', { hasText: 'the review' }).click()
+  await bob.keyboard.press('End')
+  await bob.keyboard.type(' (Thursday)')
+  await ada.locator('#badge[data-state="saved"]').waitFor()
+  await bob.locator('#badge[data-state="saved"]').waitFor()
+  await ada.locator('#history-list .version', { hasText: 'Plan before the review' }).locator('.version-diff').click()
+  await ada.locator('#history-diff .diff-line').first().waitFor()
+  await ada.mouse.move(0, 0)
+  await ada.screenshot({ path: historyOut, animations: 'disabled' })
+  console.log(`wrote ${historyOut}`)
 } finally {
   await browser?.close()
   await server.close()

@@ -20,6 +20,8 @@ export interface MessageView {
   editing: boolean
   /** Colour of the author (from presence when online, else from their name). */
   color?: string
+  /** Read-only: reactions are shown, not offered; no edit or delete. */
+  readOnly: boolean
 }
 
 export interface MessageActions {
@@ -32,12 +34,12 @@ export interface MessageActions {
 
 /** A string that changes whenever the drawing of the message would. */
 export function signature(m: ChatMessage, view: MessageView): string {
-  return JSON.stringify([m.text, m.editedAt, m.reactions, m.status, m.deleted, view.seenBy, view.editing, view.color])
+  return JSON.stringify([m.text, m.editedAt, m.reactions, m.status, m.deleted, view.seenBy, view.editing, view.color, view.readOnly])
 }
 
 const time = new Intl.DateTimeFormat(undefined, { hour: '2-digit', minute: '2-digit' })
 
-function reactionButtons(m: ChatMessage, me: string, actions: MessageActions): HTMLElement {
+function reactionButtons(m: ChatMessage, me: string, readOnly: boolean, actions: MessageActions): HTMLElement {
   const shown = Object.entries(m.reactions).filter(([, users]) => users.length > 0)
   return h(
     'div',
@@ -51,7 +53,8 @@ function reactionButtons(m: ChatMessage, me: string, actions: MessageActions): H
           'data-emoji': emoji,
           'data-key': `reaction:${emoji}`,
           'aria-pressed': String(users.includes(me)),
-          'aria-label': `${emoji} ${users.length}, toggle your reaction`,
+          'aria-label': readOnly ? `${emoji} ${users.length}` : `${emoji} ${users.length}, toggle your reaction`,
+          disabled: readOnly,
           onclick: () => actions.react(m.id, emoji),
         },
         emoji,
@@ -121,8 +124,8 @@ export function drawMessage(li: HTMLElement, m: ChatMessage, view: MessageView, 
         own ? h('span', { class: 'msg-status', 'data-status': m.status, title: m.status === 'saved' ? 'Stored on the server' : 'Not yet stored on the server' }, m.status === 'saved' ? '✓ saved' : 'not saved yet') : null,
       ),
       view.editing ? editor(m, draft, actions) : h('div', { class: 'msg-text' }, m.text),
-      reactionButtons(m, view.me, actions),
-      view.editing ? null : actionBar(m, view.me, actions),
+      reactionButtons(m, view.me, view.readOnly, actions),
+      view.editing || view.readOnly ? null : actionBar(m, view.me, actions),
       view.seenBy.length ? h('div', { class: 'msg-read' }, `Seen by ${view.seenBy.join(', ')}`) : null,
     ),
   )

@@ -8,6 +8,7 @@
 import { ChatError, type ChatMessage, type PresenceUser, type Room } from '../index.ts'
 import { type MessageActions, drawMessage, signature } from './chat-message.ts'
 import { byId, coalesce, h } from './dom.ts'
+import { People } from './people.ts'
 
 /** Messages loaded at first, and added by each step back in history. */
 const PAGE = 30
@@ -21,8 +22,16 @@ function typingText(names: string[]): string {
   return `${names.length} people are typing…`
 }
 
-/** Mount the chat panel; returns a function that removes its listeners. */
-export function mountChat(room: Room, me: PresenceUser): () => void {
+/** The mounted chat panel. */
+export interface ChatPanel {
+  /** Read-only (the server's `read` role): no composer, no reactions, edits or read marks; `why` is shown in the box. */
+  setReadOnly(readOnly: boolean, why: string): void
+  /** Remove the panel's listeners. */
+  destroy(): void
+}
+
+/** Mount the chat panel. */
+export function mountChat(room: Room, me: PresenceUser): ChatPanel {
   const chat = room.chat
   const scroller = byId('chat-scroll')
   const list = byId('chat-messages')
@@ -34,6 +43,10 @@ export function mountChat(room: Room, me: PresenceUser): () => void {
   let shown = PAGE
   let editing: string | null = null
   let lastMarked: string | undefined
+  let readOnly = false
+  const people = new People(room)
+  const form = byId<HTMLFormElement>('chat-form')
+  const placeholder = input.placeholder
   const items = new Map<string, { li: HTMLLIElement; sig: string }>()
 
   const atBottom = () => scroller.scrollHeight - scroller.scrollTop - scroller.clientHeight < STICK_PX
@@ -52,16 +65,8 @@ export function mountChat(room: Room, me: PresenceUser): () => void {
     }
   }
 
-  /** Display names and colours of user ids: people here now, then authors on screen. */
-  function people(messages: ChatMessage[]): Map<string, { name: string; color?: string }> {
-    const known = new Map<string, { name: string; color?: string }>()
-    for (const m of messages) known.set(m.author, { name: m.name || m.author })
-    for (const p of [room.presence.me(), ...room.presence.others()]) known.set(p.user.id, { name: p.user.name, color: p.user.color })
-    return known
-  }
-
-  /** Who has read up to which message: each reader is shown once, at the newest message they have read. */
-  function receipts(messages: ChatMessage[], names: Map<string, { name: string }>): Map<string, string[]> {
+  /** Who has read up to which message: each reader is shown once (by name), at the newest message they have read. */
+  function receipts(messages: ChatMessage[]): Map<string, string[]> {
     const placed = new Set<string>([me.id])
     const out = new Map<string, string[]>()
     for (let i = messages.length - 1; i >= 0 && placed.size <= chat.reads.size; i--) {
@@ -69,14 +74,15 @@ export function mountChat(room: Room, me: PresenceUser): () => void {
       const readers = chat.readBy(m.id).filter((user) => !placed.has(user))
       readers.forEach((user) => placed.add(user))
       const shownReaders = readers.filter((user) => user !== m.author)
-      if (shownReaders.length) out.set(m.id, shownReaders.map((user) => names.get(user)?.name ?? user))
+      if (shownReaders.length) out.set(m.id, shownReaders.map((user) => people.lookup(user, messages).name))
     }
     return out
   }
 
   function markRead(messages: ChatMessage[]): void {
     const last = messages[messages.length - 1]
-    if (!last || last.id === lastMarked || document.visibilityState !== 'visible' || !atBottom()) return
+    // A read-only connection's read mark would never be stored (and the page would stay "saving…").
+    if (readOnly || !last || last.id === lastMarked || document.visibilityState !== 'visible' || !atBottom()) return
     lastMarked = last.id
     chat.markRead(last.id)
   }
@@ -109,8 +115,7 @@ export function mountChat(room: Room, me: PresenceUser): () => void {
     const page = chat.history({ limit: shown + 1 })
     const messages = page.length > shown ? page.slice(1) : page
     more.hidden = page.length <= shown
-    const names = people(messages)
-    const seen = receipts(messages, names)
+    const seen = receipts(messages)
 
     const ids = new Set(messages.map((m) => m.id))
     for (const [id, item] of items) {
@@ -122,7 +127,7 @@ export function mountChat(room: Room, me: PresenceUser): () => void {
     for (const m of messages) {
       let item = items.get(m.id)
       if (!item) items.set(m.id, (item = { li: h('li'), sig: '' }))
-      const view = { me: me.id, seenBy: seen.get(m.id) ?? [], editing: editing === m.id, color: names.get(m.author)?.color }
+      const view = { me: me.id, seenBy: seen.get(m.id) ?? [], editing: editing === m.id && !readOnly, color: people.lookup(m.author).color, readOnly }
       const sig = signature(m, view)
       if (sig !== item.sig) {
         drawMessage(item.li, m, view, actions)
@@ -149,7 +154,7 @@ export function mountChat(room: Room, me: PresenceUser): () => void {
 
   function send(): void {
     const text = input.value.trim()
-    if (!text) return
+    if (!text || readOnly) return
     attempt(() => {
       chat.send(text)
       input.value = ''
@@ -172,7 +177,7 @@ export function mountChat(room: Room, me: PresenceUser): () => void {
     }
   })
   input.addEventListener('input', () => (input.value ? room.typing.start() : room.typing.stop()))
-  byId<HTMLFormElement>('chat-form').addEventListener('submit', (event) => {
+  form.addEventListener('submit', (event) => {
     event.preventDefault()
     send()
   })
@@ -187,9 +192,26 @@ export function mountChat(room: Room, me: PresenceUser): () => void {
     chat.on('change', render),
     chat.on('remove', render),
     chat.on('read', render),
-    room.presence.onChange(render),
+    room.presence.onChange(() => {
+      people.remember()
+      render()
+    }),
     room.typing.onChange((who) => (typing.textContent = typingText(who.map((p) => p.user.name)))),
   ]
+  people.remember()
   render()
-  return () => offs.forEach((off) => off())
+  return {
+    setReadOnly(value, why) {
+      readOnly = value
+      input.disabled = value
+      input.placeholder = value ? why : placeholder
+      for (const button of form.querySelectorAll('button')) button.disabled = value
+      form.dataset.readonly = String(value)
+      if (value) editing = null
+      // Redraw every message: the actions go or come back.
+      for (const item of items.values()) item.sig = ''
+      render()
+    },
+    destroy: () => offs.forEach((off) => off()),
+  }
 }

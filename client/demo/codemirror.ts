@@ -4,7 +4,7 @@
  * undo). Tab moves focus on and off the editor, as in any form.
  */
 import { javascript } from '@codemirror/lang-javascript'
-import { EditorState } from '@codemirror/state'
+import { Compartment, EditorState } from '@codemirror/state'
 import { basicSetup, EditorView } from 'codemirror'
 import { yCollab } from 'y-codemirror.next'
 import type { Room } from '../index.ts'
@@ -18,10 +18,20 @@ const theme = EditorView.theme({
   '&.cm-focused': { outline: 'none' },
 })
 
+/** The mounted code editor. */
+export interface CodeMirrorEditor {
+  view: EditorView
+  /** Not editable (the server's `read` role). */
+  setReadOnly(readOnly: boolean): void
+}
+
+const editable = (yes: boolean) => [EditorState.readOnly.of(!yes), EditorView.editable.of(yes)]
+
 /** Mount the editor into #codemirror. */
-export function mountCodeMirror(room: Room): EditorView {
+export function mountCodeMirror(room: Room): CodeMirrorEditor {
   const text = room.codemirror
-  return new EditorView({
+  const access = new Compartment()
+  const view = new EditorView({
     parent: byId('codemirror'),
     state: EditorState.create({
       doc: text.toString(),
@@ -31,7 +41,9 @@ export function mountCodeMirror(room: Room): EditorView {
         theme,
         yCollab(text, room.presence.awareness),
         EditorView.contentAttributes.of({ 'aria-label': 'Code (plain text)' }),
+        access.of(editable(true)),
       ],
     }),
   })
+  return { view, setReadOnly: (readOnly) => view.dispatch({ effects: access.reconfigure(editable(!readOnly)) }) }
 }

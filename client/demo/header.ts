@@ -4,16 +4,17 @@
  * by the server), saved, offline, or refused — from `client.status`,
  * `room.isSynced` and `room.unsaved`.
  */
-import type { CollabClient, Room } from '../index.ts'
+import { CloseCode, type CollabClient, type Room, tokenClaims } from '../index.ts'
+import { type Advice, adviceFor, identityAdvice } from './advice.ts'
 import { byId } from './dom.ts'
-import { jwtClaims, roomUrl, saveName, saveToken, type Settings } from './settings.ts'
+import { roomUrl, saveName, saveToken, type Settings } from './settings.ts'
 
 /** What the badge shows: `data-state` (for styles and tests) and the words. */
 export type BadgeState = 'connecting' | 'syncing' | 'saving' | 'saved' | 'offline' | 'refused'
 
-export function badgeState(client: CollabClient, room: Room, refusal: string | null): [BadgeState, string] {
+export function badgeState(client: CollabClient, room: Room, refusal: Advice | null): [BadgeState, string] {
+  if (refusal) return ['refused', refusal.badge]
   if (client.stopped) return ['refused', `Refused: ${client.stopped.reason}`]
-  if (refusal) return ['refused', refusal]
   if (client.status === 'offline') return ['offline', room.unsaved ? 'Offline · changes kept on this device' : 'Offline']
   if (client.status === 'connecting') return ['connecting', 'Connecting…']
   if (!room.isSynced) return ['syncing', 'Connected · syncing…']
@@ -25,10 +26,15 @@ export function badgeState(client: CollabClient, room: Room, refusal: string | n
 export function mountHeader(client: CollabClient, room: Room, settings: Settings): () => void {
   const badge = byId('badge')
   const notice = byId('notice')
-  let refusal: string | null = null
-  const showNotice = (text: string | null) => {
-    notice.hidden = text === null
-    notice.textContent = text ?? ''
+  let refusal: Advice | null = null
+  /** Show the advice for a refusal (or hide the notice); `data-code` names the refusal. */
+  const refuse = (advice: Advice | null) => {
+    refusal = advice
+    notice.hidden = advice === null
+    notice.textContent = advice?.text ?? ''
+    if (advice) notice.dataset.code = advice.code
+    else delete notice.dataset.code
+    update()
   }
   const update = () => {
     const [state, label] = badgeState(client, room, refusal)
@@ -38,23 +44,20 @@ export function mountHeader(client: CollabClient, room: Room, settings: Settings
   }
   const offs = [
     client.on('status', update),
-    client.on('stopped', ({ reason }) => {
-      update()
-      showNotice(`The server refused the connection (${reason}). Paste a valid token under “Token”.`)
+    client.on('stopped', ({ kind, reason, code, error }) => {
+      if (kind === 'identity' && error) refuse(identityAdvice(error.tokenSub, error.userId))
+      else {
+        // A refused token whose reason carries no close code is an unauthorized one.
+        const number = code ?? Number(/^(\d{4})\b/.exec(reason)?.[1])
+        refuse(adviceFor(Number.isFinite(number) ? number : kind === 'auth' ? CloseCode.Unauthorized.code : reason, room.name))
+      }
     }),
     room.on('unsaved', update),
     room.on('synced', update),
-    room.on('denied', ({ reason }) => {
-      refusal = 'No access to this room'
-      update()
-      showNotice(`You may not open “${room.name}” (${reason}). Pick another room, or use a token that opens it.`)
-    }),
-    room.on('closed', ({ reason, retry }) => {
-      if (!retry) {
-        refusal = 'Closed by the server'
-        showNotice(`The server closed this room: ${reason}`)
-      }
-      update()
+    room.on('denied', ({ reason }) => refuse(adviceFor(reason, room.name))),
+    room.on('closed', ({ code, reason, retry }) => {
+      if (!retry) refuse(adviceFor(code ?? reason, room.name))
+      else update()
     }),
   ]
   update()
@@ -86,7 +89,7 @@ export function mountHeader(client: CollabClient, room: Room, settings: Settings
 
   // Token: for servers with JWT authentication (`npm run token -- --sub ada --name Ada --doc 'team/*'`).
   const tokenInput = byId<HTMLInputElement>('token-input')
-  const claims = jwtClaims(settings.token)
+  const claims = tokenClaims(settings.token)
   byId('token-info').textContent = claims
     ? `Using a token for ${String(claims.name ?? claims.sub ?? 'someone')}${typeof claims.exp === 'number' ? `, valid until ${new Date(claims.exp * 1000).toLocaleTimeString()}` : ''}.`
     : `Using “${settings.token}”: fine for a server in open mode.`

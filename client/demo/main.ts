@@ -9,9 +9,12 @@
  * `collab.room.doc.toJSON()`).
  */
 import { CollabClient } from '../index.ts'
+import { mountAccess } from './access.ts'
 import { mountChat } from './chat-panel.ts'
 import { mountCodeMirror } from './codemirror.ts'
 import { mountHeader } from './header.ts'
+import { HistoryApi } from './history-api.ts'
+import { mountHistory } from './history-panel.ts'
 import { mountPresence } from './presence-list.ts'
 import { mountProseMirror } from './prosemirror.ts'
 import { loadSettings, roomUrl } from './settings.ts'
@@ -31,7 +34,8 @@ document.title = `${settings.room} · Collab`
 const client = new CollabClient({
   url: socketUrl(),
   token: settings.token,
-  user: settings.user,
+  // With a JWT the client takes the id from the token (as the server does); else the page's own id.
+  user: settings.idFromToken ? { name: settings.user.name, color: settings.user.color } : settings.user,
   // Away after two idle minutes (the default is five).
   awayAfterMs: 120_000,
 })
@@ -41,9 +45,11 @@ const room = client.room(settings.room)
 
 mountHeader(client, room, settings)
 mountPresence(room)
-mountProseMirror(room)
-mountCodeMirror(room)
-mountChat(room, client.user)
+const notes = mountProseMirror(room)
+const code = mountCodeMirror(room)
+const chat = mountChat(room, client.user)
+mountAccess(room, [notes, code, chat])
+const versions = mountHistory(room, new HistoryApi(room.name, settings.token, location.href))
 
 // The browser knows first when the network goes: show "offline" at once, and reconnect as soon as it is back.
 addEventListener('offline', () => client.pause())
@@ -62,4 +68,4 @@ addEventListener('hashchange', () => {
   if (name && name !== settings.room) location.assign(roomUrl(location, name))
 })
 
-Object.assign(globalThis, { collab: { client, room } })
+Object.assign(globalThis, { collab: { client, room, versions } })

@@ -88,11 +88,11 @@ function rovingFocus(bar: HTMLElement, buttons: HTMLButtonElement[]): () => void
   }
 }
 
-/** A plugin that keeps the toolbar buttons' pressed/disabled state in step with the editor. */
-function toolbarPlugin(buttons: Array<[Tool, HTMLButtonElement]>, afterSync: () => void): Plugin {
+/** A plugin that keeps the toolbar buttons' pressed/disabled state in step with the editor (all disabled while read-only). */
+function toolbarPlugin(buttons: Array<[Tool, HTMLButtonElement]>, afterSync: () => void, readOnly: () => boolean): Plugin {
   const sync = (view: EditorView) => {
     for (const [tool, button] of buttons) {
-      button.disabled = !tool.command(view.state)
+      button.disabled = readOnly() || !tool.command(view.state)
       if (tool.active) button.setAttribute('aria-pressed', String(tool.active(view.state)))
     }
     afterSync()
@@ -100,8 +100,16 @@ function toolbarPlugin(buttons: Array<[Tool, HTMLButtonElement]>, afterSync: () 
   return new Plugin({ view: (view) => (sync(view), { update: sync }) })
 }
 
+/** The mounted rich-text editor. */
+export interface ProseMirrorEditor {
+  view: EditorView
+  /** Not editable (the server's `read` role): typing, pasting and the toolbar do nothing. */
+  setReadOnly(readOnly: boolean): void
+}
+
 /** Mount the editor into #prosemirror and its toolbar into #pm-toolbar. */
-export function mountProseMirror(room: Room): EditorView {
+export function mountProseMirror(room: Room): ProseMirrorEditor {
+  let readOnly = false
   const bar = byId('pm-toolbar')
   const buttons = tools.map((tool): [Tool, HTMLButtonElement] => {
     const button = h('button', {
@@ -131,12 +139,20 @@ export function mountProseMirror(room: Room): EditorView {
       keymap({ 'Mod-z': undoCommand, 'Mod-y': redoCommand, 'Mod-Shift-z': redoCommand }),
       // Input rules, keys and the base keymap; history comes from Yjs, the toolbar is ours.
       ...exampleSetup({ schema, history: false, menuBar: false }),
-      toolbarPlugin(buttons, keepStop),
+      toolbarPlugin(buttons, keepStop, () => readOnly),
     ],
   })
   const view = new EditorView(byId('prosemirror'), {
     state,
-    attributes: { 'aria-label': 'Notes (rich text)', 'aria-multiline': 'true', role: 'textbox', spellcheck: 'true' },
+    attributes: () => ({ 'aria-label': 'Notes (rich text)', 'aria-multiline': 'true', role: 'textbox', spellcheck: 'true', 'aria-readonly': String(readOnly) }),
+    editable: () => !readOnly,
   })
-  return view
+  return {
+    view,
+    setReadOnly(value) {
+      readOnly = value
+      // New props make the view read `editable` and `attributes` again, and the plugins update.
+      view.setProps({ editable: () => !readOnly })
+    },
+  }
 }

@@ -5,6 +5,7 @@
  * field, or `dev` for a server in open mode). A JWT's `sub` and `name` win:
  * with tokens the server stamps them on everything this user writes.
  */
+import { tokenIdentity } from '../index.ts'
 
 const KEY = { name: 'collab-demo:name', id: 'collab-demo:id', token: 'collab-demo:token', room: 'collab-demo:room' } as const
 
@@ -19,6 +20,8 @@ export interface Settings {
   user: { id: string; name: string; color: string }
   /** The name comes from the token and cannot be changed here. */
   nameFromToken: boolean
+  /** The token is a JWT: the client takes the user id from it. */
+  idFromToken: boolean
 }
 
 /** A readable, stable colour for a name (#rrggbb: the editors append alpha digits to it). */
@@ -39,20 +42,6 @@ function hslToHex(h: number, s: number, l: number): string {
       .padStart(2, '0')
   }
   return `#${channel(0)}${channel(8)}${channel(4)}`
-}
-
-/** The claims of a JWT (not verified: the server does that), or null if `token` is not one. */
-export function jwtClaims(token: string): Record<string, unknown> | null {
-  const part = token.split('.')[1]
-  if (token.split('.').length !== 3 || !part) return null
-  try {
-    const json = atob(part.replace(/-/g, '+').replace(/_/g, '/').padEnd(Math.ceil(part.length / 4) * 4, '='))
-    const claims: unknown = JSON.parse(new TextDecoder().decode(Uint8Array.from(json, (c) => c.charCodeAt(0))))
-    return typeof claims === 'object' && claims !== null ? (claims as Record<string, unknown>) : null
-  } catch (error) {
-    console.warn('page: the token looks like a JWT but its claims cannot be read', error)
-    return null
-  }
 }
 
 function randomId(): string {
@@ -89,12 +78,11 @@ export function loadSettings(location: Location, history: History): Settings {
     name = `Guest ${id.slice(2, 6).toUpperCase()}`
     localStorage.setItem(KEY.name, name)
   }
-  const claims = jwtClaims(token)
-  const sub = typeof claims?.sub === 'string' && claims.sub ? claims.sub : undefined
-  const tokenName = typeof claims?.name === 'string' && claims.name ? claims.name : undefined
-  const finalName = tokenName ?? name
-  const color = typeof claims?.color === 'string' && /^#[0-9a-f]{6}$/i.test(claims.color) ? claims.color : colorFor(finalName)
-  return { room, token, user: { id: sub ?? id, name: finalName, color }, nameFromToken: tokenName !== undefined }
+  // With a JWT the client takes the id (and name, colour) from the token, as the server does.
+  const identity = tokenIdentity(token)
+  const finalName = identity?.name ?? name
+  const color = identity?.color && /^#[0-9a-f]{6}$/i.test(identity.color) ? identity.color : colorFor(finalName)
+  return { room, token, user: { id: identity?.id ?? id, name: finalName, color }, nameFromToken: identity?.name !== undefined, idFromToken: identity !== null }
 }
 
 /** Keep a new name (the page reloads to use it). */

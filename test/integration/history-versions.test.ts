@@ -143,4 +143,16 @@ describe('version history', () => {
     expect(a.document.getText('codemirror').toString()).toBe('> the good text!')
     expect(await storedText(server, DOC, 'codemirror')).toBe('> the good text!')
   })
+
+  it('the list says the caller’s role on the document, so a UI offers only what the token may do', async () => {
+    const server = await startServer(TOKEN_MODE)
+    const base = httpBase(server.url)
+    for (const role of ['read', 'write', 'admin'] as const) {
+      const r = await call(base, 'GET', docPath(DOC, '/versions'), { token: await tokenFor(`u-${role}`, { 'team/*': role }) })
+      expect(r.status).toBe(200)
+      expect(r.json.role).toBe(role)
+    }
+    const open = await startServer()
+    expect((await call(httpBase(open.url), 'GET', docPath(DOC, '/versions'))).json.role).toBe('admin')
+  })
 })

@@ -169,7 +169,7 @@ const spec = {
         summary: 'Versions (role: read), newest first.',
         parameters: [query('before', 'Only versions older than this id (the `next` of the previous page).', { type: 'integer' }), query('limit', 'Page size.', { type: 'integer', minimum: 1, maximum: 1000, default: 100 })],
         responses: {
-          '200': json({ type: 'object', required: ['versions', 'next'], properties: { versions: { type: 'array', items: ref('Version') }, next: { type: ['integer', 'null'] } } }, 'A page of versions.'),
+          '200': json({ type: 'object', required: ['versions', 'next', 'role'], properties: { versions: { type: 'array', items: ref('Version') }, next: { type: ['integer', 'null'] }, role: { type: 'string', enum: ['read', 'write', 'admin'], description: "The caller's role on the document (admin in open mode): what else it may do here." } } }, 'A page of versions.'),
           ...errors(),
         },
       },

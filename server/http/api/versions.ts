@@ -16,9 +16,10 @@ async function list(ctx: ApiContext): Promise<void> {
   const name = documentName(ctx)
   const limit = intParam(url, 'limit', 1, 1000, 100)!
   const before = intParam(url, 'before', 1, Number.MAX_SAFE_INTEGER)
-  await deps.auth.require(req, name, 'read')
+  const { role } = await deps.auth.require(req, name, 'read')
   const versions = await deps.storage.listVersions(name, { before, limit })
-  sendJson(res, 200, { versions: versions.map(versionJson), next: versions.length === limit ? versions.at(-1)!.id : null })
+  // The caller's role, so a UI offers only what the token may do (save: write, restore: admin).
+  sendJson(res, 200, { versions: versions.map(versionJson), next: versions.length === limit ? versions.at(-1)!.id : null, role })
 }
 
 async function create(ctx: ApiContext): Promise<void> {
