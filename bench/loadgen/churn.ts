@@ -2,7 +2,7 @@
  * soak's load-generator worker (forked by the orchestrator, never inside a
  * server): lanes of clients that keep coming and going, one session at a time
  * per lane, until told to stop. A session opens a socket, authenticates, asks
- * to sync, waits for the whole document, announces itself (awareness), edits
+ * to sync, waits for the whole document and applies it, announces itself (awareness), edits
  * at the plan's rate for a while, then leaves — with a close frame and an
  * awareness removal, by cutting the socket, or (a share of sessions) right
  * after asking to sync, often while the server is still loading the document.
@@ -101,6 +101,10 @@ async function session(p: ChurnPlan, lane: ChurnLane): Promise<void> {
           const { step, payload } = readSync(f.decoder)
           if (step === SyncStep.Step1) frame(syncFrame(dialect, name, SyncStep.Step2, Y.encodeStateAsUpdate(doc, payload)))
           else if (step === SyncStep.Step2 && !synced) {
+            // Hold the document, as a real client does, so edits append after its content
+            // (an empty local doc would insert every first edit at the start with no origin,
+            // which makes Yjs scan the whole text on every apply and every compaction).
+            Y.applyUpdate(doc, payload)
             synced = true
             settle()
           }

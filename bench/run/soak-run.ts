@@ -50,6 +50,8 @@ export interface SoakSample {
   connections: number | null
   /** Clients the load generator held open. */
   clients: number
+  /** Longest event-loop delay the probe saw since the previous sample, ms. */
+  lagMaxMs: number
 }
 
 export interface SoakPhase {
@@ -66,6 +68,9 @@ export interface SoakPhase {
   memory: MemorySample
   /** Server CPU over the churn, % of one core. */
   cpuPercent: number
+  /** Longest event-loop delay during the churn, ms, and the seconds in which it exceeded 1 s (the probe reports once a second). */
+  lagMaxMs: number
+  stallsOver1s: number
 }
 
 export interface SoakRun {
@@ -110,11 +115,17 @@ export async function runSoak(spec: TargetSpec, o: SoakOptions): Promise<SoakRun
   let phase = 'start'
   let count = 0
   let sampling = Promise.resolve()
+  let lagSeen = 0
+  const lagMax = () => {
+    const fresh = target.lag.slice(lagSeen)
+    lagSeen = target.lag.length
+    return Math.round(Math.max(0, ...fresh.map((l) => l.max)))
+  }
   const sample = async () => {
     const gc = ++count % (o.gcEvery ?? 12) === 0
     const m = gc ? await target.memory() : await target.sample()
     const c = await counts(target, m)
-    samples.push({ t: now(), heapMb: mb(m.heapUsed), ...(gc ? { liveHeapMb: mb(m.heapUsed) } : {}), rssMb: mb(m.rss), documents: c.documents, connections: c.connections, clients: open })
+    samples.push({ t: now(), heapMb: mb(m.heapUsed), ...(gc ? { liveHeapMb: mb(m.heapUsed) } : {}), rssMb: mb(m.rss), documents: c.documents, connections: c.connections, clients: open, lagMaxMs: lagMax() })
     progress(`[soak ${spec.name}] ${phase} ${now()} s: ${open} clients, heap ${mb(m.heapUsed)} MB, RSS ${mb(m.rss)} MB, ${c.documents ?? '?'} documents, ${c.connections ?? '?'} connections`, true)
   }
   const timer = setInterval(() => {
@@ -126,6 +137,7 @@ export async function runSoak(spec: TargetSpec, o: SoakOptions): Promise<SoakRun
     for (const [name, seconds] of [['warm-up', o.warmupSec], ['soak', o.durationSec]] as const) {
       phase = name
       const from = now()
+      const lag0 = target.lag.length
       const cpu0 = sampleProc(target.pid)
       worker.send({ type: 'churn', target: target.address, lanes: lanes(o), rate: o.rate, abandonShare: 0.05, abruptShare: 0.3, syncTimeoutMs: 30_000 })
       // The phase's length, in steps, so a target that dies ends the run at once.
@@ -134,6 +146,7 @@ export async function runSoak(spec: TargetSpec, o: SoakOptions): Promise<SoakRun
         await new Promise((r) => setTimeout(r, Math.min(1000, end - performance.now())))
       }
       const cpu1 = sampleProc(target.pid)
+      const lags = target.lag.slice(lag0).map((l) => l.max)
       const stopped = worker.next('churn-stopped', 60_000)
       worker.send({ type: 'churn-stop' })
       const { tally } = await stopped
@@ -142,8 +155,13 @@ export async function runSoak(spec: TargetSpec, o: SoakOptions): Promise<SoakRun
       const { left, seconds: drainSec } = await drain(target, o.drainTimeoutMs ?? 90_000)
       await sampling
       const memory = await target.memory()
-      samples.push({ t: now(), heapMb: mb(memory.heapUsed), liveHeapMb: mb(memory.heapUsed), rssMb: mb(memory.rss), documents: left.documents, connections: left.connections, clients: 0 })
-      phases.push({ name, from, to, tally, drainSec, left, memory, cpuPercent: cpu0 && cpu1 ? Math.round(cpuShare(cpu0, cpu1) * 100) : NaN })
+      samples.push({ t: now(), heapMb: mb(memory.heapUsed), liveHeapMb: mb(memory.heapUsed), rssMb: mb(memory.rss), documents: left.documents, connections: left.connections, clients: 0, lagMaxMs: lagMax() })
+      phases.push({
+        name, from, to, tally, drainSec, left, memory,
+        cpuPercent: cpu0 && cpu1 ? Math.round(cpuShare(cpu0, cpu1) * 100) : NaN,
+        lagMaxMs: Math.round(Math.max(0, ...lags)),
+        stallsOver1s: lags.filter((ms) => ms > 1000).length,
+      })
       say(`[soak ${spec.name}] ${name}: ${tally.sessions} sessions (${tally.failed} failed), drained in ${drainSec} s; live heap ${mb(memory.heapUsed)} MB, RSS ${mb(memory.rss)} MB`)
     }
     return { target: spec.name, phases, samples }

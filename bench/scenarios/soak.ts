@@ -97,6 +97,8 @@ export const soak: Scenario = {
           bigDocSyncs: main.tally.bigSyncs,
           edits: main.tally.edits,
           serverCpuPercent: main.cpuPercent,
+          loopLagMaxMs: main.lagMaxMs,
+          stallsOver1s: main.stallsOver1s,
           liveHeapMbAfterWarmup: mb(warm.memory.heapUsed),
           liveHeapMbAfterSoak: mb(main.memory.heapUsed),
           growthMb: mb(verdict.growthBytes),
