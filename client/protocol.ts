@@ -1,6 +1,6 @@
 /**
  * The wire contract shared by the server and the client: message types and the
- * catalogue of close codes. `docs/protocol.md` documents the same table; keep
+ * one error catalogue (close codes, refused writes, REST errors). `docs/protocol.md` documents the same table; keep
  * the two in step. The server may import this module; the client never imports
  * server code.
  */
@@ -40,22 +40,40 @@ export const AuthType = {
 /** What a close code ends: the whole WebSocket, or one document on it. */
 export type CloseScope = 'socket' | 'document'
 
-export interface CloseCodeInfo {
-  readonly code: number
-  /** Short machine-readable reason, sent as the close reason. */
+/**
+ * What an error ends: the socket, one document on it, one write (the document
+ * stays open; on a socket the update is answered `SyncStatus(false)`), or one
+ * HTTP request (REST only).
+ */
+export type ErrorScope = CloseScope | 'write' | 'request'
+
+/** One entry of the error catalogue. */
+export interface ErrorInfo {
+  /** The stable name: the close reason on a socket, `error` in a REST body, the metrics label. */
   readonly reason: string
-  readonly scope: CloseScope
-  /** Whether a well-behaved client should reconnect by itself. */
+  readonly scope: ErrorScope
+  /** Whether trying again unchanged (after a reconnect, a fresh token, or later) can succeed. */
   readonly retry: boolean
+  /** The close code, when the server sends it on a socket. */
+  readonly code?: number
+  /** The HTTP status, when the REST API answers with it. */
+  readonly status?: number
+}
+
+export interface CloseCodeInfo extends ErrorInfo {
+  readonly code: number
+  readonly scope: CloseScope
 }
 
 /**
- * Every close code the server uses. A socket-scoped code is the WebSocket close
- * code; a document-scoped one is sent as the reason string of a Hocuspocus
- * per-document Close message (`<code> <reason>`), since that message carries no
- * number of its own.
+ * The one catalogue of every error the server gives, at every door: socket
+ * close codes, per-document closes, refused writes and REST errors. A
+ * socket-scoped code is the WebSocket close code; a document-scoped one is
+ * sent as the reason string of a Hocuspocus per-document Close message
+ * (`<code> <reason>`), since that message carries no number of its own. The
+ * REST API answers `{ "error": reason, "message": text }` with `status`.
  */
-export const CloseCode = {
+export const Errors = {
   /** The server is shutting down; reconnect (to another instance) later. */
   GoingAway: { code: 1001, reason: 'server-shutting-down', scope: 'socket', retry: true },
   /** A frame over MAX_MESSAGE_BYTES (ws's own standard code), or an update over MAX_UPDATE_BYTES. */
@@ -66,17 +84,17 @@ export const CloseCode = {
    * No valid credentials: no token, a bad signature, wrong audience or issuer,
    * malformed claims. Tokens are per document, so this is the PermissionDenied
    * reason for that document (or a Close after a bad fresh token); other
-   * documents on the socket carry on.
+   * documents on the socket carry on. REST: no Bearer token, or a bad one.
    */
-  Unauthorized: { code: 4401, reason: 'unauthorized', scope: 'document', retry: false },
+  Unauthorized: { code: 4401, status: 401, reason: 'unauthorized', scope: 'document', retry: false },
   /** The credentials do not allow this document or this action. */
-  Forbidden: { code: 4403, reason: 'forbidden', scope: 'document', retry: false },
+  Forbidden: { code: 4403, status: 403, reason: 'forbidden', scope: 'document', retry: false },
   /**
    * The token expired and no fresh one arrived in time (a Close for that
-   * document), or an expired token was presented (PermissionDenied). Rejoin
-   * with a fresh token.
+   * document), or an expired token was presented (PermissionDenied; REST 401).
+   * Rejoin with a fresh token.
    */
-  TokenExpired: { code: 4406, reason: 'token-expired', scope: 'document', retry: true },
+  TokenExpired: { code: 4406, status: 401, reason: 'token-expired', scope: 'document', retry: true },
   /** No message (or no authentication) within the allowed time. */
   Timeout: { code: 4408, reason: 'timeout', scope: 'socket', retry: true },
   /** A message type a client may not send (e.g. server-internal types). */
@@ -85,26 +103,60 @@ export const CloseCode = {
   TextFrame: { code: 4416, reason: 'text-frame', scope: 'socket', retry: false },
   /** An admin deleted the document (REST `DELETE /api/documents/{name}`); opening it again starts an empty one. */
   DocumentDeleted: { code: 4410, reason: 'document-deleted', scope: 'document', retry: false },
-  /** The document would grow past its size limit. */
-  DocumentTooLarge: { code: 4413, reason: 'document-too-large', scope: 'document', retry: false },
+  /** The write would grow the stored document past MAX_DOCUMENT_BYTES. */
+  DocumentTooLarge: { code: 4413, status: 413, reason: 'document-too-large', scope: 'document', retry: false },
   /** The socket opened more documents than MAX_DOCUMENTS_PER_SOCKET. */
   TooManyDocuments: { code: 4409, reason: 'too-many-documents', scope: 'socket', retry: false },
-  /** A document name breaks the naming rules (length, characters, path segments). */
-  InvalidDocumentName: { code: 4414, reason: 'invalid-document-name', scope: 'socket', retry: false },
-  /** The connection sent messages faster than allowed. */
-  RateLimited: { code: 4429, reason: 'rate-limited', scope: 'socket', retry: true },
-  /** The update breaks a document rule (e.g. another user's chat message). */
-  PolicyViolation: { code: 4422, reason: 'policy-violation', scope: 'document', retry: false },
+  /** A document name breaks the naming rules (empty, too long, control characters, `.`/`..`/empty path segments, reserved names). */
+  InvalidDocumentName: { code: 4414, status: 400, reason: 'invalid-document-name', scope: 'socket', retry: false },
+  /** Messages (socket) or requests (REST, per token and address; see `Retry-After`) faster than allowed. */
+  RateLimited: { code: 4429, status: 429, reason: 'rate-limited', scope: 'socket', retry: true },
+  /** The update breaks a document rule (e.g. another user's chat message, docs/chat-data-model.md §7); refused whole. */
+  PolicyViolation: { code: 4422, status: 422, reason: 'policy-violation', scope: 'document', retry: false },
   /**
    * Storage could not write; the update was neither applied nor acknowledged.
-   * The socket is closed so the client reconnects and sends it again.
+   * The socket is closed so the client reconnects and sends it again (REST: retry, see `Retry-After`).
    */
-  StorageUnavailable: { code: 4503, reason: 'storage-unavailable', scope: 'socket', retry: true },
+  StorageUnavailable: { code: 4503, status: 503, reason: 'storage-unavailable', scope: 'socket', retry: true },
   /** The server holds as many documents as it may (MAX_DOCUMENTS), all in use; try later or elsewhere. */
-  ServerAtCapacity: { code: 4507, reason: 'server-at-capacity', scope: 'document', retry: true },
-  /** An unexpected server error. */
-  InternalError: { code: 4500, reason: 'internal-error', scope: 'socket', retry: true },
-} as const satisfies Record<string, CloseCodeInfo>
+  ServerAtCapacity: { code: 4507, status: 503, reason: 'server-at-capacity', scope: 'document', retry: true },
+  /** An unexpected server error (logged). */
+  InternalError: { code: 4500, status: 500, reason: 'internal-error', scope: 'socket', retry: true },
+  /**
+   * The update builds on changes the document does not have. On a socket it is
+   * deferred: not stored or applied, answered `SyncStatus(false)`, and the client
+   * is asked once for a full sync that brings what it depends on. REST: send the
+   * missing changes first, or the whole state.
+   */
+  MissingDependencies: { status: 422, reason: 'missing-dependencies', scope: 'write', retry: true },
+  /** The writer's role is `read` (a socket's update is answered `SyncStatus(false)`). */
+  ReadOnly: { status: 403, reason: 'read-only', scope: 'write', retry: false },
+  /** REST: a query parameter or JSON body is not what the endpoint takes. */
+  BadRequest: { status: 400, reason: 'bad-request', scope: 'request', retry: false },
+  /** REST: the body is not a complete Yjs update (checked with Y.decodeUpdate before anything else). */
+  MalformedUpdate: { status: 400, reason: 'malformed-update', scope: 'request', retry: false },
+  /** REST: `?type=` names a map or an array, which has no plain-text form. */
+  NotText: { status: 400, reason: 'not-text', scope: 'request', retry: false },
+  /** REST: a browser page from an origin not in ALLOWED_ORIGINS (cross-origin REST is only for listed origins); nothing was done. */
+  OriginNotAllowed: { status: 403, reason: 'origin-not-allowed', scope: 'request', retry: false },
+  /** REST: no such document, version, shared type or chat message. */
+  NotFound: { status: 404, reason: 'not-found', scope: 'request', retry: false },
+  /** REST: no such endpoint under /api. */
+  NoRoute: { status: 404, reason: 'no-route', scope: 'request', retry: false },
+  /** REST: the endpoint exists, not with this method (see the Allow header). */
+  MethodNotAllowed: { status: 405, reason: 'method-not-allowed', scope: 'request', retry: false },
+  /** REST: the body is larger than MAX_UPDATE_BYTES (updates) or 64 KiB (JSON). */
+  PayloadTooLarge: { status: 413, reason: 'payload-too-large', scope: 'request', retry: false },
+  /** REST: updates are `application/octet-stream`, other bodies `application/json`. */
+  UnsupportedMediaType: { status: 415, reason: 'unsupported-media-type', scope: 'request', retry: false },
+} as const satisfies Record<string, ErrorInfo>
+
+export type ErrorName = keyof typeof Errors
+
+type Closing = { [K in ErrorName as (typeof Errors)[K] extends { code: number } ? K : never]: (typeof Errors)[K] }
+
+/** The catalogue's entries that close a socket or a document (a view of `Errors`). */
+export const CloseCode = Object.fromEntries(Object.entries(Errors).filter(([, e]) => 'code' in e)) as Closing satisfies Record<string, CloseCodeInfo>
 
 export type CloseCodeName = keyof typeof CloseCode
 

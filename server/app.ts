@@ -5,7 +5,6 @@ import type { Logger } from 'pino'
 import { createSecurity } from './setup/security.ts'
 import { YWS_PREFIX, YwsAdapter } from './compat/yws.ts'
 import { type CollabConfig, defaultConfig } from './config.ts'
-import { ChatGuard } from './extensions/chat-guard.ts'
 import { ClusterPresence } from './extensions/cluster-presence.ts'
 import { DocumentLifecycle } from './extensions/lifecycle.ts'
 import { Persistence } from './extensions/persistence.ts'
@@ -21,6 +20,10 @@ import { Metrics, typeLabel } from './metrics.ts'
 import { PostgresStorage } from './storage/postgres.ts'
 import { SqliteStorage } from './storage/sqlite.ts'
 import { ColdSync } from './ws/cold-sync.ts'
+import { DecodedFrames } from './ws/frame.ts'
+import { WritePipeline } from './pipeline/pipeline.ts'
+import { SocketDoor } from './pipeline/socket-door.ts'
+import type { WriteCheck } from './pipeline/write.ts'
 import type { Storage } from './storage/types.ts'
 import { Gateway } from './ws/gateway.ts'
 
@@ -33,6 +36,8 @@ export interface CollabServerOptions {
   logger?: Logger
   /** Extra Hocuspocus extensions. */
   extensions?: Extension[]
+  /** Extra rules for every write, at every door, after the server's own (server/pipeline). */
+  writeChecks?: WriteCheck[]
 }
 
 export interface CollabServer {
@@ -105,33 +110,44 @@ export function createCollabServer(partial: Partial<CollabConfig> = {}, options:
     logger,
     compactAfterUpdates: config.compactAfterUpdates,
     compactAfterBytes: config.compactAfterBytes,
-    maxDocumentBytes: config.maxDocumentBytes,
     onAppend: ({ seconds, error }) => {
       if (error) metrics.persistFailures.inc()
       else metrics.persistSeconds.observe(seconds)
     },
     onCompact: ({ error }) => metrics.compactions.inc({ outcome: error ? 'failed' : 'ok' }),
   })
+  // The one write path: every door's writes are checked, then stored, then applied (server/pipeline).
+  const pipeline = new WritePipeline({
+    journal: persistence,
+    logger,
+    maxUpdateBytes: config.maxUpdateBytes,
+    maxDocumentBytes: config.maxDocumentBytes,
+    extraChecks: options.writeChecks,
+    onRefuse: (write, refusal) => metrics.writesRefused.inc({ door: write.door, reason: refusal.error.reason, rule: refusal.rule }),
+  })
+  const frames = new DecodedFrames()
+  const socketDoor = new SocketDoor({ pipeline, frames, logger, onApplied: (seconds) => metrics.applySeconds.observe(seconds) })
   // Version history and the REST API (server/history, server/http/api).
-  const history = createHistory(config, { storage, persistence, logger, verifier: security.verifier, onAutoVersion: (outcome) => metrics.autoVersions.inc({ outcome }) })
+  const history = createHistory(config, { storage, pipeline, logger, verifier: security.verifier, onAutoVersion: (outcome) => metrics.autoVersions.inc({ outcome }) })
   const lifecycle = new DocumentLifecycle({ idleMs: config.docIdleUnloadMs, maxDocuments: config.maxDocuments, logger })
   const hocuspocus = new Hocuspocus({
     quiet: true,
     timeout: config.idleTimeoutMs,
     maxUnauthenticatedQueueSize: config.preauthQueueBytes,
     maxUnauthenticatedQueueMessages: config.preauthQueueMessages,
-    extensions: [lifecycle, ...security.extensions, new ChatGuard({ logger, onRefuse: ({ rule }) => metrics.policyRefusals.inc({ rule }) }), ...(scaleOut ? [scaleOut] : []), ...(clusterPresence ? [clusterPresence] : []), ...(options.extensions ?? []), persistence, ...history.extensions, metrics.extension()],
+    extensions: [lifecycle, ...security.extensions, socketDoor, ...(scaleOut ? [scaleOut] : []), ...(clusterPresence ? [clusterPresence] : []), ...(options.extensions ?? []), persistence, ...history.extensions],
   })
   const gateway = new Gateway({
     hocuspocus,
     logger,
     coldSync,
+    frames,
     limits: config,
     onFrame: (frame, bytes) => {
       metrics.messagesReceived.inc({ type: frame.kind === 'pong' ? 'pong' : typeLabel(frame.type) })
       metrics.bytesReceived.inc(bytes)
     },
-    onReject: (reason) => metrics.rejected.inc({ reason }),
+    onReject: (error) => metrics.rejected.inc({ reason: error.reason }),
     onSend: (type, bytes) => {
       metrics.messagesSent.inc({ type: typeLabel(type) })
       metrics.bytesSent.inc(bytes)
@@ -151,7 +167,7 @@ export function createCollabServer(partial: Partial<CollabConfig> = {}, options:
   if (security.verifier && !config.metricsToken) logger.info('/metrics is not served: a token key is configured and METRICS_TOKEN is not set')
   // The web page (client/demo/dist) at `/`; WebSocket upgrades on `/` go to the upgrade listener below.
   addStaticRoutes(router)
-  history.attach(hocuspocus, router, (name) => lifecycle.admit(hocuspocus, name))
+  history.attach(hocuspocus, router, { admit: (name) => lifecycle.admit(hocuspocus, name), unload: (document) => lifecycle.unloadNow(hocuspocus, document) })
 
   const httpServer = createServer(httpServerOptions(config), (req, res) => {
     void router.handle(req, res, (error) => logger.error({ err: error, url: req.url }, 'http handler failed'))

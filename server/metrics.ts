@@ -1,6 +1,5 @@
-import type { Extension, afterHandleMessagePayload, beforeSyncPayload } from '@hocuspocus/server'
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client'
-import { MessageType, SyncStep } from '../client/protocol.ts'
+import { MessageType } from '../client/protocol.ts'
 
 /** Prometheus label for each message type. */
 const TYPE_LABEL: Record<number, string> = {
@@ -46,7 +45,12 @@ export class Metrics {
     buckets: [0.0001, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.5],
     registers: [this.registry],
   })
-  readonly policyRefusals = new Counter({ name: 'collab_policy_refusals_total', help: 'Updates refused by the chat rules, by rule (unappliable = deferred until the client syncs)', labelNames: ['rule'], registers: [this.registry] })
+  readonly writesRefused = new Counter({
+    name: 'collab_writes_refused_total',
+    help: 'Writes the write pipeline refused, by door (socket, yws, rest, restore), catalogue reason and rule (e.g. the chat rule; unappliable = missing dependencies, deferred until the client syncs)',
+    labelNames: ['door', 'reason', 'rule'],
+    registers: [this.registry],
+  })
   readonly coldSyncs = new Counter({ name: 'collab_cold_syncs_total', help: 'Stored documents sent to a client that held nothing while they loaded (server/ws/cold-sync.ts)', registers: [this.registry] })
   readonly autoVersions = new Counter({ name: 'collab_auto_versions_total', help: 'Automatic version attempts, by outcome (covered: the newest automatic version, maybe saved by another instance, already held that state)', labelNames: ['outcome'], registers: [this.registry] })
   readonly clusterPresence = new Counter({ name: 'collab_cluster_presence_total', help: 'Presence across instances (Redis): leave-published, leave-applied (from another instance), dead-instance, dead-client-removed', labelNames: ['event'], registers: [this.registry] })
@@ -61,24 +65,5 @@ export class Metrics {
   gauges(sources: { connections: () => number; documents: () => number }): void {
     new Gauge({ name: 'collab_connections', help: 'Open WebSocket connections', registers: [this.registry], collect() { this.set(sources.connections()) } })
     new Gauge({ name: 'collab_documents_loaded', help: 'Documents loaded in memory', registers: [this.registry], collect() { this.set(sources.documents()) } })
-  }
-
-  /** A Hocuspocus extension timing apply + ack + broadcast of each update (runs after persistence). */
-  extension(): Extension {
-    const started = new WeakMap<object, number>()
-    const applySeconds = this.applySeconds
-    return {
-      extensionName: 'metrics',
-      priority: 1,
-      async beforeSync({ connection, type }: beforeSyncPayload) {
-        if (type !== SyncStep.Step1) started.set(connection, performance.now())
-      },
-      async afterHandleMessage({ connection }: afterHandleMessagePayload) {
-        const t0 = started.get(connection)
-        if (t0 === undefined) return
-        started.delete(connection)
-        applySeconds.observe((performance.now() - t0) / 1000)
-      },
-    }
   }
 }

@@ -66,8 +66,12 @@ interface Span {
   ref: Ref
 }
 
-export function effectsOf(doc: Y.Doc, update: Uint8Array): Effects {
-  const { structs, ds } = Y.decodeUpdate(update)
+/** What `Y.decodeUpdate` returns: the update's structs and delete set. */
+export type DecodedUpdate = ReturnType<typeof Y.decodeUpdate>
+
+/** `decoded`: the update as the door decoded it already (the frame guard); decoded here otherwise. */
+export function effectsOf(doc: Y.Doc, update: Uint8Array, decoded: DecodedUpdate = Y.decodeUpdate(update)): Effects {
+  const { structs, ds } = decoded
   const byClient = sections(update, structs)
   const store = doc.store
   const spans = new Map<number, Span[]>()

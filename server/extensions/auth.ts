@@ -1,15 +1,14 @@
 import type {
   Connection,
   Extension,
-  afterHandleMessagePayload,
-  beforeSyncPayload,
   connectedPayload,
   onAuthenticatePayload,
   onTokenSyncPayload,
 } from '@hocuspocus/server'
 import * as encoding from 'lib0/encoding'
 import type { Logger } from 'pino'
-import { AuthType, CloseCode, type CloseCodeInfo, MessageType, SyncStep, documentCloseReason } from '../../client/protocol.ts'
+import { AuthType, CloseCode, type CloseCodeInfo, MessageType, documentCloseReason } from '../../client/protocol.ts'
+import { HookRefusal } from '../errors.ts'
 import { authorize } from '../auth/authorize.ts'
 import type { TokenVerifier } from '../auth/jwt.ts'
 import { AuthSession, sessionOf } from '../auth/session.ts'
@@ -20,21 +19,6 @@ export interface AuthConfiguration {
   /** Ask for a fresh token this long before the current one expires (halfway for shorter tokens). */
   refreshBeforeMs: number
   logger: Logger
-}
-
-/**
- * A refusal Hocuspocus answers with PermissionDenied(`<code> <reason>`). The
- * empty message keeps Hocuspocus's hook runner from printing it; we log it.
- */
-class AuthRefusal extends Error {
-  readonly code: number
-  readonly reason: string
-  constructor(info: CloseCodeInfo) {
-    super('')
-    this.name = 'AuthRefusal'
-    this.code = info.code
-    this.reason = documentCloseReason(info)
-  }
 }
 
 /** Auth/Authenticated with the scope Hocuspocus uses: sent again when a fresh token changes read-only-ness. */
@@ -61,7 +45,7 @@ function authenticatedMessage(address: string, readOnly: boolean): Uint8Array {
  */
 export class Auth implements Extension {
   readonly extensionName = 'auth'
-  /** Before the guards (100) and persistence (10): its beforeSync marks the update in flight first. */
+  /** First: who the connection is, before every other hook. The write pipeline's socket door holds the session while an update is in flight. */
   readonly priority = 900
 
   private readonly config: AuthConfiguration
@@ -75,7 +59,7 @@ export class Auth implements Extension {
     const decision = await authorize(verifier, token, documentName)
     if (!decision.ok) {
       logger.info({ documentName, socketId, code: decision.refusal.code, user: decision.user, detail: decision.detail }, 'authentication refused')
-      throw new AuthRefusal(decision.refusal)
+      throw new HookRefusal(decision.refusal)
     }
     connectionConfig.readOnly = decision.role === 'read'
     if (!decision.user) return { session: new AuthSession('open', decision.role) }
@@ -101,14 +85,6 @@ export class Auth implements Extension {
     const session = sessionOf(context)
     if (!session || session.mode === 'open') return
     await session.serialize(() => this.refresh(token, connection, session, documentName))
-  }
-
-  async beforeSync({ type, context }: beforeSyncPayload): Promise<void> {
-    if (type !== SyncStep.Step1) sessionOf(context)?.hold()
-  }
-
-  async afterHandleMessage({ context }: afterHandleMessagePayload): Promise<void> {
-    sessionOf(context)?.release()
   }
 
   private async refresh(token: string, connection: Connection, session: AuthSession, documentName: string): Promise<void> {

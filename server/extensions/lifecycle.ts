@@ -8,7 +8,8 @@ import type {
   onAuthenticatePayload,
 } from '@hocuspocus/server'
 import type { Logger } from 'pino'
-import { CloseCode, documentCloseReason } from '../../client/protocol.ts'
+import { CloseCode } from '../../client/protocol.ts'
+import { HookRefusal } from '../errors.ts'
 
 export interface LifecycleConfiguration {
   /** Keep a document loaded this long after its last client leaves (0 = unload at once). */
@@ -18,17 +19,8 @@ export interface LifecycleConfiguration {
   logger: Logger
 }
 
-/**
- * A hook refusal Hocuspocus does not log: its hook runner prints errors that
- * have a message; `reason` is what a refused client is told.
- */
-class Refusal extends Error {
-  readonly reason?: string
-  constructor(reason?: string) {
-    super('')
-    this.reason = reason
-  }
-}
+/** The longest unloadNow waits for Hocuspocus to unload a document after its pending store. */
+const UNLOAD_WAIT_MS = 10_000
 
 /**
  * Which documents stay in memory. Hocuspocus unloads a document as soon as its
@@ -47,6 +39,8 @@ export class DocumentLifecycle implements Extension {
   private readonly timers = new Map<string, NodeJS.Timeout>()
   private readonly idleSince = new Map<string, number>()
   private shuttingDown = false
+  /** Who waits for a document to be unloaded (unloadNow). */
+  private readonly unloaded = new Map<string, () => void>()
 
   constructor(config: LifecycleConfiguration) {
     this.config = config
@@ -54,7 +48,7 @@ export class DocumentLifecycle implements Extension {
 
   /** Runs after authentication (lowest priority): an unauthenticated client cannot make us evict anything. */
   async onAuthenticate({ documentName, instance }: onAuthenticatePayload): Promise<void> {
-    if (!(await this.admit(instance, documentName))) throw new Refusal(documentCloseReason(CloseCode.ServerAtCapacity))
+    if (!(await this.admit(instance, documentName))) throw new HookRefusal(CloseCode.ServerAtCapacity)
   }
 
   /**
@@ -94,19 +88,39 @@ export class DocumentLifecycle implements Extension {
       timer.unref()
       this.timers.set(document.name, timer)
     }
-    throw new Refusal() // keep it loaded for now
+    throw new HookRefusal() // keep it loaded for now
   }
 
   async afterUnloadDocument({ documentName }: afterUnloadDocumentPayload): Promise<void> {
+    this.unloaded.get(documentName)?.()
+    this.unloaded.delete(documentName)
     this.cancel(documentName)
     this.idleSince.delete(documentName)
   }
 
-  /** Unload now if nobody is connected. */
-  private async unloadNow(instance: Hocuspocus, document: Document): Promise<void> {
+  /**
+   * Unload now if nobody is connected: Hocuspocus's own unload, which this
+   * extension then lets through. A store Hocuspocus still has pending (its
+   * debounced `onStoreDocument`) holds an unload back; it is run now, and
+   * Hocuspocus unloads the document right after it.
+   */
+  async unloadNow(instance: Hocuspocus, document: Document): Promise<void> {
     this.cancel(document.name)
     this.releasable.add(document)
     try {
+      if (document.getConnectionsCount() === 0 && !instance.shouldUnloadDocument(document)) {
+        let timer: NodeJS.Timeout | undefined
+        const gone = new Promise<boolean>((resolve) => {
+          this.unloaded.set(document.name, () => resolve(true))
+          timer = setTimeout(() => resolve(false), UNLOAD_WAIT_MS)
+        })
+        instance.flushPendingStores()
+        const unloaded = await gone
+        clearTimeout(timer)
+        this.unloaded.delete(document.name)
+        if (!unloaded) this.config.logger.warn({ documentName: document.name }, 'a document was not unloaded after its pending store (a client came back, or the store failed)')
+        return
+      }
       await instance.unloadDocument(document)
     } catch (error) {
       this.config.logger.error({ err: error, documentName: document.name }, 'unloading failed')

@@ -1,14 +1,14 @@
 import type {
   Extension,
   afterUnloadDocumentPayload,
-  beforeSyncPayload,
   onChangePayload,
   onLoadDocumentPayload,
   onStoreDocumentPayload,
 } from '@hocuspocus/server'
 import type { Logger } from 'pino'
 import * as Y from 'yjs'
-import { CloseCode, SyncStep } from '../../client/protocol.ts'
+import { CloseCode } from '../../client/protocol.ts'
+import { originKind } from '../origin.ts'
 import { DocumentCloseError } from '../errors.ts'
 import { parkedStructs, withoutUpdateListeners } from '../internals.ts'
 import { applyStored } from '../storage/merge.ts'
@@ -22,8 +22,6 @@ export interface PersistenceConfiguration {
   compactAfterUpdates: number
   /** ...or this many appended bytes. */
   compactAfterBytes: number
-  /** Refuse a write that would grow the stored document (snapshot + log) past this. @default no limit */
-  maxDocumentBytes?: number
   /** Called with every append's outcome (metrics, readiness). */
   onAppend?: (result: { documentName: string; bytes: number; seconds: number; error?: unknown }) => void
   /** Send stored documents to clients that hold nothing while they load (server/ws/cold-sync.ts). */
@@ -32,29 +30,17 @@ export interface PersistenceConfiguration {
   onCompact?: (result: { documentName: string; folded: number; error?: unknown }) => void
 }
 
-/** Marks a server-side transaction whose update was stored before it was applied. */
-export const DURABLE_CONTEXT = Object.freeze({ durable: true })
-
-/** The empty Yjs update (no structs, no deletions): nothing to store. */
-function isEmptyUpdate(update: Uint8Array): boolean {
-  return update.byteLength === 2 && update[0] === 0 && update[1] === 0
-}
-
-
 /**
- * Durable persistence: the update log is written before anything is applied.
+ * Durable persistence: loading, the update log, compaction.
  *
- * Hocuspocus awaits `beforeSync` before it applies a client's update and sends
- * the `SyncStatus` ack, so appending there means an acknowledged update is
- * always in storage. Frames were fully decoded by the frame guard before they
- * got here, so nothing malformed is ever appended. Server-side changes that did
- * not come through here (other extensions' transactions) are appended from
- * `onChange` as a safety net; the log is folded into a snapshot by size and
- * when a document unloads.
+ * The write pipeline (server/pipeline) appends every client and server-side
+ * write here (`append`, awaited until committed) before it is applied or
+ * acknowledged. Server-side changes that did not come through the pipeline
+ * (other extensions' transactions) are appended from `onChange` as a safety
+ * net; the log is folded into a snapshot by size and when a document unloads.
  */
 export class Persistence implements Extension {
   readonly extensionName = 'persistence'
-  /** After authentication and guards (default priority 100), which may refuse an update first. */
   readonly priority = 10
 
   private readonly config: PersistenceConfiguration
@@ -88,28 +74,9 @@ export class Persistence implements Extension {
     this.maybeCompact(documentName)
   }
 
-  async beforeSync({ documentName, type, payload, connection }: beforeSyncPayload): Promise<void> {
-    if (type === SyncStep.Step1 || connection.readOnly || isEmptyUpdate(payload)) return
-    const size = this.logSizes.get(documentName)
-    const limit = this.config.maxDocumentBytes
-    if (size && limit !== undefined && size.snapshotBytes + size.bytes + payload.byteLength > limit) {
-      this.config.logger.warn({ documentName, limit, bytes: size.snapshotBytes + size.bytes }, 'refused a write past the document size limit')
-      throw new DocumentCloseError(CloseCode.DocumentTooLarge)
-    }
-    try {
-      await this.append(documentName, payload)
-    } catch (error) {
-      // Close the socket, not just the document: the provider then reconnects
-      // with backoff and sends the unsaved update again once storage is back.
-      const { code, reason } = CloseCode.StorageUnavailable
-      connection.webSocket.close(code, reason)
-      throw error
-    }
-  }
-
+  /** Server-side changes that did not come through the write pipeline (other extensions' transactions): stored here, as a safety net. */
   async onChange({ documentName, update, transactionOrigin }: onChangePayload): Promise<void> {
-    const origin = transactionOrigin as { source?: string; context?: unknown } | undefined
-    if (origin?.source !== 'local' || origin.context === DURABLE_CONTEXT) return
+    if (originKind(transactionOrigin) !== 'local') return
     await this.append(documentName, update).catch((error: unknown) => {
       this.config.logger.error({ err: error, documentName }, 'could not store a server-side change')
     })

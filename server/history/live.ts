@@ -6,31 +6,23 @@
 import type { Document, Hocuspocus } from '@hocuspocus/server'
 import type { Logger } from 'pino'
 import * as Y from 'yjs'
-import { CloseCode, documentCloseReason } from '../../client/protocol.ts'
-import { DURABLE_CONTEXT, type Persistence } from '../extensions/persistence.ts'
+import { CloseCode, Errors, documentCloseReason } from '../../client/protocol.ts'
 import { foldState } from '../storage/merge.ts'
 import type { Storage } from '../storage/types.ts'
-import { documentGate } from '../chat/gate.ts'
-import { ChatRules, type Principal } from './chat-rules.ts'
-import { WriteRefused } from '../errors.ts'
-
-/** The transaction origin of a server-side write that was stored before it was applied. */
-export interface DurableOrigin {
-  source: 'local'
-  /** Persistence skips these in onChange: the update is in storage already. */
-  context: typeof DURABLE_CONTEXT
-  /** Which feature made the change (logs, other extensions). */
-  feature: 'rest' | 'restore'
-}
-
+import type { DecodedUpdate } from '../chat/effects.ts'
+import { Refusal, WriteRefused } from '../errors.ts'
+import { type DurableFeature, durableOrigin } from '../origin.ts'
+import type { WritePipeline } from '../pipeline/pipeline.ts'
+import { Write, type Writer } from '../pipeline/write.ts'
 
 export interface LiveDocumentsConfiguration {
   hocuspocus: Hocuspocus
   storage: Storage
-  persistence: Persistence
+  /** The one write path: every server-side write goes through it, like a socket's. */
+  pipeline: WritePipeline
   logger: Logger
-  /** Largest stored size of a document (snapshot + log); undefined = no limit. */
-  maxDocumentBytes?: number
+  /** Unload a document now, whatever keeps it warm (the lifecycle extension's `unload`). */
+  unload?: (document: Document) => Promise<void>
   /** Whether a document that is not loaded may be loaded now (MAX_DOCUMENTS: the lifecycle extension's `admit`). */
   admit?: (documentName: string) => Promise<boolean>
 }
@@ -43,9 +35,6 @@ export interface OpenDocument {
 
 export class LiveDocuments {
   private readonly config: LiveDocumentsConfiguration
-  private readonly chatRules = new ChatRules()
-  /** Per document, the tail of its server-side writes: each is checked, stored and applied before the next is checked. */
-  private readonly writes = new Map<string, Promise<void>>()
 
   constructor(config: LiveDocumentsConfiguration) {
     this.config = config
@@ -68,7 +57,7 @@ export class LiveDocuments {
    * it would pass MAX_DOCUMENTS (the socket's own decision, `admit`).
    */
   async open(name: string): Promise<OpenDocument> {
-    if (this.config.admit && !(await this.config.admit(name))) throw new WriteRefused('server-at-capacity', `cannot load ${name}: at MAX_DOCUMENTS`)
+    if (this.config.admit && !(await this.config.admit(name))) throw new WriteRefused(new Refusal(Errors.ServerAtCapacity, `cannot load ${name}: at MAX_DOCUMENTS`))
     const direct = await this.config.hocuspocus.openDirectConnection(name, { source: 'server' })
     const document = direct.document
     if (!document) throw new Error(`could not open ${name}`)
@@ -76,57 +65,17 @@ export class LiveDocuments {
   }
 
   /**
-   * Check, store, then apply: the update must integrate completely, keep the
-   * document under its size limit and — for REST writes, as `principal` —
-   * obey the chat rules; then it is appended to the document's log (awaited
-   * until committed), applied to the open document with a durable origin (so
-   * it is not stored twice) and broadcast to its connections at once. A
-   * restore is the server's own change, made for an admin: it is not held to
-   * the chat rules (it may take back messages sent after the version).
-   * Throws WriteRefused (nothing stored) or Persistence's storage error.
+   * A server-side write through the one write path (server/pipeline): the
+   * same checks as a socket's update, for `writer` (a REST caller; a restore
+   * is the server's own change made for an admin, which the chat rules let
+   * through), then the durable append; then it is applied to the open
+   * document with a durable origin (so it is not stored twice) and broadcast
+   * to its connections at once. Throws WriteRefused; nothing was stored then.
+   * `decoded`: the update as the door decoded it already.
    */
-  applyDurably(document: Document, update: Uint8Array, feature: DurableOrigin['feature'], principal: Principal | null = null): Promise<void> {
-    return this.inOrder(document.name, async () => {
-      // Chat checks and applies of one document happen one at a time, socket
-      // updates included (the chat guard's gate): the check must still hold
-      // when the update is applied.
-      const gate = documentGate(document)
-      for (let busy = gate.busy(['chat']); busy; busy = gate.busy(['chat'])) await busy
-      const release = gate.hold(['chat'])
-      try {
-        await this.checkStoreApply(document, update, feature, principal)
-      } finally {
-        release()
-      }
-    })
-  }
-
-  private async checkStoreApply(document: Document, update: Uint8Array, feature: DurableOrigin['feature'], principal: Principal | null): Promise<void> {
-    const { persistence, maxDocumentBytes } = this.config
-    const missing = missingDependency(document, update)
-    if (missing) throw new WriteRefused('missing-dependencies', missing)
-    if (feature === 'rest') this.chatRules.check(document, update, principal)
-    const stored = persistence.storedBytes(document.name) ?? 0
-    if (maxDocumentBytes !== undefined && stored + update.byteLength > maxDocumentBytes) {
-      throw new WriteRefused('document-too-large', `${stored} + ${update.byteLength} bytes > ${maxDocumentBytes}`)
-    }
-    await persistence.append(document.name, update)
-    const origin: DurableOrigin = { source: 'local', context: DURABLE_CONTEXT, feature }
-    Y.applyUpdate(document, update, origin)
-    // Send the broadcast now rather than at the end of the event-loop turn: by the
-    // time the caller answers, every connected client has been sent the change.
-    document.flush()
-  }
-
-  /** Run `job` after the document's earlier server-side writes, whatever their outcome. */
-  private inOrder(name: string, job: () => Promise<void>): Promise<void> {
-    const run = (this.writes.get(name) ?? Promise.resolve()).then(job)
-    const tail = run.catch(() => undefined) // the caller gets the error; the queue goes on
-    this.writes.set(name, tail)
-    void tail.then(() => {
-      if (this.writes.get(name) === tail) this.writes.delete(name)
-    })
-    return run
+  write(document: Document, update: Uint8Array, door: DurableFeature, writer: Writer, decoded?: DecodedUpdate): Promise<void> {
+    const write = new Write({ door, documentName: document.name, document, update, writer, decoded })
+    return this.config.pipeline.apply(write, durableOrigin(door), () => document.flush())
   }
 
   /**
@@ -143,32 +92,13 @@ export class LiveDocuments {
       }
       // The last connection leaving starts Hocuspocus's unload, which the
       // lifecycle extension may turn down to keep the document warm; let it
-      // finish, then drop the document ourselves and run the unload hooks so
-      // every extension forgets it.
+      // finish, then unload it now (Hocuspocus's own unload: every extension's
+      // hooks run and forget it).
       await hocuspocus.unloadingDocuments.get(name)
-      if (hocuspocus.documents.get(name) === document) {
-        hocuspocus.documents.delete(name)
-        document.destroy()
-        await hocuspocus.hooks('afterUnloadDocument', { instance: hocuspocus, documentName: name })
-      }
+      if (hocuspocus.documents.get(name) === document) await (this.config.unload ? this.config.unload(document) : hocuspocus.unloadDocument(document))
     }
     await storage.delete(name)
     if (existed) logger.info({ documentName: name }, 'document deleted')
     return existed
   }
-}
-
-/**
- * Why `update` cannot be integrated into `doc` now, or undefined. An update
- * whose predecessors (earlier changes of the same client) are missing would
- * wait in the document invisibly and be re-sent with every state forever.
- */
-function missingDependency(doc: Y.Doc, update: Uint8Array): string | undefined {
-  const { from } = Y.parseUpdateMeta(update)
-  const have = Y.decodeStateVector(Y.encodeStateVector(doc))
-  for (const [client, clock] of from) {
-    const known = have.get(client) ?? 0
-    if (clock > known) return `client ${client} starts at clock ${clock}; the document has ${known}`
-  }
-  return undefined
 }

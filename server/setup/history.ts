@@ -1,12 +1,12 @@
-import type { Extension, Hocuspocus } from '@hocuspocus/server'
+import type { Document, Extension, Hocuspocus } from '@hocuspocus/server'
 import type { Logger } from 'pino'
 import type { TokenVerifier } from '../auth/jwt.ts'
 import type { CollabConfig } from '../config.ts'
-import type { Persistence } from '../extensions/persistence.ts'
 import { ApiCors } from '../http/api/cors.ts'
 import { ApiAuth, addApiRoutes } from '../http/api/index.ts'
 import { ApiRateLimit } from '../http/api/rate-limit.ts'
 import type { Router } from '../http/router.ts'
+import type { WritePipeline } from '../pipeline/pipeline.ts'
 import type { Storage } from '../storage/types.ts'
 import { AutoVersions } from '../history/auto.ts'
 import { LiveDocuments } from '../history/live.ts'
@@ -15,8 +15,11 @@ import { VersionHistory } from '../history/versions.ts'
 export interface HistorySetup {
   /** Hocuspocus extensions to register (automatic versions, when on). */
   readonly extensions: Extension[]
-  /** Once Hocuspocus exists: serve the REST API on `router`; `admit` is the MAX_DOCUMENTS decision (DocumentLifecycle). */
-  attach(hocuspocus: Hocuspocus, router: Router, admit?: (documentName: string) => Promise<boolean>): void
+  /**
+   * Once Hocuspocus exists: serve the REST API on `router`. `lifecycle`: the
+   * MAX_DOCUMENTS decision and the unload that nothing keeps warm (DocumentLifecycle).
+   */
+  attach(hocuspocus: Hocuspocus, router: Router, lifecycle: { admit(documentName: string): Promise<boolean>; unload(document: Document): Promise<void> }): void
   /** Shutdown, before storage closes: save pending automatic versions. */
   flush(): Promise<void>
 }
@@ -24,9 +27,9 @@ export interface HistorySetup {
 /** Version history (automatic versions, retention) and the REST API, wired from the configuration. */
 export function createHistory(
   config: CollabConfig,
-  deps: { storage: Storage; persistence: Persistence; logger: Logger; verifier: TokenVerifier | null; onAutoVersion?: (outcome: 'saved' | 'covered' | 'failed') => void },
+  deps: { storage: Storage; pipeline: WritePipeline; logger: Logger; verifier: TokenVerifier | null; onAutoVersion?: (outcome: 'saved' | 'covered' | 'failed') => void },
 ): HistorySetup {
-  const { storage, persistence, logger, verifier } = deps
+  const { storage, pipeline, logger, verifier } = deps
   const history = new VersionHistory({ storage, logger, keep: config.versionKeep, keepNamed: config.versionKeepNamed })
   let live: LiveDocuments | undefined
   const auto =
@@ -35,8 +38,8 @@ export function createHistory(
       : undefined
   return {
     extensions: auto ? [auto] : [],
-    attach(hocuspocus, router, admit) {
-      live = new LiveDocuments({ hocuspocus, storage, persistence, logger, maxDocumentBytes: config.maxDocumentBytes, admit })
+    attach(hocuspocus, router, lifecycle) {
+      live = new LiveDocuments({ hocuspocus, storage, pipeline, logger, admit: (name) => lifecycle.admit(name), unload: (document) => lifecycle.unload(document) })
       // The socket's verifier: one key, one set of rules for every door.
       const auth = new ApiAuth(verifier)
       const edge = { cors: new ApiCors(config.allowedOrigins, config.trustProxy), rateLimit: new ApiRateLimit(config) }

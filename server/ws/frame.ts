@@ -1,7 +1,8 @@
 import * as decoding from 'lib0/decoding'
 import * as encoding from 'lib0/encoding'
 import * as Y from 'yjs'
-import { AuthType, MessageType, SyncStep } from '../../client/protocol.ts'
+import { AuthType, Errors, MessageType, SyncStep } from '../../client/protocol.ts'
+import type { DecodedUpdate } from '../chat/effects.ts'
 
 /**
  * The one decoder of inbound frames. Every frame is read completely here,
@@ -24,21 +25,24 @@ export type Frame =
       type: MessageType
       /** For Sync/SyncReply: the y-protocols sub-type. */
       syncStep?: number
-      /** For Sync Step2/Update: the Yjs update it carries. */
+      /** For Sync Step2/Update: the Yjs update it carries... */
       update?: Uint8Array
+      /** ...and its structs and delete set, decoded once here for the write pipeline. */
+      decoded?: DecodedUpdate
       /** For Awareness: the client ids whose states the frame sets or removes. */
       awarenessClients?: number[]
     }
 
-export type FrameVerdict = { ok: true; frame: Frame } | { ok: false; reason: FrameRejection; detail: string }
+/** Why a frame is refused: an entry of the catalogue. */
+export type FrameRejection = typeof Errors.MalformedMessage | typeof Errors.UnsupportedMessage
 
-export type FrameRejection = 'malformed' | 'unsupported-type'
+export type FrameVerdict = { ok: true; frame: Frame } | { ok: false; error: FrameRejection; detail: string }
 
 class Rejection extends Error {
-  readonly reason: FrameRejection
-  constructor(reason: FrameRejection, detail: string) {
+  readonly error: FrameRejection
+  constructor(error: FrameRejection, detail: string) {
     super(detail)
-    this.reason = reason
+    this.error = error
   }
 }
 
@@ -48,8 +52,8 @@ export function inspectFrame(data: Uint8Array): FrameVerdict {
   try {
     return { ok: true, frame: decodeFrame(decoding.createDecoder(data)) }
   } catch (error) {
-    if (error instanceof Rejection) return { ok: false, reason: error.reason, detail: error.message }
-    return { ok: false, reason: 'malformed', detail: error instanceof Error ? error.message : String(error) }
+    if (error instanceof Rejection) return { ok: false, error: error.error, detail: error.message }
+    return { ok: false, error: Errors.MalformedMessage, detail: error instanceof Error ? error.message : String(error) }
   }
 }
 
@@ -57,7 +61,7 @@ function decodeFrame(decoder: decoding.Decoder): Frame {
   const address = decoding.readVarString(decoder)
   const sep = address.indexOf('\0')
   const documentName = sep === -1 ? address : address.slice(0, sep)
-  if (documentName.length === 0) throw new Rejection('malformed', 'empty document name')
+  if (documentName.length === 0) throw new Rejection(Errors.MalformedMessage, 'empty document name')
   const type = decoding.readVarUint(decoder) as MessageType
   const frame: Frame = { kind: 'document', address, documentName, type }
 
@@ -69,9 +73,9 @@ function decodeFrame(decoder: decoding.Decoder): Frame {
       const payload = decoding.readVarUint8Array(decoder)
       if (step === SyncStep.Step1) Y.decodeStateVector(payload)
       else if (step === SyncStep.Step2 || step === SyncStep.Update) {
-        Y.decodeUpdate(payload)
+        frame.decoded = Y.decodeUpdate(payload)
         frame.update = payload
-      } else throw new Rejection('malformed', `unknown sync step ${step}`)
+      } else throw new Rejection(Errors.MalformedMessage, `unknown sync step ${step}`)
       break
     }
     case MessageType.Awareness:
@@ -79,7 +83,7 @@ function decodeFrame(decoder: decoding.Decoder): Frame {
       break
     case MessageType.Auth: {
       const authType = decoding.readVarUint(decoder)
-      if (authType !== AuthType.Token) throw new Rejection('unsupported-type', `auth sub-type ${authType} from a client`)
+      if (authType !== AuthType.Token) throw new Rejection(Errors.UnsupportedMessage, `auth sub-type ${authType} from a client`)
       decoding.readVarString(decoder)
       if (decoding.hasContent(decoder)) decoding.readVarString(decoder) // provider version
       break
@@ -91,7 +95,7 @@ function decodeFrame(decoder: decoding.Decoder): Frame {
     case MessageType.Close:
       break
     default:
-      throw new Rejection('unsupported-type', `message type ${type} may not be sent by a client`)
+      throw new Rejection(Errors.UnsupportedMessage, `message type ${type} may not be sent by a client`)
   }
   return frame
 }
@@ -106,10 +110,10 @@ function readAwarenessUpdate(update: Uint8Array): number[] {
     decoding.readVarUint(decoder) // clock
     const state: unknown = JSON.parse(decoding.readVarString(decoder))
     if (state !== null && (typeof state !== 'object' || Array.isArray(state))) {
-      throw new Rejection('malformed', 'awareness state is not an object or null')
+      throw new Rejection(Errors.MalformedMessage, 'awareness state is not an object or null')
     }
   }
-  if (decoding.hasContent(decoder)) throw new Rejection('malformed', 'trailing bytes after awareness entries')
+  if (decoding.hasContent(decoder)) throw new Rejection(Errors.MalformedMessage, 'trailing bytes after awareness entries')
   return clients
 }
 
@@ -134,4 +138,33 @@ export function syncMessage(address: string, step: number, payload: Uint8Array):
   encoding.writeVarUint(e, step)
   encoding.writeVarUint8Array(e, payload)
   return encoding.toUint8Array(e)
+}
+
+/** What the door decoded of one update: the write pipeline takes it instead of decoding again. */
+export interface DecodedAtDoor {
+  readonly update: Uint8Array
+  readonly decoded: DecodedUpdate
+  /** The y-websocket endpoint or the Hocuspocus socket. */
+  readonly door: 'socket' | 'yws'
+}
+
+/**
+ * Updates the gateway decoded, found again by the write pipeline from the
+ * payload Hocuspocus hands its `beforeSync` hook: a view of the same frame
+ * (each frame is its own ArrayBuffer), at the same offset. Weak: an entry
+ * goes with its frame.
+ */
+export class DecodedFrames {
+  private readonly byBuffer = new WeakMap<ArrayBufferLike, DecodedAtDoor>()
+
+  record(update: Uint8Array, decoded: DecodedUpdate, door: DecodedAtDoor['door']): void {
+    this.byBuffer.set(update.buffer, { update, decoded, door })
+  }
+
+  /** What the door decoded of `payload`, or undefined when it came another way. */
+  find(payload: Uint8Array): DecodedAtDoor | undefined {
+    const found = this.byBuffer.get(payload.buffer)
+    if (!found || found.update.byteOffset !== payload.byteOffset || found.update.byteLength !== payload.byteLength) return undefined
+    return found
+  }
 }

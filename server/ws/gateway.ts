@@ -7,24 +7,13 @@ import { WebSocket, WebSocketServer } from 'ws'
 import { AuthType, CloseCode, type CloseCodeInfo, MessageType } from '../../client/protocol.ts'
 import { clientConnectionView } from '../internals.ts'
 import type { ColdSync } from './cold-sync.ts'
-import { type Frame, type FrameRejection, inspectFrame, peekType } from './frame.ts'
+import { type DecodedFrames, type Frame, inspectFrame, peekType } from './frame.ts'
 import { AddressCounter, TokenBucket, clientAddress, documentNameProblem, originAllowed } from './limits.ts'
 
-/** Why the gateway cut a socket off (metrics label). */
-export type Refusal =
-  | FrameRejection
-  | 'text-frame'
-  | 'rate-limited'
-  | 'too-many-documents'
-  | 'invalid-document-name'
-  | 'update-too-big'
-  | 'auth-timeout'
 
 export interface GatewayLimits {
   /** Largest frame accepted; ws closes the socket with 1009 past it. */
   maxMessageBytes: number
-  /** Largest Yjs update in one frame. */
-  maxUpdateBytes: number
   rateLimitPerSecond: number
   rateLimitBurst: number
   maxDocumentsPerSocket: number
@@ -42,8 +31,10 @@ export interface GatewayOptions {
   limits: GatewayLimits
   /** Observe every inbound frame (metrics). */
   onFrame?: (frame: Frame, bytes: number) => void
-  /** Observe every refused frame or socket (metrics). */
-  onReject?: (reason: Refusal) => void
+  /** Observe every refused frame or socket, by its catalogue entry (metrics). */
+  onReject?: (error: CloseCodeInfo) => void
+  /** Where decoded updates are left for the write pipeline (server/pipeline/socket-door.ts). */
+  frames?: DecodedFrames
   /** Observe every outbound frame: its message type and size (metrics). */
   onSend?: (type: number, bytes: number) => void
   /** Serve stored documents to clients that hold nothing while they load (server/ws/cold-sync.ts). */
@@ -135,14 +126,14 @@ export class Gateway {
     const { hocuspocus, logger, onSend, limits } = this.options
     ws.binaryType = 'arraybuffer'
     let refused = false
-    const refuse = (info: CloseCodeInfo, reason: Refusal, detail: string) => {
+    const refuse = (info: CloseCodeInfo, detail: string) => {
       if (refused) return
       refused = true
-      this.options.onReject?.(reason)
-      logger.warn({ code: info.code, reason, detail, remoteAddress: context.remoteAddress }, 'closing a socket')
+      this.options.onReject?.(info)
+      logger.warn({ code: info.code, reason: info.reason, detail, remoteAddress: context.remoteAddress }, 'closing a socket')
       ws.close(info.code, info.reason)
     }
-    let authTimer: NodeJS.Timeout | undefined = setTimeout(() => refuse(CloseCode.Timeout, 'auth-timeout', 'no document authenticated in time'), limits.authTimeoutMs)
+    let authTimer: NodeJS.Timeout | undefined = setTimeout(() => refuse(CloseCode.Timeout, 'no document authenticated in time'), limits.authTimeoutMs)
     authTimer.unref()
 
     let authenticated = false
@@ -183,27 +174,23 @@ export class Gateway {
 
     ws.on('message', (data, isBinary) => {
       if (refused) return
-      if (!bucket.take()) return refuse(CloseCode.RateLimited, 'rate-limited', `over ${limits.rateLimitPerSecond}/s`)
-      if (!isBinary) return refuse(CloseCode.TextFrame, 'text-frame', 'text frames are not part of the protocol')
+      if (!bucket.take()) return refuse(CloseCode.RateLimited, `over ${limits.rateLimitPerSecond}/s`)
+      if (!isBinary) return refuse(CloseCode.TextFrame, 'text frames are not part of the protocol')
       const received = new Uint8Array(data as ArrayBuffer)
       const bytes = dialect ? dialect.inbound(received) : received
-      if (!bytes) return refuse(CloseCode.UnsupportedMessage, 'unsupported-type', 'message type not accepted on this endpoint')
+      if (!bytes) return refuse(CloseCode.UnsupportedMessage, 'message type not accepted on this endpoint')
       const verdict = inspectFrame(bytes)
-      if (!verdict.ok) {
-        const info = verdict.reason === 'unsupported-type' ? CloseCode.UnsupportedMessage : CloseCode.MalformedMessage
-        return refuse(info, verdict.reason, verdict.detail)
-      }
+      if (!verdict.ok) return refuse(verdict.error, verdict.detail)
       const frame = verdict.frame
       if (frame.kind === 'document') {
         if (!documents.has(frame.documentName)) {
           const problem = documentNameProblem(frame.documentName, limits.docNameMaxLength)
-          if (problem) return refuse(CloseCode.InvalidDocumentName, 'invalid-document-name', problem)
-          if (documents.size >= limits.maxDocumentsPerSocket) return refuse(CloseCode.TooManyDocuments, 'too-many-documents', `over ${limits.maxDocumentsPerSocket}`)
+          if (problem) return refuse(CloseCode.InvalidDocumentName, problem)
+          if (documents.size >= limits.maxDocumentsPerSocket) return refuse(CloseCode.TooManyDocuments, `over ${limits.maxDocumentsPerSocket}`)
           documents.add(frame.documentName)
         }
-        if (frame.update && frame.update.byteLength > limits.maxUpdateBytes) {
-          return refuse(CloseCode.MessageTooBig, 'update-too-big', `${frame.update.byteLength} > ${limits.maxUpdateBytes} bytes`)
-        }
+        // The update's checks are the write pipeline's (server/pipeline); it takes what was decoded here.
+        if (frame.update && frame.decoded) this.options.frames?.record(frame.update, frame.decoded, dialect ? 'yws' : 'socket')
       }
       this.options.onFrame?.(frame, received.byteLength)
       if (frame.kind === 'pong') return

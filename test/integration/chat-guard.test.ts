@@ -45,7 +45,7 @@ describe('chat guard: one user cannot touch another user’s chat', () => {
     expect(sent).toEqual([])
     await intact()
     // Operators see it: the refusal is counted by rule.
-    expect(await server.metrics.registry.getSingleMetricAsString('collab_policy_refusals_total')).toMatch(/collab_policy_refusals_total\{rule="[^"]+"\} 1/)
+    expect(await server.metrics.registry.getSingleMetricAsString('collab_writes_refused_total')).toMatch(/collab_writes_refused_total\{door="socket",reason="policy-violation",rule="[^"]+"\} 1/)
   })
 
   it('B editing A’s message (its text, or any key of its map) is refused; A’s message intact in memory, on disk and at every client', async () => {

@@ -173,7 +173,7 @@ describe('cold sync: a client with nothing gets the stored document while it loa
     // reader's own round trips (each queued behind anything the loop sent) go by.
     for (let i = 0; i < 20; i++) await providerBarrier(reader)
     const metrics = await (await fetch(`${httpBase(server.url)}/metrics`)).text()
-    const deferred = Number(/collab_policy_refusals_total\{rule="unappliable"\} (\d+)/.exec(metrics)?.[1] ?? 0)
+    const deferred = Number(/collab_writes_refused_total\{door="socket",reason="missing-dependencies",rule="unappliable"\} (\d+)/.exec(metrics)?.[1] ?? 0)
     expect(deferred).toBeLessThanOrEqual(2)
   })
 })

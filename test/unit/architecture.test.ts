@@ -13,10 +13,10 @@ const ROOT = resolve(import.meta.dirname, '../..')
 /** The server's parts, lowest first; each may import only its own layer's parts and those of layers below. */
 const LAYERS: string[][] = [
   ['auth', 'chat'],
-  ['config.ts', 'secrets.ts', 'log.ts', 'errors.ts', 'readiness.ts', 'metrics.ts', 'internals.ts', 'package-info.ts', 'exit-codes.ts', 'startup.ts'],
+  ['config.ts', 'secrets.ts', 'log.ts', 'errors.ts', 'readiness.ts', 'metrics.ts', 'internals.ts', 'package-info.ts', 'exit-codes.ts', 'startup.ts', 'origin.ts'],
   ['storage'],
   ['ws', 'compat', 'presence'],
-  ['extensions'],
+  ['extensions', 'pipeline'],
   ['history'],
   ['http'],
   ['setup'],

@@ -1,9 +1,9 @@
 import type { IncomingMessage } from 'node:http'
-import { CloseCode } from '../../../client/protocol.ts'
+import { CloseCode, Errors } from '../../../client/protocol.ts'
 import { type AccessRules, type Role, atLeast, roleFor } from '../../auth/access.ts'
 import { authorize } from '../../auth/authorize.ts'
 import { TokenError, type TokenVerifier } from '../../auth/jwt.ts'
-import { ApiError, ApiErrorCode } from './errors.ts'
+import { ApiError } from './errors.ts'
 
 /** Who is calling: the token's user and what its `docs` claim opens (everything, as admin, in open mode). */
 export interface Caller {
@@ -21,12 +21,12 @@ const CHALLENGE = 'Bearer realm="collab"'
 /** The Bearer token of a request. Throws 401 when there is none. */
 function bearer(req: IncomingMessage): string {
   const match = /^Bearer[ \t]+(\S+)[ \t]*$/i.exec(req.headers.authorization ?? '')
-  if (!match) throw new ApiError(401, ApiErrorCode.Unauthorized, 'send the token as "Authorization: Bearer <token>"', { 'www-authenticate': CHALLENGE })
+  if (!match) throw new ApiError(Errors.Unauthorized, 'send the token as "Authorization: Bearer <token>"', { 'www-authenticate': CHALLENGE })
   return match[1]!
 }
 
 function invalidToken(expired: boolean): ApiError {
-  return new ApiError(401, expired ? ApiErrorCode.TokenExpired : ApiErrorCode.Unauthorized, expired ? 'the token has expired' : 'the token is not valid', {
+  return new ApiError(expired ? Errors.TokenExpired : Errors.Unauthorized, expired ? 'the token has expired' : 'the token is not valid', {
     'www-authenticate': `${CHALLENGE}, error="invalid_token"`,
   })
 }
@@ -65,10 +65,10 @@ export class ApiAuth {
     if (!this.verifier) return { user: null, role: 'admin' }
     const decision = await authorize(this.verifier, bearer(req), documentName)
     if (!decision.ok) {
-      if (decision.refusal === CloseCode.Forbidden) throw new ApiError(403, ApiErrorCode.Forbidden, `the token does not open ${JSON.stringify(documentName)}`)
+      if (decision.refusal === CloseCode.Forbidden) throw new ApiError(Errors.Forbidden, `the token does not open ${JSON.stringify(documentName)}`)
       throw invalidToken(decision.refusal === CloseCode.TokenExpired)
     }
-    if (!atLeast(decision.role, min)) throw new ApiError(403, ApiErrorCode.Forbidden, `this needs the ${min} role; the token gives ${decision.role}`)
+    if (!atLeast(decision.role, min)) throw new ApiError(Errors.Forbidden, `this needs the ${min} role; the token gives ${decision.role}`)
     return { user: decision.user?.id ?? null, role: decision.role }
   }
 }

@@ -1,10 +1,11 @@
 /** /api/documents/{name}/chat: chat history, paged backwards (docs/chat-data-model.md §6). */
+import { Errors } from '../../../client/protocol.ts'
 import * as Y from 'yjs'
 import { type ChatMessage, SharedNames, readMessage } from '../../../client/model.ts'
 import { docFrom } from '../../history/shape.ts'
 import { sendJson } from '../router.ts'
 import { type ApiContext, type ApiRoute, documentName, intParam } from './context.ts'
-import { ApiError, ApiErrorCode } from './errors.ts'
+import { ApiError } from './errors.ts'
 
 type Message = Omit<ChatMessage, 'status'>
 
@@ -33,7 +34,7 @@ async function history(ctx: ApiContext): Promise<void> {
   const before = url.searchParams.get('before')
   await deps.auth.require(req, name, 'read')
   const state = await deps.live.state(name)
-  if (!state) throw new ApiError(404, ApiErrorCode.NotFound, `no document ${JSON.stringify(name)}`)
+  if (!state) throw new ApiError(Errors.NotFound, `no document ${JSON.stringify(name)}`)
   const doc = docFrom(state)
   let all: Message[]
   try {
@@ -44,7 +45,7 @@ async function history(ctx: ApiContext): Promise<void> {
   let end = all.length
   if (before !== null) {
     end = all.findIndex((m) => m.id === before)
-    if (end === -1) throw new ApiError(404, ApiErrorCode.NotFound, `no message ${JSON.stringify(before)} in this room`)
+    if (end === -1) throw new ApiError(Errors.NotFound, `no message ${JSON.stringify(before)} in this room`)
   }
   const page: Message[] = []
   let i = end - 1

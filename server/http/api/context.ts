@@ -1,4 +1,5 @@
 /** What every REST handler gets, and the small helpers they share to read requests and write answers. */
+import { Errors } from '../../../client/protocol.ts'
 import type { IncomingMessage, ServerResponse } from 'node:http'
 import type { Logger } from 'pino'
 import type { AutoVersions } from '../../history/auto.ts'
@@ -9,7 +10,7 @@ import { documentNameProblem } from '../../ws/limits.ts'
 import type { ApiAuth } from './auth.ts'
 import type { ApiCors } from './cors.ts'
 import type { ApiRateLimit } from './rate-limit.ts'
-import { ApiError, ApiErrorCode } from './errors.ts'
+import { ApiError } from './errors.ts'
 
 export interface ApiDeps {
   live: LiveDocuments
@@ -54,7 +55,7 @@ export const MAX_JSON_BYTES = 64 * 1024
 export function documentName(ctx: ApiContext): string {
   const name = ctx.params.name ?? ''
   const problem = documentNameProblem(name, ctx.deps.limits.docNameMaxLength)
-  if (problem) throw new ApiError(400, ApiErrorCode.InvalidDocumentName, `document name: ${problem}`)
+  if (problem) throw new ApiError(Errors.InvalidDocumentName, `document name: ${problem}`)
   return name
 }
 
@@ -63,13 +64,13 @@ export function intParam(url: URL, key: string, min: number, max: number, fallba
   const raw = url.searchParams.get(key)
   if (raw === null || raw === '') return fallback
   const n = Number(raw)
-  if (!/^\d+$/.test(raw) || n < min || n > max) throw new ApiError(400, ApiErrorCode.BadRequest, `${key} must be an integer from ${min} to ${max}`)
+  if (!/^\d+$/.test(raw) || n < min || n > max) throw new ApiError(Errors.BadRequest, `${key} must be an integer from ${min} to ${max}`)
   return n
 }
 
 /** The `{id}` parameter of a version. */
 export function versionId(ctx: ApiContext, raw = ctx.params.id ?? ''): number {
-  if (!/^\d{1,15}$/.test(raw) || Number(raw) < 1) throw new ApiError(400, ApiErrorCode.BadRequest, `version id must be a positive integer, not ${JSON.stringify(raw)}`)
+  if (!/^\d{1,15}$/.test(raw) || Number(raw) < 1) throw new ApiError(Errors.BadRequest, `version id must be a positive integer, not ${JSON.stringify(raw)}`)
   return Number(raw)
 }
 
@@ -93,13 +94,13 @@ export async function readBody(req: IncomingMessage, limit: number): Promise<Uin
 }
 
 function tooLarge(limit: number): ApiError {
-  return new ApiError(413, ApiErrorCode.PayloadTooLarge, `the body is larger than ${limit} bytes`, { connection: 'close' })
+  return new ApiError(Errors.PayloadTooLarge, `the body is larger than ${limit} bytes`, { connection: 'close' })
 }
 
 /** The body of a Yjs update: `application/octet-stream`, at most `limit` bytes. */
 export async function readUpdateBody(req: IncomingMessage, limit: number): Promise<Uint8Array> {
   if (mediaType(req) !== 'application/octet-stream') {
-    throw new ApiError(415, ApiErrorCode.UnsupportedMediaType, 'send the Yjs update as application/octet-stream')
+    throw new ApiError(Errors.UnsupportedMediaType, 'send the Yjs update as application/octet-stream')
   }
   return readBody(req, limit)
 }
@@ -108,14 +109,14 @@ export async function readUpdateBody(req: IncomingMessage, limit: number): Promi
 export async function readJsonBody(req: IncomingMessage): Promise<Record<string, unknown>> {
   const body = await readBody(req, MAX_JSON_BYTES)
   if (body.byteLength === 0) return {}
-  if (!mediaType(req).endsWith('json')) throw new ApiError(415, ApiErrorCode.UnsupportedMediaType, 'send the body as application/json')
+  if (!mediaType(req).endsWith('json')) throw new ApiError(Errors.UnsupportedMediaType, 'send the body as application/json')
   let value: unknown
   try {
     value = JSON.parse(new TextDecoder().decode(body))
   } catch (error) {
-    throw new ApiError(400, ApiErrorCode.BadRequest, `the body is not JSON: ${error instanceof Error ? error.message : String(error)}`)
+    throw new ApiError(Errors.BadRequest, `the body is not JSON: ${error instanceof Error ? error.message : String(error)}`)
   }
-  if (typeof value !== 'object' || value === null || Array.isArray(value)) throw new ApiError(400, ApiErrorCode.BadRequest, 'the body must be a JSON object')
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) throw new ApiError(Errors.BadRequest, 'the body must be a JSON object')
   return value as Record<string, unknown>
 }
 

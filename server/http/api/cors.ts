@@ -7,8 +7,9 @@
  * localhost. Hand-written rather than the `cors` package: that one only omits
  * headers and cannot refuse, and the list is the one the socket already uses.
  */
+import { Errors } from '../../../client/protocol.ts'
 import type { IncomingMessage, ServerResponse } from 'node:http'
-import { ApiError, ApiErrorCode } from './errors.ts'
+import { ApiError } from './errors.ts'
 
 /** What a cross-origin caller may send and read. */
 const ALLOW_METHODS = 'GET, HEAD, POST, DELETE'
@@ -55,7 +56,7 @@ export class ApiCors {
     const origin = req.headers.origin
     if (origin === undefined || this.sameOrigin(origin, req)) return 'route'
     if (!this.allowed.has(origin)) {
-      throw new ApiError(403, ApiErrorCode.OriginNotAllowed, 'this origin may not call the API (ALLOWED_ORIGINS)')
+      throw new ApiError(Errors.OriginNotAllowed, 'this origin may not call the API (ALLOWED_ORIGINS)')
     }
     res.setHeader('access-control-allow-origin', origin)
     if (req.method === 'OPTIONS' && req.headers['access-control-request-method'] !== undefined) return 'preflight'

@@ -1,10 +1,11 @@
 /** /api/documents: list, read (JSON, text, binary), apply an update, delete. */
+import { Errors } from '../../../client/protocol.ts'
 import * as Y from 'yjs'
 import { docFrom, documentJson, kindOf, plainText } from '../../history/shape.ts'
 import type { DocumentInfo } from '../../storage/types.ts'
 import { sendJson } from '../router.ts'
 import { type ApiContext, type ApiRoute, documentName, intParam, readUpdateBody, sendBinary, sendText, wantsBinary } from './context.ts'
-import { ApiError, ApiErrorCode } from './errors.ts'
+import { ApiError } from './errors.ts'
 
 /** Most names looked at for one page of the list (a token that opens few documents may get a short page and a cursor). */
 const MAX_SCAN = 20_000
@@ -45,16 +46,16 @@ async function read(ctx: ApiContext): Promise<void> {
   const name = documentName(ctx)
   await deps.auth.require(req, name, 'read')
   const state = await deps.live.state(name)
-  if (!state) throw new ApiError(404, ApiErrorCode.NotFound, `no document ${JSON.stringify(name)}`)
+  if (!state) throw new ApiError(Errors.NotFound, `no document ${JSON.stringify(name)}`)
   const type = url.searchParams.get('type')
   if (type === null && wantsBinary(req)) return sendBinary(res, state)
   const doc = docFrom(state)
   try {
     if (type === null) return sendJson(res, 200, { name, types: documentJson(doc) })
     // The room model's names always exist (empty until written); others only with content.
-    if (!kindOf(doc, type)) throw new ApiError(404, ApiErrorCode.NotFound, `the document has no shared type ${JSON.stringify(type)}`)
+    if (!kindOf(doc, type)) throw new ApiError(Errors.NotFound, `the document has no shared type ${JSON.stringify(type)}`)
     const text = plainText(doc, type)
-    if (text === null) throw new ApiError(400, ApiErrorCode.NotText, `${JSON.stringify(type)} is not a text type; read the document as JSON`)
+    if (text === null) throw new ApiError(Errors.NotText, `${JSON.stringify(type)} is not a text type; read the document as JSON`)
     sendText(res, text)
   } finally {
     doc.destroy()
@@ -66,15 +67,16 @@ async function write(ctx: ApiContext): Promise<void> {
   const name = documentName(ctx)
   const { user, role } = await deps.auth.require(req, name, 'write')
   const update = await readUpdateBody(req, deps.limits.maxUpdateBytes)
+  let decoded
   try {
-    Y.decodeUpdate(update)
+    decoded = Y.decodeUpdate(update)
   } catch (error) {
-    throw new ApiError(400, ApiErrorCode.MalformedUpdate, `not a complete Yjs update: ${error instanceof Error ? error.message : String(error)}`)
+    throw new ApiError(Errors.MalformedUpdate, `not a complete Yjs update: ${error instanceof Error ? error.message : String(error)}`)
   }
   const open = await deps.live.open(name)
   try {
-    // Checked for the token's user, as the chat guard checks a socket's (open mode: no identity).
-    await deps.live.applyDurably(open.document, update, 'rest', user === null ? null : { id: user, admin: role === 'admin' })
+    // The one write path, for the token's user (open mode: no identity), as for a socket's update.
+    await deps.live.write(open.document, update, 'rest', { role, principal: user === null ? null : { id: user, admin: role === 'admin' } }, decoded)
   } finally {
     await open.close()
   }
@@ -88,7 +90,7 @@ async function remove(ctx: ApiContext): Promise<void> {
   const { user } = await deps.auth.require(req, name, 'admin')
   // No automatic version of a document being deleted (one under way is waited for, then deleted with the rest).
   await deps.auto?.forget(name)
-  if (!(await deps.live.delete(name))) throw new ApiError(404, ApiErrorCode.NotFound, `no document ${JSON.stringify(name)}`)
+  if (!(await deps.live.delete(name))) throw new ApiError(Errors.NotFound, `no document ${JSON.stringify(name)}`)
   deps.logger.info({ documentName: name, user }, 'document deleted over REST')
   res.writeHead(204).end()
 }

@@ -4,10 +4,11 @@
  * request counts, a preflight or a request that opens a long-lived stream
  * included. Buckets that have filled up again are forgotten.
  */
+import { Errors } from '../../../client/protocol.ts'
 import { createHash } from 'node:crypto'
 import type { IncomingMessage } from 'node:http'
 import { TokenBucket, clientAddress } from '../../ws/limits.ts'
-import { ApiError, ApiErrorCode } from './errors.ts'
+import { ApiError } from './errors.ts'
 
 export interface RateLimitSettings {
   /** Requests per second per token (0 = no per-token limit), and the burst. */
@@ -85,5 +86,5 @@ export class ApiRateLimit {
 
 function limited(who: string, waitMs: number): ApiError {
   const seconds = Math.ceil(waitMs / 1000)
-  return new ApiError(429, ApiErrorCode.RateLimited, `too many requests from ${who}; retry in ${seconds} s`, { 'retry-after': String(seconds) })
+  return new ApiError(Errors.RateLimited, `too many requests from ${who}; retry in ${seconds} s`, { 'retry-after': String(seconds) })
 }

@@ -1,8 +1,8 @@
 import type { IncomingMessage, ServerResponse } from 'node:http'
-import { CloseCode } from '../../../client/protocol.ts'
-import { DocumentCloseError, WriteRefused } from '../../errors.ts'
+import { Errors } from '../../../client/protocol.ts'
+import { type Refusal, WriteRefused } from '../../errors.ts'
 import type { ApiDeps, ApiRoute } from './context.ts'
-import { ApiError, ApiErrorCode, sendError } from './errors.ts'
+import { ApiError, sendError } from './errors.ts'
 
 /** Retry-After of a 503 at capacity: documents free up as their clients leave and they idle out. */
 const CAPACITY_RETRY_AFTER_SECONDS = 5
@@ -52,8 +52,8 @@ export class ApiRouter {
         }
         return await route.handler({ req, res, url, params, deps: this.deps })
       }
-      if (allowed.length > 0) throw new ApiError(405, ApiErrorCode.MethodNotAllowed, `${method} is not allowed here`, { allow: allowed.join(', ') })
-      throw new ApiError(404, ApiErrorCode.NoRoute, `no route for ${method} ${url.pathname}`)
+      if (allowed.length > 0) throw new ApiError(Errors.MethodNotAllowed, `${method} is not allowed here`, { allow: allowed.join(', ') })
+      throw new ApiError(Errors.NoRoute, `no route for ${method} ${url.pathname}`)
     } catch (error) {
       if (res.headersSent) {
         this.deps.logger.error({ err: error, url: url.pathname }, 'api handler failed after answering')
@@ -66,24 +66,18 @@ export class ApiRouter {
 
   private asApiError(error: unknown, method: string, url: URL): ApiError {
     if (error instanceof ApiError) return error
-    if (error instanceof WriteRefused) {
-      switch (error.reason) {
-        case 'missing-dependencies':
-          return new ApiError(422, ApiErrorCode.MissingDependencies, `the update builds on changes the document does not have (${error.message})`)
-        case 'policy-violation':
-          return new ApiError(422, ApiErrorCode.PolicyViolation, `the update breaks the chat rules (${error.message})`)
-        case 'document-too-large':
-          return new ApiError(413, ApiErrorCode.DocumentTooLarge, `the document would grow past its size limit (${error.message})`)
-        case 'server-at-capacity':
-          return new ApiError(503, ApiErrorCode.ServerAtCapacity, 'the server holds as many documents as it may (MAX_DOCUMENTS), all in use; nothing was done', { 'retry-after': String(CAPACITY_RETRY_AFTER_SECONDS) })
-      }
-    }
-    if (error instanceof DocumentCloseError && error.code === CloseCode.StorageUnavailable.code) {
-      return new ApiError(503, ApiErrorCode.StorageUnavailable, 'storage could not take the write; nothing was applied', { 'retry-after': '1' })
-    }
+    if (error instanceof WriteRefused) return refusalAnswer(error.refusal)
     this.deps.logger.error({ err: error, method, url: url.pathname }, 'api handler failed')
-    return new ApiError(500, ApiErrorCode.InternalError, 'unexpected server error')
+    return new ApiError(Errors.InternalError, 'unexpected server error')
   }
+}
+
+/** How the REST door answers a refused write: the catalogue entry's status and code. */
+function refusalAnswer({ error, detail }: Refusal): ApiError {
+  const retryAfter = error === Errors.ServerAtCapacity ? CAPACITY_RETRY_AFTER_SECONDS : error === Errors.StorageUnavailable ? 1 : undefined
+  const headers: Record<string, string> = retryAfter === undefined ? {} : { 'retry-after': String(retryAfter) }
+  if (error.status === undefined) return new ApiError(Errors.InternalError, `refused: ${error.reason} (${detail})`)
+  return new ApiError({ ...error, status: error.status }, `${error.reason}: ${detail}; nothing was stored or applied`, headers)
 }
 
 /** Path parameters when `parts` fits the template, else null. */
@@ -101,7 +95,7 @@ function match(segments: Compiled['segments'], parts: string[]): Record<string, 
     try {
       params[segment.param] = decodeURIComponent(part)
     } catch {
-      throw new ApiError(400, ApiErrorCode.BadRequest, `${segment.param}: not valid percent-encoding`)
+      throw new ApiError(Errors.BadRequest, `${segment.param}: not valid percent-encoding`)
     }
   }
   return params

@@ -1,4 +1,5 @@
 /** /api/documents/{name}/versions and /diff: version history — list, create, read, restore, diff. */
+import { Errors } from '../../../client/protocol.ts'
 import * as Y from 'yjs'
 import { diffStates } from '../../history/diff.ts'
 import { restoreUpdate } from '../../history/restore.ts'
@@ -6,7 +7,7 @@ import { docFrom, documentJson } from '../../history/shape.ts'
 import type { VersionInfo } from '../../storage/types.ts'
 import { sendJson } from '../router.ts'
 import { type ApiContext, type ApiRoute, documentName, intParam, readJsonBody, sendBinary, versionId, versionJson, wantsBinary } from './context.ts'
-import { ApiError, ApiErrorCode } from './errors.ts'
+import { ApiError } from './errors.ts'
 
 /** Longest label of a named version. */
 const MAX_LABEL_LENGTH = 200
@@ -29,10 +30,10 @@ async function create(ctx: ApiContext): Promise<void> {
   const body = await readJsonBody(req)
   const label = typeof body.label === 'string' ? body.label.trim() : ''
   if (label.length === 0 || label.length > MAX_LABEL_LENGTH) {
-    throw new ApiError(400, ApiErrorCode.BadRequest, `label must be a string of 1 to ${MAX_LABEL_LENGTH} characters`)
+    throw new ApiError(Errors.BadRequest, `label must be a string of 1 to ${MAX_LABEL_LENGTH} characters`)
   }
   const state = await deps.live.state(name)
-  if (!state) throw new ApiError(404, ApiErrorCode.NotFound, `no document ${JSON.stringify(name)}`)
+  if (!state) throw new ApiError(Errors.NotFound, `no document ${JSON.stringify(name)}`)
   const info = await deps.history.save(name, state, 'named', { label, createdBy: user })
   res.setHeader('location', `/api/documents/${encodeURIComponent(name)}/versions/${info.id}`)
   sendJson(res, 201, versionJson(info))
@@ -40,7 +41,7 @@ async function create(ctx: ApiContext): Promise<void> {
 
 async function findVersion(ctx: ApiContext, name: string, id: number): Promise<VersionInfo & { data: Uint8Array }> {
   const version = await ctx.deps.storage.getVersion(name, id)
-  if (!version) throw new ApiError(404, ApiErrorCode.NotFound, `${JSON.stringify(name)} has no version ${id}`)
+  if (!version) throw new ApiError(Errors.NotFound, `${JSON.stringify(name)} has no version ${id}`)
   return version
 }
 
@@ -77,7 +78,7 @@ async function restore(ctx: ApiContext): Promise<void> {
     const current = Y.encodeStateAsUpdate(open.document)
     const preRestore = await deps.history.save(name, current, 'pre-restore', { label: `before restoring version ${id}`, createdBy: user })
     const update = restoreUpdate(current, version.data)
-    if (update) await deps.live.applyDurably(open.document, update, 'restore')
+    if (update) await deps.live.write(open.document, update, 'restore', { role: 'admin', principal: user === null ? null : { id: user, admin: true } })
     deps.logger.info({ documentName: name, user, version: id, preRestore: preRestore.id, bytes: update?.byteLength ?? 0 }, 'version restored')
     sendJson(res, 200, { restored: versionJson(infoOf(version)), preRestore: versionJson(preRestore) })
   } finally {
@@ -88,10 +89,10 @@ async function restore(ctx: ApiContext): Promise<void> {
 /** A version's state, or the live document's for `current`. */
 async function stateOf(ctx: ApiContext, name: string, key: 'from' | 'to'): Promise<{ state: Uint8Array; info: ReturnType<typeof versionJson> | 'current' }> {
   const raw = ctx.url.searchParams.get(key)
-  if (raw === null || raw === '') throw new ApiError(400, ApiErrorCode.BadRequest, `${key} is required: a version id, or "current"`)
+  if (raw === null || raw === '') throw new ApiError(Errors.BadRequest, `${key} is required: a version id, or "current"`)
   if (raw === 'current') {
     const state = await ctx.deps.live.state(name)
-    if (!state) throw new ApiError(404, ApiErrorCode.NotFound, `no document ${JSON.stringify(name)}`)
+    if (!state) throw new ApiError(Errors.NotFound, `no document ${JSON.stringify(name)}`)
     return { state, info: 'current' }
   }
   const version = await findVersion(ctx, name, versionId(ctx, raw))

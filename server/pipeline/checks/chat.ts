@@ -1,0 +1,35 @@
+import { Errors } from '../../../client/protocol.ts'
+import { messageIds } from '../../chat/ids.ts'
+import { Violation, checkEffects } from '../../chat/rules.ts'
+import { Zones } from '../../chat/zones.ts'
+import { Refusal, type Write, type WriteCheck } from '../write.ts'
+
+/**
+ * The chat rules (docs/chat-data-model.md §7) on the update's effects, for
+ * the writing user: nobody forges, edits or removes another's messages. A
+ * restore is the server's own change made for an admin, not held to them (it
+ * may take back messages sent after the version). Marks whether the write
+ * touches the chat, so the pipeline serialises chat writes per document.
+ */
+export class ChatCheck implements WriteCheck {
+  readonly name = 'chat'
+  private readonly zones = new Zones()
+  private readonly touching = new WeakSet<Write>()
+
+  check(write: Write): Refusal | undefined {
+    if (write.door === 'restore') return undefined
+    try {
+      if (checkEffects(write.document, write.effects(), write.writer.principal, this.zones, () => messageIds(write.document))) this.touching.add(write)
+      else this.touching.delete(write)
+      return undefined
+    } catch (error) {
+      if (!(error instanceof Violation)) throw error
+      return new Refusal(Errors.PolicyViolation, error.message, { rule: error.rule, mayBeStale: true })
+    }
+  }
+
+  /** Whether the last check of `write` found it touches the chat. */
+  touches(write: Write): boolean {
+    return this.touching.has(write)
+  }
+}

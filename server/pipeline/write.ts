@@ -1,0 +1,98 @@
+/**
+ * The one typed value a write travels through the pipeline as, whatever door
+ * it came in by, and the interface every check has.
+ */
+import * as Y from 'yjs'
+import { type DecodedUpdate, type Effects, Unappliable, effectsOf } from '../chat/effects.ts'
+import type { Principal } from '../chat/rules.ts'
+import { Refusal } from '../errors.ts'
+
+export { Refusal } from '../errors.ts'
+export type { Principal } from '../chat/rules.ts'
+
+/**
+ * Where a write came in: the Hocuspocus socket, the y-websocket endpoint, a
+ * REST update, a restore (the server's own write, made for an admin).
+ */
+export type Door = 'socket' | 'yws' | 'rest' | 'restore'
+
+export type Role = 'read' | 'write' | 'admin'
+
+/** Who writes: the role on this document, and the user (null in open mode: no identity). */
+export interface Writer {
+  readonly role: Role
+  readonly principal: Principal | null
+}
+
+/**
+ * One write: a Yjs update for one loaded document. It is decoded once, at the
+ * door (the frame guard for sockets, the REST handler for bodies); its effects
+ * (the items it inserts and deletes, server/chat/effects.ts) are worked out
+ * only when a check asks, at most once per document state.
+ */
+export class Write {
+  readonly door: Door
+  readonly documentName: string
+  readonly document: Y.Doc
+  readonly update: Uint8Array
+  readonly writer: Writer
+  private decodedUpdate: DecodedUpdate | undefined
+  private worked: Effects | Unappliable | undefined
+
+  constructor(fields: { door: Door; documentName: string; document: Y.Doc; update: Uint8Array; writer: Writer; decoded?: DecodedUpdate }) {
+    this.door = fields.door
+    this.documentName = fields.documentName
+    this.document = fields.document
+    this.update = fields.update
+    this.writer = fields.writer
+    this.decodedUpdate = fields.decoded
+  }
+
+  /** The update's structs and delete set. */
+  get decoded(): DecodedUpdate {
+    return (this.decodedUpdate ??= Y.decodeUpdate(this.update))
+  }
+
+  /**
+   * What the update would do to the document as it is now. Throws
+   * `Unappliable` when Yjs could not apply it completely now (the
+   * dependencies check turns that into a refusal before any other check asks).
+   */
+  effects(): Effects {
+    this.worked ??= tryEffects(this.document, this.update, this.decoded)
+    if (this.worked instanceof Unappliable) throw this.worked
+    return this.worked
+  }
+
+  /** Forget the effects: the document changed since they were worked out (the pipeline checks again). */
+  forgetEffects(): void {
+    this.worked = undefined
+  }
+}
+
+function tryEffects(document: Y.Doc, update: Uint8Array, decoded: DecodedUpdate): Effects | Unappliable {
+  try {
+    return effectsOf(document, update, decoded)
+  } catch (error) {
+    if (error instanceof Unappliable) return error
+    throw error
+  }
+}
+
+/**
+ * One rule every write must pass, at every door. `check` is synchronous: it
+ * sees the document as it is, and the pipeline holds the document's gate from
+ * the check until the write is applied, so what it saw still holds.
+ * Returns a Refusal (a catalogue entry and why), or undefined to allow.
+ */
+export interface WriteCheck {
+  readonly name: string
+  check(write: Write): Refusal | undefined
+}
+
+/** What the pipeline decided about a write. */
+export type Outcome =
+  | { readonly allowed: true; readonly empty: boolean }
+  | { readonly allowed: false; readonly refusal: Refusal }
+
+export const refuse = (...args: ConstructorParameters<typeof Refusal>): Refusal => new Refusal(...args)
