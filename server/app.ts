@@ -148,6 +148,7 @@ export function createCollabServer(partial: Partial<CollabConfig> = {}, options:
       metrics.bytesReceived.inc(bytes)
     },
     onReject: (error) => metrics.rejected.inc({ reason: error.reason }),
+    onEcho: () => metrics.echoesDropped.inc(),
     onSend: (type, bytes) => {
       metrics.messagesSent.inc({ type: typeLabel(type) })
       metrics.bytesSent.inc(bytes)

@@ -30,6 +30,7 @@ export class Metrics {
   readonly messagesReceived = new Counter({ name: 'collab_messages_received_total', help: 'Inbound frames accepted, by message type', labelNames: ['type'], registers: [this.registry] })
   readonly messagesSent = new Counter({ name: 'collab_messages_sent_total', help: 'Outbound frames, by message type', labelNames: ['type'], registers: [this.registry] })
   readonly bytesReceived = new Counter({ name: 'collab_bytes_received_total', help: 'Inbound frame bytes accepted', registers: [this.registry] })
+  readonly echoesDropped = new Counter({ name: 'collab_echoes_dropped_total', help: "Broadcasts of a client's own update not sent back to it (server/ws/echo.ts)", registers: [this.registry] })
   readonly bytesSent = new Counter({ name: 'collab_bytes_sent_total', help: 'Outbound frame bytes', registers: [this.registry] })
   readonly rejected = new Counter({ name: 'collab_messages_rejected_total', help: 'Inbound frames refused, by reason', labelNames: ['reason'], registers: [this.registry] })
   readonly persistSeconds = new Histogram({

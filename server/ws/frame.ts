@@ -130,6 +130,24 @@ export function peekType(data: Uint8Array): number {
   }
 }
 
+/** The update an outbound Sync Update frame carries, or undefined for any other frame. */
+export function outboundUpdate(data: Uint8Array): Uint8Array | undefined {
+  try {
+    const decoder = decoding.createDecoder(data)
+    const addressLength = decoding.readVarUint(decoder)
+    decoder.pos += addressLength
+    if (decoding.readVarUint(decoder) !== MessageType.Sync || decoding.readVarUint(decoder) !== SyncStep.Update) return undefined
+    return decoding.readVarUint8Array(decoder)
+  } catch {
+    return undefined
+  }
+}
+
+/** Whether two byte arrays hold the same bytes. */
+export function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
+  return a.byteLength === b.byteLength && Buffer.from(a.buffer, a.byteOffset, a.byteLength).equals(Buffer.from(b.buffer, b.byteOffset, b.byteLength))
+}
+
 /** A server Sync message: `address`, the y-protocols step, its payload (a state vector or an update). */
 export function syncMessage(address: string, step: number, payload: Uint8Array): Uint8Array {
   const e = encoding.createEncoder()

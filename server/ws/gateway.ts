@@ -7,6 +7,7 @@ import { WebSocket, WebSocketServer } from 'ws'
 import { AuthType, CloseCode, type CloseCodeInfo, MessageType } from '../../client/protocol.ts'
 import { clientConnectionView } from '../internals.ts'
 import type { ColdSync } from './cold-sync.ts'
+import { EchoFilter } from './echo.ts'
 import { type DecodedFrames, type Frame, inspectFrame, peekType } from './frame.ts'
 import { AddressCounter, TokenBucket, clientAddress, documentNameProblem, originAllowed } from './limits.ts'
 
@@ -35,6 +36,8 @@ export interface GatewayOptions {
   onReject?: (error: CloseCodeInfo) => void
   /** Where decoded updates are left for the write pipeline (server/pipeline/socket-door.ts). */
   frames?: DecodedFrames
+  /** Observe every echo of a client's own update not sent back to it (server/ws/echo.ts; metrics). */
+  onEcho?: () => void
   /** Observe every outbound frame: its message type and size (metrics). */
   onSend?: (type: number, bytes: number) => void
   /** Serve stored documents to clients that hold nothing while they load (server/ws/cold-sync.ts). */
@@ -123,7 +126,7 @@ export class Gateway {
   }
 
   private accept(ws: WebSocket, request: Request, context: { remoteAddress: string }, dialect?: Dialect): void {
-    const { hocuspocus, logger, onSend, limits } = this.options
+    const { hocuspocus, logger, onSend, onEcho, limits } = this.options
     ws.binaryType = 'arraybuffer'
     let refused = false
     const refuse = (info: CloseCodeInfo, detail: string) => {
@@ -137,9 +140,11 @@ export class Gateway {
     authTimer.unref()
 
     let authenticated = false
+    const echoes = new EchoFilter()
     // What Hocuspocus writes to: the socket, seen through our counters (and the dialect).
     const socket = {
       send(data: Uint8Array) {
+        if (echoes.isEcho(data)) return onEcho?.()
         onSend?.(peekType(data), data.byteLength)
         if (!authenticated && isAuthenticated(data)) {
           authenticated = true
@@ -190,7 +195,10 @@ export class Gateway {
           documents.add(frame.documentName)
         }
         // The update's checks are the write pipeline's (server/pipeline); it takes what was decoded here.
-        if (frame.update && frame.decoded) this.options.frames?.record(frame.update, frame.decoded, dialect ? 'yws' : 'socket')
+        if (frame.update && frame.decoded) {
+          this.options.frames?.record(frame.update, frame.decoded, dialect ? 'yws' : 'socket')
+          echoes.remember(frame.update)
+        }
       }
       this.options.onFrame?.(frame, received.byteLength)
       if (frame.kind === 'pong') return

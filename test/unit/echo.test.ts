@@ -1,0 +1,37 @@
+import { describe, expect, it } from 'vitest'
+import * as Y from 'yjs'
+import { SyncStep } from '../../client/protocol.ts'
+import { EchoFilter } from '../../server/ws/echo.ts'
+import { syncMessage } from '../../server/ws/frame.ts'
+
+function edit(text: string): Uint8Array {
+  const doc = new Y.Doc()
+  let update: Uint8Array | undefined
+  doc.on('update', (u: Uint8Array) => (update = u))
+  doc.getText('t').insert(0, text)
+  return update!
+}
+
+describe('EchoFilter', () => {
+  it('drops only a broadcast that is byte for byte an update the socket sent, once', () => {
+    const mine = edit('mine')
+    const theirs = edit('theirs')
+    const filter = new EchoFilter()
+    filter.remember(mine)
+    expect(filter.isEcho(syncMessage('doc', SyncStep.Update, theirs))).toBe(false)
+    // A broadcast that merged my update with another client's carries their change: sent.
+    expect(filter.isEcho(syncMessage('doc', SyncStep.Update, Y.mergeUpdates([mine, theirs])))).toBe(false)
+    // Not an update message (a SyncStep2 answer with the same bytes): sent.
+    expect(filter.isEcho(syncMessage('doc', SyncStep.Step2, mine))).toBe(false)
+    expect(filter.isEcho(syncMessage('doc', SyncStep.Update, mine))).toBe(true)
+    expect(filter.isEcho(syncMessage('doc', SyncStep.Update, mine))).toBe(false)
+  })
+
+  it('remembers a bounded number of updates', () => {
+    const filter = new EchoFilter()
+    const updates = Array.from({ length: 20 }, (_, i) => edit(`u${i}`))
+    for (const u of updates) filter.remember(u)
+    expect(filter.isEcho(syncMessage('doc', SyncStep.Update, updates[0]!))).toBe(false)
+    expect(filter.isEcho(syncMessage('doc', SyncStep.Update, updates[19]!))).toBe(true)
+  })
+})
