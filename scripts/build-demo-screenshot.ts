@@ -1,8 +1,8 @@
 /**
- * Makes docs/screenshot.png and docs/screenshot-history.png, the README's
- * pictures of the web page: starts the server in-process on a free loopback
- * port (SQLite in a temp dir), opens the page in headless Chromium contexts
- * (Ada, Bob, Grace), writes a little together and takes Ada's view; then Ada
+ * Makes docs/screenshot.png and docs/screenshot-history.png, the pictures of
+ * the web page in README.md and docs/web-page.md: starts the server in-process
+ * on a free loopback port (SQLite in a temp dir), opens the page in headless
+ * Chromium contexts (Ada, Bob, Grace), writes a little together and takes Ada's view; then Ada
  * saves a version, Bob edits, and Ada compares the version with now (the
  * History panel). Rerun it after changing how the page looks:
  *

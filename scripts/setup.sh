@@ -10,8 +10,9 @@ cd "$(dirname "${BASH_SOURCE[0]}")/.."
 # Debian packages the test suite uses (real services, no mocks): Redis and
 # PostgreSQL for scale-out, nginx as the load balancer in failover tests,
 # Chromium (driven by playwright-core; never a downloaded browser) and fonts
-# for the web page's browser tests and screenshots.
-APT_PACKAGES=(redis-server postgresql nginx chromium fonts-dejavu-core fonts-noto-color-emoji)
+# for the web page's browser tests and screenshots; curl for docs/rest.md's
+# examples (`npm run docs:rest`, and the test that reruns them).
+APT_PACKAGES=(redis-server postgresql nginx chromium fonts-dejavu-core fonts-noto-color-emoji curl)
 
 missing=()
 for pkg in "${APT_PACKAGES[@]}"; do

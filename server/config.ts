@@ -262,7 +262,7 @@ function publicKeyPem(raw: string): string | undefined {
   }
 }
 
-/** Every variable the server reads: the one list that parsing and `--help` use. The README and `.env.example` list the same. */
+/** Every variable the server reads: the one list that parsing and `--help` use. docs/configuration.md and `.env.example` list the same (test/unit/docs-configuration.test.ts checks). */
 export const ENV_VARS: Record<string, EnvVar<keyof CollabConfig>> = {
   PORT: { key: 'port', doc: 'TCP port for HTTP and WebSocket (0 = any free port)', parse: integer(0, 65535), allowed: 'an integer from 0 to 65535' },
   HOST: { key: 'host', doc: 'address to bind', shownDefault: '127.0.0.1 in open mode, 0.0.0.0 with a token key', parse: nonEmpty, allowed: 'an address to bind, e.g. 0.0.0.0 or 127.0.0.1' },

@@ -1,5 +1,5 @@
 /**
- * The exit codes of `node server/main.ts` (README "Operations"). Each failure
+ * The exit codes of `node server/main.ts` (docs/operations.md, "Exit codes"). Each failure
  * to start prints one plain line on stderr saying why, never a stack trace.
  */
 export const ExitCode = {

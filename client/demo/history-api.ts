@@ -1,6 +1,6 @@
 /**
- * The page's calls to the public REST API for version history (README "REST
- * API and version history", `GET /api/openapi.json`): list, save, diff,
+ * The page's calls to the public REST API for version history (docs/rest.md,
+ * `GET /api/openapi.json`): list, save, diff,
  * restore — with the page's token as `Authorization: Bearer`, at `api/` next
  * to the page (also under a path prefix), same origin.
  */

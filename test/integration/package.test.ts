@@ -1,7 +1,7 @@
 /**
  * The package as people install it: `npm pack` (prepack builds it), the tarball
  * installed into a fresh project, then the installed CLI, server, client and
- * types used the way the README says — on the project's Node 24, on the
+ * types used the way the README and docs/ say — on the project's Node 24, on the
  * machine's Node 20 (the client; the CLI must refuse there), in a Vite app in
  * Chromium, and under `tsc`.
  */

@@ -10,7 +10,7 @@ import { startRedis } from '../../scripts/cluster/services.ts'
 import { freePort, spawnMain } from '../helpers/process.ts'
 import { tempDir } from '../helpers/server.ts'
 
-/** The exit code of a configuration error (README "Configuration"). */
+/** The exit code of a configuration error (docs/configuration.md). */
 const CONFIG_ERROR_EXIT = 2
 
 async function refusedStart(env: Record<string, string>, secret: string, variable: string): Promise<void> {
