@@ -12,11 +12,6 @@
  * 2. Yjs's `StructStore` holds structs it cannot integrate yet (missing
  *    dependencies) in `pendingStructs` and deletions in `pendingDs`, `null`
  *    when there are none, and forgets them when both are set back to `null`.
- * 3. Hocuspocus 4's `ClientConnection` (what `handleConnection` returns) has
- *    `socketId: string` (the id its hooks' payloads carry),
- *    `incomingMessageQueue: Record<address, Uint8Array[]>` (messages held until
- *    the document is set up) and `hookPayloads: Record<address,
- *    { connectionConfig: { isAuthenticated } }>`.
  */
 import type * as Y from 'yjs'
 
@@ -43,27 +38,4 @@ export function parkedStructs(document: Y.Doc): { missing: Record<number, number
 export function dropParkedStructs(document: Y.Doc): void {
   document.store.pendingStructs = null
   document.store.pendingDs = null
-}
-
-/** (3) What cold sync reads of a Hocuspocus ClientConnection. */
-export interface ClientConnectionView {
-  /** The id Hocuspocus's hook payloads carry for this socket; undefined if the field is gone. */
-  readonly socketId: string | undefined
-  /** Messages Hocuspocus holds for `address` until its document connection is set up, once `address` authenticated; else undefined. */
-  queue(address: string): Uint8Array[] | undefined
-}
-
-interface ClientConnectionFields {
-  socketId?: unknown
-  incomingMessageQueue?: Record<string, Uint8Array[] | undefined>
-  hookPayloads?: Record<string, { connectionConfig?: { isAuthenticated?: boolean } } | undefined>
-}
-
-/** (3) */
-export function clientConnectionView(client: object): ClientConnectionView {
-  const fields = client as ClientConnectionFields
-  return {
-    socketId: typeof fields.socketId === 'string' ? fields.socketId : undefined,
-    queue: (address) => (fields.hookPayloads?.[address]?.connectionConfig?.isAuthenticated === true ? fields.incomingMessageQueue?.[address] : undefined),
-  }
 }

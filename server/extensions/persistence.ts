@@ -54,11 +54,20 @@ export class Persistence implements Extension {
     this.config = config
   }
 
-  async onLoadDocument({ documentName, document, socketId }: onLoadDocumentPayload): Promise<void> {
+  async onLoadDocument({ documentName, document }: onLoadDocumentPayload): Promise<void> {
+    try {
+      await this.load(documentName, document)
+    } finally {
+      // Whatever happened: sockets still waiting for this load hand their frames on (server/ws/cold-sync.ts).
+      this.config.coldSync?.loaded(documentName)
+    }
+  }
+
+  private async load(documentName: string, document: Y.Doc): Promise<void> {
     const stored = await this.config.storage.load(documentName)
-    // Before the (slow) apply: the client that asked for the document may get the stored bytes now.
+    // Before the (slow) apply: the clients that asked for the document with nothing may get the stored bytes now.
     const empty = document.store.clients.size === 0 && parkedStructs(document) === null
-    const served = this.config.coldSync?.offer(socketId, documentName, stored, empty)
+    const served = this.config.coldSync?.offer(documentName, stored, empty)
     await served?.flushed
     // Hocuspocus's Document listens to `update` from its constructor, so applying the stored state
     // would make Yjs encode the whole document once more as an update event (~14 % of a cold load's

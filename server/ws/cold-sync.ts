@@ -1,6 +1,5 @@
-import * as decoding from 'lib0/decoding'
-import { MessageType, SyncStep } from '../../client/protocol.ts'
 import type { StoredDocument } from '../storage/types.ts'
+import { SyncStep } from '../../client/protocol.ts'
 import { syncMessage } from './frame.ts'
 
 /**
@@ -10,54 +9,40 @@ import { syncMessage } from './frame.ts'
  * Loading a large document is mostly Yjs building the `Y.Doc` from the stored
  * state, and then Hocuspocus encoding that whole state again to answer the
  * client's SyncStep1. When the client's SyncStep1 says it has nothing (an
- * empty state vector), the stored bytes already are that answer. So, while
- * persistence loads a document for the connection that asked for it:
+ * empty state vector), the stored bytes already are that answer. So it is
+ * answered at the door, before Hocuspocus sees it (server/ws/cold-hold.ts):
  *
- * 1. the stored snapshot goes to that socket as it is (a Sync update message,
- *    so a provider does not count itself synced before the real answer),
- *    before the `Y.Doc` is built — and the build waits (at most
+ * 1. the gateway holds the empty SyncStep1 (and whatever the socket sends for
+ *    that document after it, in order) until Hocuspocus tells the socket it is
+ *    authenticated for the document; if the document is not loaded or loading
+ *    then, its load is about to start, for this socket, and the socket waits
+ *    here;
+ * 2. persistence reads the stored state and offers it: every socket waiting
+ *    for that document gets the stored snapshot as it is (a Sync update
+ *    message, so a provider does not count itself synced before the real
+ *    answer), before the `Y.Doc` is built — and the build waits (at most
  *    `FLUSH_WAIT_MS`) until it is out: building blocks the event loop, and a
  *    large frame only partly fits the socket's buffer;
- * 2. once it is built, that client's SyncStep1 — still waiting in
- *    Hocuspocus's queue for the document — is replaced by one carrying the
- *    loaded document's state vector, so Hocuspocus answers with only what
- *    changed since (usually nothing) instead of the whole document again.
+ * 3. once it is built, each socket's held SyncStep1 goes to Hocuspocus
+ *    carrying the loaded document's state vector instead, so Hocuspocus
+ *    answers with only what changed since (usually nothing), followed by what
+ *    the socket sent after it.
  *
- * Only the connection that triggered the load is served: Hocuspocus loads a
- * document for a socket only after that socket authenticated for it, so
- * nothing reaches a socket that was refused. Only a document stored as one
- * compacted snapshot (as after an unload) is served: a log not yet folded may
- * hold deleted content the snapshot would have garbage-collected, or entries
- * Yjs refuses. And only while the document is still empty: content an
- * earlier extension put in while loading would otherwise be counted in the
- * rewritten state vector without having been sent. Anything unusual (a
- * session address, an address this socket has not authenticated, a state
- * vector that is not empty, a queue that is not there) falls back to
- * Hocuspocus's ordinary answer.
- *
- * The queue is Hocuspocus 4's `ClientConnection.incomingMessageQueue`, a private
- * field; `test/integration/cold-sync.test.ts` fails if that changes.
+ * Nothing reaches a socket that was not authenticated (a refused socket's
+ * held frames are dropped, as Hocuspocus drops its queue). Only a document
+ * stored as one compacted snapshot (as after an unload) is served: a log not
+ * yet folded may hold deleted content the snapshot would have
+ * garbage-collected, or entries Yjs refuses; and only while the document is
+ * still empty: content an earlier extension put in while loading would
+ * otherwise be counted in the state vector without having been sent. In every
+ * other case the held frames go to Hocuspocus as they were, and it answers as
+ * usual. No private state of Hocuspocus is read or written.
  */
-export interface ColdSyncClient {
-  /** Write a frame to the socket (through the gateway's counters); resolves once it is handed to the kernel (or the socket failed). */
+export interface ColdWaiter {
+  /** Write a frame to the socket; resolves once it is handed to the kernel (or the socket failed). */
   send(data: Uint8Array): Promise<void>
-  /** Messages Hocuspocus holds for `address` until its connection to the document is set up; undefined when none, or when this socket has not authenticated `address`. */
-  queue(address: string): Uint8Array[] | undefined
-}
-
-/** An empty state vector: no clients (varUint 0). */
-const isEmptyStateVector = (sv: Uint8Array) => sv.byteLength === 1 && sv[0] === 0
-
-function isEmptyStep1(data: Uint8Array, address: string): boolean {
-  try {
-    const decoder = decoding.createDecoder(data)
-    if (decoding.readVarString(decoder) !== address) return false
-    if (decoding.readVarUint(decoder) !== MessageType.Sync) return false
-    if (decoding.readVarUint(decoder) !== SyncStep.Step1) return false
-    return isEmptyStateVector(decoding.readVarUint8Array(decoder))
-  } catch {
-    return false
-  }
+  /** Hand the held frames to Hocuspocus, in order; the held SyncStep1 replaced by `step1` when given. */
+  release(step1?: Uint8Array): void
 }
 
 /** Served: call `release` with the loaded document's state vector; `flushed` resolves once the snapshot is out (or after FLUSH_WAIT_MS). */
@@ -70,7 +55,7 @@ export interface ColdSyncServed {
 export const FLUSH_WAIT_MS = 100
 
 export class ColdSync {
-  private readonly clients = new Map<string, ColdSyncClient>()
+  private readonly waiting = new Map<string, Set<ColdWaiter>>()
   private readonly onServe: (() => void) | undefined
 
   /** `onServe` is called for every cold sync served (metrics). */
@@ -78,40 +63,47 @@ export class ColdSync {
     this.onServe = onServe
   }
 
-  /** The gateway registers every native-protocol socket by Hocuspocus's socket id... */
-  register(socketId: string, client: ColdSyncClient): void {
-    this.clients.set(socketId, client)
-  }
-
-  /** ...and forgets it when it closes. */
-  unregister(socketId: string): void {
-    this.clients.delete(socketId)
+  /** A socket authenticated for `documentName` waits with an empty SyncStep1 for its load; returns a cancel. */
+  wait(documentName: string, waiter: ColdWaiter): () => void {
+    let set = this.waiting.get(documentName)
+    if (!set) this.waiting.set(documentName, (set = new Set()))
+    set.add(waiter)
+    return () => {
+      set.delete(waiter)
+      if (set.size === 0 && this.waiting.get(documentName) === set) this.waiting.delete(documentName)
+    }
   }
 
   /**
-   * Persistence calls this with the stored state of a document it is loading
-   * for `socketId`. When that socket waits with an empty SyncStep1 for it, the
-   * stored state is sent now, and the result's `release` must be called with
-   * the loaded document's state vector; otherwise undefined.
+   * Persistence calls this with the stored state of a document it is loading.
+   * When sockets wait for it, the stored state is sent to them now, and the
+   * result's `release` must be called with the loaded document's state
+   * vector; otherwise undefined. `loaded` must follow either way.
    */
-  offer(socketId: string | undefined, documentName: string, stored: StoredDocument, documentIsEmpty: boolean): ColdSyncServed | undefined {
-    const client = socketId === undefined ? undefined : this.clients.get(socketId)
-    if (!client || !stored.snapshot || stored.updates.length > 0 || !documentIsEmpty) return undefined
-    const queue = client.queue(documentName)
-    if (!queue) return undefined
-    const index = queue.findIndex((data) => isEmptyStep1(data, documentName))
-    if (index === -1) return undefined
-    const step1 = queue[index]
-    const sent = client.send(syncMessage(documentName, SyncStep.Update, stored.snapshot))
-    this.onServe?.()
+  offer(documentName: string, stored: StoredDocument, documentIsEmpty: boolean): ColdSyncServed | undefined {
+    const set = this.waiting.get(documentName)
+    if (!set || !stored.snapshot || stored.updates.length > 0 || !documentIsEmpty) return undefined
+    this.waiting.delete(documentName)
+    const waiters = [...set]
+    const frame = syncMessage(documentName, SyncStep.Update, stored.snapshot)
+    const sent = Promise.all(waiters.map((w) => w.send(frame))).then(() => undefined)
+    for (let i = 0; i < waiters.length; i++) this.onServe?.()
     let timer: NodeJS.Timeout | undefined
     const flushed = Promise.race([sent, new Promise<void>((resolve) => (timer = setTimeout(resolve, FLUSH_WAIT_MS)))]).finally(() => clearTimeout(timer))
     return {
       flushed,
       release: (stateVector) => {
-        // Still waiting where it was (Hocuspocus only appends until it processes the queue).
-        if (queue[index] === step1) queue[index] = syncMessage(documentName, SyncStep.Step1, stateVector)
+        const step1 = syncMessage(documentName, SyncStep.Step1, stateVector)
+        for (const w of waiters) w.release(step1)
       },
     }
+  }
+
+  /** The load of `documentName` is over (built, or failed): sockets still waiting hand their frames to Hocuspocus as they were. */
+  loaded(documentName: string): void {
+    const set = this.waiting.get(documentName)
+    if (!set) return
+    this.waiting.delete(documentName)
+    for (const w of set) w.release()
   }
 }

@@ -25,6 +25,8 @@ export type Frame =
       type: MessageType
       /** For Sync/SyncReply: the y-protocols sub-type. */
       syncStep?: number
+      /** For Sync Step1: the state vector it carries. */
+      stateVector?: Uint8Array
       /** For Sync Step2/Update: the Yjs update it carries... */
       update?: Uint8Array
       /** ...and its structs and delete set, decoded once here for the write pipeline. */
@@ -71,8 +73,10 @@ function decodeFrame(decoder: decoding.Decoder): Frame {
       const step = decoding.readVarUint(decoder)
       frame.syncStep = step
       const payload = decoding.readVarUint8Array(decoder)
-      if (step === SyncStep.Step1) Y.decodeStateVector(payload)
-      else if (step === SyncStep.Step2 || step === SyncStep.Update) {
+      if (step === SyncStep.Step1) {
+        Y.decodeStateVector(payload)
+        frame.stateVector = payload
+      } else if (step === SyncStep.Step2 || step === SyncStep.Update) {
         frame.decoded = Y.decodeUpdate(payload)
         frame.update = payload
       } else throw new Rejection(Errors.MalformedMessage, `unknown sync step ${step}`)
@@ -127,6 +131,22 @@ export function peekType(data: Uint8Array): number {
     return decoding.readVarUint(decoder)
   } catch {
     return -1
+  }
+}
+
+/** An outbound Auth reply: for which address, and whether it authenticated (else: permission denied). */
+export function authReplyOf(data: Uint8Array): { address: string; authenticated: boolean } | undefined {
+  if (peekType(data) !== MessageType.Auth) return undefined
+  try {
+    const d = decoding.createDecoder(data)
+    const address = decoding.readVarString(d)
+    decoding.readVarUint(d)
+    const authType = decoding.readVarUint(d)
+    if (authType === AuthType.Authenticated) return { address, authenticated: true }
+    if (authType === AuthType.PermissionDenied) return { address, authenticated: false }
+    return undefined
+  } catch {
+    return undefined
   }
 }
 

@@ -1,14 +1,13 @@
 import type { IncomingMessage } from 'node:http'
 import type { Duplex } from 'node:stream'
 import type { Hocuspocus } from '@hocuspocus/server'
-import * as decoding from 'lib0/decoding'
 import type { Logger } from 'pino'
 import { WebSocket, WebSocketServer } from 'ws'
-import { AuthType, CloseCode, type CloseCodeInfo, MessageType } from '../../client/protocol.ts'
-import { clientConnectionView } from '../internals.ts'
+import { CloseCode, type CloseCodeInfo } from '../../client/protocol.ts'
+import { ColdHolds } from './cold-hold.ts'
 import type { ColdSync } from './cold-sync.ts'
 import { EchoFilter } from './echo.ts'
-import { type DecodedFrames, type Frame, inspectFrame, peekType } from './frame.ts'
+import { type DecodedFrames, type Frame, authReplyOf, inspectFrame, peekType } from './frame.ts'
 import { AddressCounter, TokenBucket, clientAddress, documentNameProblem, originAllowed } from './limits.ts'
 
 
@@ -62,15 +61,6 @@ function lightRequest(req: IncomingMessage): Request {
     else if (value !== undefined) headers.set(key, value)
   }
   return { url: req.url ?? '/', headers } as unknown as Request
-}
-
-/** Whether an outbound frame tells the client a document is authenticated. */
-function isAuthenticated(data: Uint8Array): boolean {
-  if (peekType(data) !== MessageType.Auth) return false
-  const d = decoding.createDecoder(data)
-  decoding.readVarString(d)
-  decoding.readVarUint(d)
-  return decoding.readVarUint(d) === AuthType.Authenticated
 }
 
 /**
@@ -141,17 +131,23 @@ export class Gateway {
 
     let authenticated = false
     const echoes = new EchoFilter()
+    let cold: ColdHolds | undefined
     // What Hocuspocus writes to: the socket, seen through our counters (and the dialect).
     const socket = {
       send(data: Uint8Array) {
         if (echoes.isEcho(data)) return onEcho?.()
         onSend?.(peekType(data), data.byteLength)
-        if (!authenticated && isAuthenticated(data)) {
+        const reply = authReplyOf(data)
+        if (reply?.authenticated && !authenticated) {
           authenticated = true
           clearTimeout(authTimer)
           authTimer = undefined
         }
-        if (!dialect) return ws.send(data)
+        if (!dialect) {
+          ws.send(data)
+          if (reply) cold?.authReply(reply.address, reply.authenticated)
+          return
+        }
         const out = dialect.outbound(data)
         if ('send' in out) ws.send(out.send)
         else if ('close' in out) ws.close(out.close.code, out.close.reason)
@@ -162,16 +158,17 @@ export class Gateway {
       },
     }
     const client = hocuspocus.handleConnection(socket, request, context)
-    const internals = clientConnectionView(client)
-    const coldSyncId = !dialect && this.options.coldSync ? internals.socketId : undefined
-    if (coldSyncId) {
-      this.options.coldSync?.register(coldSyncId, {
+    const { coldSync } = this.options
+    if (coldSync && !dialect) {
+      cold = new ColdHolds({
+        coldSync,
+        forward: (frame) => client.handleMessage(frame),
         send: (data) =>
           new Promise<void>((resolve) => {
             onSend?.(peekType(data), data.byteLength)
             ws.send(data, () => resolve())
           }),
-        queue: internals.queue,
+        loadedOrLoading: (name) => hocuspocus.documents.has(name) || hocuspocus.loadingDocuments.has(name),
       })
     }
     const bucket = new TokenBucket(limits.rateLimitPerSecond, limits.rateLimitBurst)
@@ -202,11 +199,12 @@ export class Gateway {
       }
       this.options.onFrame?.(frame, received.byteLength)
       if (frame.kind === 'pong') return
+      if (cold?.inbound(frame, bytes)) return
       client.handleMessage(bytes)
     })
     ws.on('close', (code, reason) => {
       clearTimeout(authTimer)
-      if (coldSyncId) this.options.coldSync?.unregister(coldSyncId)
+      cold?.close()
       client.handleClose({ code, reason: reason.toString() })
     })
     ws.on('error', (error) => logger.warn({ err: error, remoteAddress: context.remoteAddress }, 'websocket error'))

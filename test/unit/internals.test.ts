@@ -2,10 +2,9 @@
  * Pins every assumption server/internals.ts makes about the installed
  * Hocuspocus, Yjs and lib0: when an upgrade breaks one, this fails.
  */
-import { Hocuspocus } from '@hocuspocus/server'
 import { describe, expect, it } from 'vitest'
 import * as Y from 'yjs'
-import { clientConnectionView, dropParkedStructs, parkedStructs, withoutUpdateListeners } from '../../server/internals.ts'
+import { dropParkedStructs, parkedStructs, withoutUpdateListeners } from '../../server/internals.ts'
 
 /** An update whose dependency is not in it: Yjs parks it. */
 function dependentUpdate(): Uint8Array {
@@ -41,45 +40,5 @@ describe('server/internals.ts assumptions', () => {
     const copy = new Y.Doc()
     Y.applyUpdate(copy, Y.encodeStateAsUpdate(doc))
     expect(parkedStructs(copy)).toBeNull()
-  })
-
-  it('(3) a Hocuspocus ClientConnection has the socket id its hooks carry, and its per-address queue once authenticated', async () => {
-    const ids: string[] = []
-    let release = () => {}
-    const loading = new Promise<void>((resolve) => (release = resolve))
-    const hocuspocus = new Hocuspocus({
-      quiet: true,
-      extensions: [
-        {
-          async onAuthenticate({ socketId }: { socketId: string }) {
-            ids.push(socketId)
-          },
-          // Hold the document's load, so messages for it wait in the queue.
-          async onLoadDocument() {
-            await loading
-          },
-        },
-      ],
-    })
-    const sent: Uint8Array[] = []
-    const socket = {
-      send: (d: Uint8Array) => sent.push(d),
-      close: () => {},
-      readyState: 1,
-    }
-    const client = hocuspocus.handleConnection(socket as never, new Request('http://127.0.0.1/ws'), {})
-    const view = clientConnectionView(client)
-    expect(typeof view.socketId).toBe('string')
-    expect(view.queue('doc')).toBeUndefined() // not authenticated
-    // An Auth frame (varString 'doc', type 2, Token 0, varString 'open'), then a message held for the document.
-    const auth = Uint8Array.of(3, 100, 111, 99, 2, 0, 4, 111, 112, 101, 110)
-    client.handleMessage(auth)
-    await expect.poll(() => ids).toEqual([view.socketId])
-    // A SyncStep1 with an empty state vector, sent while the document loads.
-    const step1 = Uint8Array.of(3, 100, 111, 99, 0, 0, 1, 0)
-    client.handleMessage(step1)
-    await expect.poll(() => view.queue('doc')?.some((m) => m.byteLength === step1.byteLength && m.every((b, i) => b === step1[i]))).toBe(true)
-    release()
-    hocuspocus.closeConnections()
   })
 })

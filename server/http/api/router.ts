@@ -77,7 +77,7 @@ function refusalAnswer({ error, detail }: Refusal): ApiError {
   const retryAfter = error === Errors.ServerAtCapacity ? CAPACITY_RETRY_AFTER_SECONDS : error === Errors.StorageUnavailable ? 1 : undefined
   const headers: Record<string, string> = retryAfter === undefined ? {} : { 'retry-after': String(retryAfter) }
   if (error.status === undefined) return new ApiError(Errors.InternalError, `refused: ${error.reason} (${detail})`)
-  return new ApiError({ ...error, status: error.status }, `${error.reason}: ${detail}; nothing was stored or applied`, headers)
+  return new ApiError({ ...error, status: error.status }, `${detail}; nothing was stored or applied`, headers)
 }
 
 /** Path parameters when `parts` fits the template, else null. */
