@@ -80,7 +80,9 @@ export function createCollabServer(partial: Partial<CollabConfig> = {}, options:
   const config: CollabConfig = { ...defaultConfig, ...partial }
   const logger = options.logger ?? createLogger(config.logLevel, secretsOf(config), { format: config.logFormat === 'pretty' ? 'pretty' : 'json' })
   // Authentication, roles, token lifetime, awareness guard (throws ConfigError for an unusable key).
-  const security = createSecurity(config, logger)
+  // What the gateway decodes, for the hooks that need it (write pipeline, awareness guard): decoded once.
+  const frames = new DecodedFrames()
+  const security = createSecurity(config, logger, frames)
   const storage =
     options.storage ??
     (config.databaseUrl
@@ -125,7 +127,6 @@ export function createCollabServer(partial: Partial<CollabConfig> = {}, options:
     extraChecks: options.writeChecks,
     onRefuse: (write, refusal) => metrics.writesRefused.inc({ door: write.door, reason: refusal.error.reason, rule: refusal.rule }),
   })
-  const frames = new DecodedFrames()
   const socketDoor = new SocketDoor({ pipeline, frames, logger, onApplied: (seconds) => metrics.applySeconds.observe(seconds) })
   // Version history and the REST API (server/history, server/http/api).
   const history = createHistory(config, { storage, pipeline, logger, verifier: security.verifier, onAutoVersion: (outcome) => metrics.autoVersions.inc({ outcome }) })

@@ -14,6 +14,7 @@ import { MessageType } from '../../client/protocol.ts'
 import { sessionOf } from '../auth/session.ts'
 import { reannounceFrames, stateUpdate } from '../presence/awareness-codec.ts'
 import { AwarenessOwnership } from '../presence/ownership.ts'
+import { type AwarenessEntry, type DecodedFrames, readAwarenessUpdate } from '../ws/frame.ts'
 
 export interface AwarenessGuardConfiguration {
   logger: Logger
@@ -21,15 +22,19 @@ export interface AwarenessGuardConfiguration {
   maxStateBytes: number
   /** Awareness updates per second per connection (bursts up to as many); more are throttled to the latest. */
   maxRate: number
+  /** What the gateway decoded of awareness frames. */
+  frames?: DecodedFrames
 }
 
-/** One entry of an inbound awareness update, as the client sent it. */
-interface SentEntry {
-  id: number
-  clock: number
-  bytes: number
-  removal: boolean
+/** The entries of an awareness frame, or undefined for another message type. */
+function readAwarenessFrame(frame: Uint8Array): AwarenessEntry[] | undefined {
+  const decoder = decoding.createDecoder(frame)
+  decoding.readVarString(decoder)
+  if (decoding.readVarUint(decoder) !== MessageType.Awareness) return undefined
+  return readAwarenessUpdate(decoding.readVarUint8Array(decoder))
 }
+
+type SentEntry = AwarenessEntry
 
 /** Per document connection. */
 interface GuardState {
@@ -46,19 +51,6 @@ interface GuardState {
   /** The latest state held back by the rate limit, published when the bucket allows. */
   trailing?: { clock: number; state: Record<string, unknown> }
   trailingTimer?: NodeJS.Timeout
-}
-
-function readEntries(update: Uint8Array): SentEntry[] {
-  const decoder = decoding.createDecoder(update)
-  const count = decoding.readVarUint(decoder)
-  const entries: SentEntry[] = []
-  for (let i = 0; i < count; i++) {
-    const id = decoding.readVarUint(decoder)
-    const clock = decoding.readVarUint(decoder)
-    const json = decoding.readVarString(decoder)
-    entries.push({ id, clock, bytes: Buffer.byteLength(json), removal: json.length <= 16 && JSON.parse(json) === null })
-  }
-  return entries
 }
 
 /**
@@ -95,10 +87,9 @@ export class AwarenessGuard implements Extension {
   }
 
   async beforeHandleMessage({ connection, update }: beforeHandleMessagePayload): Promise<void> {
-    const decoder = decoding.createDecoder(update)
-    decoding.readVarString(decoder)
-    if (decoding.readVarUint(decoder) !== MessageType.Awareness) return
-    this.guardOf(connection).pending = readEntries(decoding.readVarUint8Array(decoder))
+    // As the gateway decoded it (server/ws/frame.ts); a frame that came another way is read here.
+    const entries = this.config.frames?.awarenessOf(update) ?? readAwarenessFrame(update)
+    if (entries) this.guardOf(connection).pending = entries
   }
 
   async afterHandleMessage({ connection }: afterHandleMessagePayload): Promise<void> {

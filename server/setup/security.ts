@@ -1,6 +1,7 @@
 /**
  * Builds the security extensions from the configuration: the token verifier
- * (reading JWKS_FILE), authentication, and the awareness guard. Without a key
+ * (reading JWKS_FILE), authentication, and the awareness guard (which takes
+ * the awareness entries the gateway decoded from `frames`). Without a key
  * the server runs in open development mode, and says so loudly.
  */
 import type { Extension } from '@hocuspocus/server'
@@ -9,6 +10,7 @@ import { type CollabConfig, ConfigError } from '../config.ts'
 import { Auth } from '../extensions/auth.ts'
 import { AwarenessGuard } from '../extensions/awareness-guard.ts'
 import { TokenVerifier } from '../auth/jwt.ts'
+import type { DecodedFrames } from '../ws/frame.ts'
 
 export interface Security {
   /** Auth first, then the awareness guard. */
@@ -22,7 +24,7 @@ export interface Security {
 const LOOPBACK = /^(127\.\d+\.\d+\.\d+|::1|localhost)$/i
 
 /** Throws ConfigError when the key cannot be loaded (e.g. an unreadable JWKS_FILE). */
-export function createSecurity(config: CollabConfig, logger: Logger): Security {
+export function createSecurity(config: CollabConfig, logger: Logger, frames?: DecodedFrames): Security {
   let verifier: TokenVerifier | null
   try {
     verifier = TokenVerifier.fromSettings(config)
@@ -39,6 +41,6 @@ export function createSecurity(config: CollabConfig, logger: Logger): Security {
     }
   }
   const auth = new Auth({ verifier, refreshBeforeMs: config.tokenRefreshBeforeMs, logger })
-  const guard = new AwarenessGuard({ logger, maxStateBytes: config.awarenessMaxBytes, maxRate: config.awarenessMaxRate })
+  const guard = new AwarenessGuard({ logger, maxStateBytes: config.awarenessMaxBytes, maxRate: config.awarenessMaxRate, frames })
   return { extensions: [auth, guard], verifier, guard }
 }

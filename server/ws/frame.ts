@@ -31,8 +31,8 @@ export type Frame =
       update?: Uint8Array
       /** ...and its structs and delete set, decoded once here for the write pipeline. */
       decoded?: DecodedUpdate
-      /** For Awareness: the client ids whose states the frame sets or removes. */
-      awarenessClients?: number[]
+      /** For Awareness: its entries, as the client sent them. */
+      awareness?: AwarenessEntry[]
     }
 
 /** Why a frame is refused: an entry of the catalogue. */
@@ -83,7 +83,7 @@ function decodeFrame(decoder: decoding.Decoder): Frame {
       break
     }
     case MessageType.Awareness:
-      frame.awarenessClients = readAwarenessUpdate(decoding.readVarUint8Array(decoder))
+      frame.awareness = readAwarenessUpdate(decoding.readVarUint8Array(decoder))
       break
     case MessageType.Auth: {
       const authType = decoding.readVarUint(decoder)
@@ -104,21 +104,33 @@ function decodeFrame(decoder: decoding.Decoder): Frame {
   return frame
 }
 
-/** Read a y-protocols awareness update fully; returns the client ids it touches. */
-function readAwarenessUpdate(update: Uint8Array): number[] {
+/** One entry of an inbound awareness update, as the client sent it. */
+export interface AwarenessEntry {
+  readonly id: number
+  readonly clock: number
+  /** Bytes of its JSON state. */
+  readonly bytes: number
+  /** The state is null: the client removes itself. */
+  readonly removal: boolean
+}
+
+/** Read a y-protocols awareness update fully. */
+export function readAwarenessUpdate(update: Uint8Array): AwarenessEntry[] {
   const decoder = decoding.createDecoder(update)
   const count = decoding.readVarUint(decoder)
-  const clients: number[] = []
+  const entries: AwarenessEntry[] = []
   for (let i = 0; i < count; i++) {
-    clients.push(decoding.readVarUint(decoder))
-    decoding.readVarUint(decoder) // clock
-    const state: unknown = JSON.parse(decoding.readVarString(decoder))
+    const id = decoding.readVarUint(decoder)
+    const clock = decoding.readVarUint(decoder)
+    const json = decoding.readVarString(decoder)
+    const state: unknown = JSON.parse(json)
     if (state !== null && (typeof state !== 'object' || Array.isArray(state))) {
       throw new Rejection(Errors.MalformedMessage, 'awareness state is not an object or null')
     }
+    entries.push({ id, clock, bytes: Buffer.byteLength(json), removal: state === null })
   }
   if (decoding.hasContent(decoder)) throw new Rejection(Errors.MalformedMessage, 'trailing bytes after awareness entries')
-  return clients
+  return entries
 }
 
 /** The message type of an outbound frame (for metrics); -1 if it cannot be read. */
@@ -187,22 +199,32 @@ export interface DecodedAtDoor {
 }
 
 /**
- * Updates the gateway decoded, found again by the write pipeline from the
- * payload Hocuspocus hands its `beforeSync` hook: a view of the same frame
- * (each frame is its own ArrayBuffer), at the same offset. Weak: an entry
- * goes with its frame.
+ * What the gateway decoded, found again by the hooks that need it — the write
+ * pipeline from the payload Hocuspocus hands `beforeSync` (a view of the same
+ * frame: each frame is its own ArrayBuffer, at the same offset), the awareness
+ * guard from the frame `beforeHandleMessage` gets. Weak: an entry goes with its frame.
  */
 export class DecodedFrames {
-  private readonly byBuffer = new WeakMap<ArrayBufferLike, DecodedAtDoor>()
+  private readonly updates = new WeakMap<ArrayBufferLike, DecodedAtDoor>()
+  private readonly awareness = new WeakMap<ArrayBufferLike, AwarenessEntry[]>()
 
   record(update: Uint8Array, decoded: DecodedUpdate, door: DecodedAtDoor['door']): void {
-    this.byBuffer.set(update.buffer, { update, decoded, door })
+    this.updates.set(update.buffer, { update, decoded, door })
+  }
+
+  recordAwareness(frame: Uint8Array, entries: AwarenessEntry[]): void {
+    this.awareness.set(frame.buffer, entries)
   }
 
   /** What the door decoded of `payload`, or undefined when it came another way. */
   find(payload: Uint8Array): DecodedAtDoor | undefined {
-    const found = this.byBuffer.get(payload.buffer)
+    const found = this.updates.get(payload.buffer)
     if (!found || found.update.byteOffset !== payload.byteOffset || found.update.byteLength !== payload.byteLength) return undefined
     return found
+  }
+
+  /** The entries of an awareness frame the door decoded; undefined for any other frame. */
+  awarenessOf(frame: Uint8Array): AwarenessEntry[] | undefined {
+    return this.awareness.get(frame.buffer)
   }
 }

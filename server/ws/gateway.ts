@@ -195,7 +195,7 @@ export class Gateway {
         if (frame.update && frame.decoded) {
           this.options.frames?.record(frame.update, frame.decoded, dialect ? 'yws' : 'socket')
           echoes.remember(frame.update)
-        }
+        } else if (frame.awareness) this.options.frames?.recordAwareness(bytes, frame.awareness)
       }
       this.options.onFrame?.(frame, received.byteLength)
       if (frame.kind === 'pong') return
