@@ -16,7 +16,7 @@ import { addStaticRoutes } from './http/static.ts'
 import { Router } from './http/router.ts'
 import { createLogger } from './log.ts'
 import { secretsOf } from './secrets.ts'
-import { Metrics, typeLabel } from './metrics.ts'
+import { Metrics } from './metrics.ts'
 import { PostgresStorage } from './storage/postgres.ts'
 import { SqliteStorage } from './storage/sqlite.ts'
 import { ColdSync } from './ws/cold-sync.ts'
@@ -144,16 +144,10 @@ export function createCollabServer(partial: Partial<CollabConfig> = {}, options:
     coldSync,
     frames,
     limits: config,
-    onFrame: (frame, bytes) => {
-      metrics.messagesReceived.inc({ type: frame.kind === 'pong' ? 'pong' : typeLabel(frame.type) })
-      metrics.bytesReceived.inc(bytes)
-    },
+    onFrame: (frame, bytes) => metrics.frameReceived(frame.kind === 'pong' ? -1 : frame.type, bytes),
     onReject: (error) => metrics.rejected.inc({ reason: error.reason }),
     onEcho: () => metrics.echoesDropped.inc(),
-    onSend: (type, bytes) => {
-      metrics.messagesSent.inc({ type: typeLabel(type) })
-      metrics.bytesSent.inc(bytes)
-    },
+    onSend: (type, bytes) => metrics.frameSent(type, bytes),
   })
 
   const readiness = new Readiness(logger)

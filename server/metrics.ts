@@ -58,8 +58,33 @@ export class Metrics {
   readonly presenceRecorded = new Gauge({ name: 'collab_presence_recorded', help: 'With Redis: client ids hosted here whose record is in Redis (so they leave with this instance if it dies)', registers: [this.registry] })
   readonly compactions = new Counter({ name: 'collab_compactions_total', help: 'Log compactions, by outcome', labelNames: ['outcome'], registers: [this.registry] })
 
+  /** Per message type, the counters' children (prom-client hashes labels on every `inc({ … })`; a child does not). */
+  private readonly byType = new Map<number, { received: Counter.Internal; sent: Counter.Internal }>()
+
   constructor() {
     collectDefaultMetrics({ register: this.registry })
+  }
+
+  /** One inbound frame accepted (`type` -1: a pong). */
+  frameReceived(type: number, bytes: number): void {
+    this.countersOf(type).received.inc()
+    this.bytesReceived.inc(bytes)
+  }
+
+  /** One outbound frame. */
+  frameSent(type: number, bytes: number): void {
+    this.countersOf(type).sent.inc()
+    this.bytesSent.inc(bytes)
+  }
+
+  private countersOf(type: number) {
+    let counters = this.byType.get(type)
+    if (!counters) {
+      const label = type === -1 ? 'pong' : typeLabel(type)
+      counters = { received: this.messagesReceived.labels(label), sent: this.messagesSent.labels(label) }
+      this.byType.set(type, counters)
+    }
+    return counters
   }
 
   /** Gauges read at scrape time from the live server. */

@@ -148,11 +148,10 @@ export function peekType(data: Uint8Array): number {
 
 /** An outbound Auth reply: for which address, and whether it authenticated (else: permission denied). */
 export function authReplyOf(data: Uint8Array): { address: string; authenticated: boolean } | undefined {
-  if (peekType(data) !== MessageType.Auth) return undefined
   try {
     const d = decoding.createDecoder(data)
     const address = decoding.readVarString(d)
-    decoding.readVarUint(d)
+    if (decoding.readVarUint(d) !== MessageType.Auth) return undefined
     const authType = decoding.readVarUint(d)
     if (authType === AuthType.Authenticated) return { address, authenticated: true }
     if (authType === AuthType.PermissionDenied) return { address, authenticated: false }

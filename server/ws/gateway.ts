@@ -3,7 +3,7 @@ import type { Duplex } from 'node:stream'
 import type { Hocuspocus } from '@hocuspocus/server'
 import type { Logger } from 'pino'
 import { WebSocket, WebSocketServer } from 'ws'
-import { CloseCode, type CloseCodeInfo } from '../../client/protocol.ts'
+import { CloseCode, type CloseCodeInfo, MessageType } from '../../client/protocol.ts'
 import { ColdHolds } from './cold-hold.ts'
 import type { ColdSync } from './cold-sync.ts'
 import { EchoFilter } from './echo.ts'
@@ -135,9 +135,10 @@ export class Gateway {
     // What Hocuspocus writes to: the socket, seen through our counters (and the dialect).
     const socket = {
       send(data: Uint8Array) {
-        if (echoes.isEcho(data)) return onEcho?.()
-        onSend?.(peekType(data), data.byteLength)
-        const reply = authReplyOf(data)
+        const type = peekType(data)
+        if (type === MessageType.Sync && echoes.isEcho(data)) return onEcho?.()
+        onSend?.(type, data.byteLength)
+        const reply = type === MessageType.Auth ? authReplyOf(data) : undefined
         if (reply?.authenticated && !authenticated) {
           authenticated = true
           clearTimeout(authTimer)
