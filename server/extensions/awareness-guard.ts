@@ -2,7 +2,6 @@ import type {
   Connection,
   Document,
   Extension,
-  afterHandleMessagePayload,
   beforeHandleAwarenessPayload,
   beforeHandleMessagePayload,
   onAwarenessUpdatePayload,
@@ -44,7 +43,11 @@ interface GuardState {
   waitingFor?: number
   /** The clock at which it was last asked to announce itself again (once per clock). */
   reannouncedAt?: number
-  /** Entries of the awareness frame being handled (read in beforeHandleMessage). */
+  /**
+   * Entries of the awareness frame being handled: set in beforeHandleMessage for
+   * every awareness frame, taken by its beforeHandleAwareness (no hook on every
+   * other message to clear it).
+   */
   pending?: SentEntry[]
   tokens: number
   refilledAt: number
@@ -90,11 +93,6 @@ export class AwarenessGuard implements Extension {
     // As the gateway decoded it (server/ws/frame.ts); a frame that came another way is read here.
     const entries = this.config.frames?.awarenessOf(update) ?? readAwarenessFrame(update)
     if (entries) this.guardOf(connection).pending = entries
-  }
-
-  async afterHandleMessage({ connection }: afterHandleMessagePayload): Promise<void> {
-    const guard = this.guards.get(connection)
-    if (guard) guard.pending = undefined
   }
 
   async beforeHandleAwareness({ connection, states, document }: beforeHandleAwarenessPayload): Promise<void> {
