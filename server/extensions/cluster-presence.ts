@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto'
-import { type Document, type Extension, type Hocuspocus, type onAwarenessUpdatePayload, type onConfigurePayload, isTransactionOrigin } from '@hocuspocus/server'
+import { type Document, type Extension, type Hocuspocus, type onAwarenessUpdatePayload, type onConfigurePayload } from '@hocuspocus/server'
 import { Redis as IORedis } from 'ioredis'
 import * as decoding from 'lib0/decoding'
 import * as encoding from 'lib0/encoding'
@@ -9,6 +9,7 @@ import { removalUpdate, removalsIn } from '../presence/awareness-codec.ts'
 import { Heartbeat } from '../presence/heartbeat.ts'
 import { type HostedEntry, presenceKeys } from '../presence/keys.ts'
 import type { AwarenessGuard } from './awareness-guard.ts'
+import { FROM_PEERS, originKind } from '../origin.ts'
 
 export interface ClusterPresenceConfiguration {
   /** redis://host:port[/db] */
@@ -28,12 +29,9 @@ export interface ClusterPresenceConfiguration {
   onRecorded?: (size: number) => void
 }
 
-/** Transaction origin of awareness changes that came from other instances (not published again). */
-const FROM_PEERS = { source: 'redis' as const }
-
 /** A removal made here for a client of ours: by its connection, or (origin null) because the connection went. */
 function isLocalRemoval(origin: unknown): boolean {
-  return origin === null || (isTransactionOrigin(origin) && origin.source === 'connection')
+  return origin === null || originKind(origin) === 'connection'
 }
 
 function encodeLeave(instanceId: string, documentName: string, update: Uint8Array): Uint8Array {

@@ -1,6 +1,7 @@
 import type { Extension, onChangePayload } from '@hocuspocus/server'
 import type { Logger } from 'pino'
 import type { VersionHistory } from './versions.ts'
+import { originKind } from '../origin.ts'
 
 export interface AutoVersionsConfiguration {
   history: VersionHistory
@@ -40,7 +41,7 @@ export class AutoVersions implements Extension {
 
   async onChange({ documentName, transactionOrigin }: onChangePayload): Promise<void> {
     if (this.config.everyMs === 0 || this.clocks.has(documentName)) return
-    if ((transactionOrigin as { source?: unknown } | undefined)?.source === 'redis') return
+    if (originKind(transactionOrigin) === 'redis') return
     const clock = setTimeout(() => this.take(documentName), this.config.everyMs)
     clock.unref()
     this.clocks.set(documentName, clock)
