@@ -216,6 +216,8 @@ export function createCollabServer(partial: Partial<CollabConfig> = {}, options:
     listen: async () => {
       // Announced in Redis before any client can come (bounded: Redis may be down).
       await clusterPresence?.announced(5000)
+      // Closed while it waited (a SIGTERM at start-up): never bind after shutdown began.
+      if (closing) throw new Error('the server was closed before it listened')
       return new Promise<number>((resolve, reject) => {
         httpServer.once('error', reject)
         httpServer.listen(config.port, config.host, () => {

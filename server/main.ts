@@ -78,12 +78,22 @@ async function start(env: Record<string, string | undefined>): Promise<void> {
   }
   process.on('SIGTERM', () => void stop('SIGTERM'))
   process.on('SIGINT', () => void stop('SIGINT'))
+  // Node would print these raw to stderr: through the logger they are scrubbed of secrets like every line.
+  process.on('uncaughtException', (error) => {
+    logger.fatal({ err: error }, 'uncaught exception; exiting')
+    process.exit(ExitCode.Failure)
+  })
+  process.on('unhandledRejection', (reason) => {
+    logger.fatal({ err: reason }, 'unhandled promise rejection; exiting')
+    process.exit(ExitCode.Failure)
+  })
 
   try {
     const port = await server.listen()
     const facts = startupFacts(config, port, server.url)
     logger.info(facts, startupMessage(facts))
   } catch (error) {
+    if (stopping) return // a signal came first; stop() exits
     process.stderr.write(`${scrubber(secrets)(listenFailure(error, config.host, config.port))}\n`)
     // Nothing was served or written: the storage closes with the process.
     process.exit(ExitCode.Listen)
