@@ -34,4 +34,12 @@ describe('EchoFilter', () => {
     expect(filter.isEcho(syncMessage('doc', SyncStep.Update, updates[0]!))).toBe(false)
     expect(filter.isEcho(syncMessage('doc', SyncStep.Update, updates[19]!))).toBe(true)
   })
+
+  it('forgets an update whose echo did not come soon (merged or re-encoded): a late identical frame is sent', () => {
+    const filter = new EchoFilter()
+    const mine = edit('mine')
+    filter.remember(mine)
+    for (let i = 0; i < 40; i++) expect(filter.isEcho(syncMessage('doc', SyncStep.Update, edit(`other ${i}`)))).toBe(false)
+    expect(filter.isEcho(syncMessage('doc', SyncStep.Update, mine))).toBe(false)
+  })
 })
