@@ -129,7 +129,7 @@ export class WritePipeline {
           return { ok: false, refusal }
         }
         // Another user (on another instance) claimed a client id first: nothing was stored; check again knowing it.
-        ownersOf(write.document).record(lost || write.claims)
+        if (lost || write.claims.length > 0) ownersOf(write.document).record(lost || write.claims)
         if (lost) {
           release()
           original.forgetEffects()

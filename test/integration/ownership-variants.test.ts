@@ -133,4 +133,23 @@ describe('the victim’s id gets no new clocks from anyone else', () => {
     expect(two.hocuspocus.documents.get(DOC)!.getText('text').toString()).toBe('A1;')
     expect(await storedText(two, DOC)).toBe('A1;A2;')
   })
+
+  it('two instances with Redis: an awareness id bound on one instance cannot be squatted on the other before its owner types', async () => {
+    const shared = { ...TOKEN_MODE, databaseUrl: await services.database(), redisUrl: (await services.redis()).url, redisPrefix: `own-${process.pid}` }
+    const one = await startServer(shared)
+    const two = await startServer(shared)
+    const ada = provider(one.url, DOC, { token: await tokenFor('ada', ACCESS) })
+    const bob = provider(two.url, DOC, { token: await tokenFor('bob', ACCESS) })
+    await Promise.all([settled(ada), settled(bob)])
+    ada.setAwarenessField('cursor', 1)
+    await vi.waitFor(() => expect(bob.awareness!.getStates().get(ada.document.clientID)).toMatchObject({ user: { id: 'ada' } }))
+    const answers = acks(bob)
+    bob.document.clientID = ada.document.clientID
+    bob.document.getText('text').insert(0, 'EVIL;')
+    await vi.waitFor(() => expect(answers).toContain(false))
+    ada.document.getText('text').insert(0, 'A1;')
+    await settled(ada)
+    expect(await storedText(one, DOC)).toBe('A1;')
+    await vi.waitFor(() => expect(two.hocuspocus.documents.get(DOC)!.getText('text').toString()).toBe('A1;'))
+  })
 })
