@@ -40,6 +40,11 @@ export class LiveDocuments {
     this.config = config
   }
 
+  /** Whether the document is loaded on this instance. */
+  loaded(name: string): boolean {
+    return this.config.hocuspocus.documents.has(name)
+  }
+
   /** The full state: from memory when the document is loaded, else from storage; null when there is no such document. */
   async state(name: string): Promise<Uint8Array | null> {
     const loaded = this.config.hocuspocus.documents.get(name)

@@ -17,7 +17,7 @@ export class MemoryStorage implements Storage {
   private readonly versions = new Map<string, Array<VersionInfo & { data: Uint8Array }>>()
   private nextVersionId = 1
   /** Per document: client id → owner. */
-  private readonly owners = new Map<string, Map<number, string>>()
+  private readonly ownerMaps = new Map<string, Map<number, string>>()
 
   private entry(name: string): Entry {
     let e = this.docs.get(name)
@@ -30,19 +30,22 @@ export class MemoryStorage implements Storage {
 
   async load(name: string): Promise<StoredDocument> {
     const e = this.docs.get(name)
-    const owners = [...(this.owners.get(name) ?? [])].map(([client, owner]) => ({ client, owner }))
-    return { snapshot: e?.snapshot ?? null, updates: e ? [...e.updates] : [], owners }
+    return { snapshot: e?.snapshot ?? null, updates: e ? [...e.updates] : [], owners: await this.owners(name) }
   }
 
   async append(name: string, update: Uint8Array, claims: readonly ClientClaim[] = []): Promise<ClientClaim[] | void> {
-    const owners = this.owners.get(name) ?? new Map<number, string>()
+    const owners = this.ownerMaps.get(name) ?? new Map<number, string>()
     const lost = claims.filter((c) => (owners.get(c.client) ?? c.owner) !== c.owner).map((c) => ({ client: c.client, owner: owners.get(c.client)! }))
     if (lost.length > 0) return lost
     for (const c of claims) owners.set(c.client, c.owner)
-    if (claims.length > 0) this.owners.set(name, owners)
+    if (claims.length > 0) this.ownerMaps.set(name, owners)
     const e = this.entry(name)
     e.updates.push(update)
     e.updatedAt = Date.now()
+  }
+
+  async owners(name: string): Promise<ClientClaim[]> {
+    return [...(this.ownerMaps.get(name) ?? [])].map(([client, owner]) => ({ client, owner }))
   }
 
   async compact(name: string): Promise<number> {
@@ -76,7 +79,7 @@ export class MemoryStorage implements Storage {
   async delete(name: string): Promise<void> {
     this.docs.delete(name)
     this.versions.delete(name)
-    this.owners.delete(name)
+    this.ownerMaps.delete(name)
   }
 
   async saveVersion(name: string, version: NewVersion): Promise<VersionInfo> {

@@ -131,12 +131,13 @@ export class PostgresStorage implements Storage {
     await this.migrate()
     const { rows } = await this.pool.query<{ kind: number; data: Buffer }>(READ_DOCUMENT, [name])
     const snapshot = rows[0]?.kind === 0 ? new Uint8Array(rows[0].data) : null
-    const owners = await this.pool.query<{ client: string; owner: string }>('SELECT client, owner FROM collab_client_owners WHERE name = $1', [name])
-    return {
-      snapshot,
-      updates: rows.filter((r) => r.kind === 1).map((r) => new Uint8Array(r.data)),
-      owners: owners.rows.map((r) => ({ client: Number(r.client), owner: r.owner })),
-    }
+    return { snapshot, updates: rows.filter((r) => r.kind === 1).map((r) => new Uint8Array(r.data)), owners: await this.owners(name) }
+  }
+
+  async owners(name: string): Promise<ClientClaim[]> {
+    await this.migrate()
+    const { rows } = await this.pool.query<{ client: string; owner: string }>('SELECT client, owner FROM collab_client_owners WHERE name = $1', [name])
+    return rows.map((r) => ({ client: Number(r.client), owner: r.owner }))
   }
 
   append(name: string, update: Uint8Array, claims?: readonly ClientClaim[]): Promise<ClientClaim[] | void> {

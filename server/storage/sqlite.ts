@@ -52,7 +52,7 @@ export class SqliteStorage implements Storage {
   private readonly stmt
   /** One transaction for a batch of appends; made once (wrapping a function per flush showed in profiles). */
   private readonly insertBatch: (batch: PendingAppend[], now: number) => void
-  private readonly owners: SqliteOwners
+  private readonly ownersTable: SqliteOwners
 
   constructor(configuration: SqliteStorageConfiguration) {
     this.commitIntervalMs = configuration.commitIntervalMs ?? 0
@@ -85,7 +85,7 @@ export class SqliteStorage implements Storage {
       );
       CREATE INDEX IF NOT EXISTS versions_by_name ON versions (name, id);
     `)
-    this.owners = new SqliteOwners(this.db)
+    this.ownersTable = new SqliteOwners(this.db)
     this.db.pragma(`application_id = ${APPLICATION_ID}`)
     this.stmt = {
       insert: this.db.prepare('INSERT INTO updates (name, data, created_at) VALUES (?, ?, ?)'),
@@ -112,7 +112,7 @@ export class SqliteStorage implements Storage {
     }
     this.insertBatch = this.db.transaction((batch: PendingAppend[], now: number) => {
       for (const p of batch) {
-        if (p.claims && (p.lost = this.owners.claim(p.name, p.claims, now))) continue
+        if (p.claims && (p.lost = this.ownersTable.claim(p.name, p.claims, now))) continue
         this.stmt.insert.run(p.name, p.update, now)
       }
     })
@@ -125,7 +125,7 @@ export class SqliteStorage implements Storage {
 
   async load(name: string): Promise<StoredDocument> {
     const { snapshot, updates } = this.db.transaction(() => this.readSync(name))()
-    return { snapshot, updates, owners: this.owners.load(name) }
+    return { snapshot, updates, owners: this.ownersTable.load(name) }
   }
 
   /** Call inside a transaction, so the snapshot and the log are read at one point in time. */
@@ -148,6 +148,10 @@ export class SqliteStorage implements Storage {
       if (wait >= 1) setTimeout(this.flush, wait)
       else setImmediate(this.flush)
     })
+  }
+
+  async owners(name: string): Promise<ClientClaim[]> {
+    return this.ownersTable.load(name)
   }
 
   /** Append transactions committed so far (metrics, tests). */
@@ -209,7 +213,7 @@ export class SqliteStorage implements Storage {
       this.stmt.deleteSnapshot.run(name)
       this.stmt.deleteLog.run(name)
       this.stmt.deleteVersions.run(name)
-      this.owners.delete(name)
+      this.ownersTable.delete(name)
     })()
   }
 

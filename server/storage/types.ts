@@ -69,6 +69,8 @@ export interface Storage {
    * resolves with those claims as stored (the winners).
    */
   append(name: string, update: Uint8Array, claims?: readonly ClientClaim[]): Promise<ClientClaim[] | void>
+  /** Who owns which client id of the document (also what `load` returns as `owners`). */
+  owners(name: string): Promise<ClientClaim[]>
   /**
    * Fold the snapshot and log into a new snapshot in one transaction, never
    * losing an append that races it. Returns the number of log entries folded.

@@ -168,6 +168,21 @@ export const openApiDocument = {
         },
       },
     },
+    '/api/documents/{name}/authors': {
+      parameters: [name],
+      get: {
+        operationId: 'documentAuthors',
+        summary:
+          'Who wrote with which Yjs client id (role: read): each id the document’s structs are under, and the user (`sub`) who owns it — the first to use it. An editor colours text by author with it (an item’s `id.client` → this map). Empty in open mode.',
+        responses: {
+          '200': json(
+            { type: 'object', required: ['name', 'authors'], properties: { name: { type: 'string' }, authors: { type: 'object', additionalProperties: { type: 'string' }, description: 'Client id (decimal) → user id.' } } },
+            'The authors.',
+          ),
+          ...errors(notFound),
+        },
+      },
+    },
     '/api/documents/{name}/chat': {
       parameters: [name],
       get: {
