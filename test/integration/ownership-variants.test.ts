@@ -94,6 +94,23 @@ describe('the victim’s id gets no new clocks from anyone else', () => {
     expect(await storedText(server, DOC)).toBe('A1;')
   })
 
+  it('what no longer integrates without the dropped structs is deferred as missing dependencies: nothing stored', async () => {
+    const { server, victim, state, bobToken } = await withAda()
+    const doc = new Y.Doc()
+    Y.applyUpdate(doc, Y.encodeStateAsUpdate(server.hocuspocus.documents.get(DOC)!))
+    const before = Y.encodeStateVector(doc)
+    const own = doc.clientID
+    doc.clientID = victim
+    doc.getText('text').insert(3, 'EVIL;')
+    // Bob's own text, right after the forged text: it builds on it.
+    doc.clientID = own
+    doc.getText('text').insert(8, 'B;')
+    const r = await call(httpBase(server.url), 'POST', docPath(DOC, '/updates'), { token: bobToken, body: Y.encodeStateAsUpdate(doc, before) })
+    expect([r.status, r.json.error]).toEqual([422, Errors.MissingDependencies.reason])
+    expect(state()).toBe(3)
+    expect(await storedText(server, DOC)).toBe('A1;')
+  })
+
   it('squatting an awareness id before its owner types: Bob cannot write under the id Ada’s connection speaks for', async () => {
     const server = await startServer(TOKEN_MODE)
     const ada = provider(server.url, DOC, { token: await tokenFor('ada', ACCESS) })
