@@ -129,6 +129,14 @@ export const Errors = {
    * missing changes first, or the whole state.
    */
   MissingDependencies: { status: 422, reason: 'missing-dependencies', scope: 'write', retry: true },
+  /**
+   * New structs under a Yjs client id another user owns (the first user whose
+   * connection bound it as its awareness id, or whose accepted update used it):
+   * dropped — never applied, stored or broadcast — and the rest of the update is
+   * processed. A socket's update is answered `SyncStatus(false)`; REST answers
+   * 200 and names the dropped ids in `dropped`. Only the owner can bring that content.
+   */
+  ClientIdOwned: { reason: 'client-id-owned', scope: 'write', retry: false },
   /** The writer's role is `read` (a socket's update is answered `SyncStatus(false)`). */
   ReadOnly: { status: 403, reason: 'read-only', scope: 'write', retry: false },
   /** REST: a query parameter or JSON body is not what the endpoint takes. */

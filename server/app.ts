@@ -126,6 +126,9 @@ export function createCollabServer(partial: Partial<CollabConfig> = {}, options:
     maxDocumentBytes: config.maxDocumentBytes,
     extraChecks: options.writeChecks,
     onRefuse: (write, refusal) => metrics.writesRefused.inc({ door: write.door, reason: refusal.error.reason, rule: refusal.rule }),
+    onReplace: (write, replace) => {
+      for (const owner of new Set(replace.dropped.map((d) => d.owner))) metrics.foreignStructs.inc({ door: write.door, sender: write.writer.principal?.id ?? '', owner })
+    },
   })
   const socketDoor = new SocketDoor({ pipeline, frames, logger, onApplied: (seconds) => metrics.applySeconds.observe(seconds) })
   // Version history and the REST API (server/history, server/http/api).

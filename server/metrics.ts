@@ -52,6 +52,12 @@ export class Metrics {
     labelNames: ['door', 'reason', 'rule'],
     registers: [this.registry],
   })
+  readonly foreignStructs = new Counter({
+    name: 'collab_foreign_structs_dropped_total',
+    help: 'Updates whose new structs under another user’s Yjs client id were taken out (client-id-owned), by door, sender and owner (token subs: one series per pair seen)',
+    labelNames: ['door', 'sender', 'owner'],
+    registers: [this.registry],
+  })
   readonly coldSyncs = new Counter({ name: 'collab_cold_syncs_total', help: 'Stored documents sent to a client that held nothing while they loaded (server/ws/cold-sync.ts)', registers: [this.registry] })
   readonly autoVersions = new Counter({ name: 'collab_auto_versions_total', help: 'Automatic version attempts, by outcome (covered: the newest automatic version, maybe saved by another instance, already held that state)', labelNames: ['outcome'], registers: [this.registry] })
   readonly clusterPresence = new Counter({ name: 'collab_cluster_presence_total', help: 'Presence across instances (Redis): leave-published, leave-applied (from another instance), dead-instance, dead-client-removed', labelNames: ['event'], registers: [this.registry] })

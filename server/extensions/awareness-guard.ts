@@ -11,6 +11,8 @@ import type { Logger } from 'pino'
 import { applyAwarenessUpdate, removeAwarenessStates } from 'y-protocols/awareness'
 import { MessageType } from '../../client/protocol.ts'
 import { sessionOf } from '../auth/session.ts'
+import { originKind } from '../origin.ts'
+import { ownersOf } from '../pipeline/owners.ts'
 import { reannounceFrames, stateUpdate } from '../presence/awareness-codec.ts'
 import { AwarenessOwnership } from '../presence/ownership.ts'
 import { type AwarenessEntry, type DecodedFrames, readAwarenessUpdate } from '../ws/frame.ts'
@@ -170,7 +172,14 @@ export class AwarenessGuard implements Extension {
   }
 
   /** Entries that went: a connection waiting for one of those ids gets it, and announces itself again. */
-  async onAwarenessUpdate({ document, removed }: onAwarenessUpdatePayload): Promise<void> {
+  async onAwarenessUpdate({ document, added, removed, transactionOrigin }: onAwarenessUpdatePayload): Promise<void> {
+    // A peer instance's client: its instance bound the id and stamped the token's user (Redis carries it).
+    if (originKind(transactionOrigin) === 'redis') {
+      for (const id of added) {
+        const user = (document.awareness.getStates().get(id) as { user?: { id?: unknown } } | undefined)?.user?.id
+        if (typeof user === 'string') ownersOf(document).bind(id, user)
+      }
+    }
     for (const id of removed) {
       const next = this.ownership.nextWaiting(document, id)
       if (!next) continue
@@ -179,6 +188,7 @@ export class AwarenessGuard implements Extension {
       guard.boundId = id
       guard.waitingFor = undefined
       this.ownership.bind(document, id, next)
+      this.claim(document, id, next)
       this.askToReannounce(next, id, document.awareness.meta.get(id)?.clock ?? 0)
     }
   }
@@ -210,6 +220,13 @@ export class AwarenessGuard implements Extension {
     guard.boundId = first.id
     guard.waitingFor = undefined
     this.ownership.bind(document, first.id, connection)
+    this.claim(document, first.id, connection)
+  }
+
+  /** The connection speaks for the id: with a token, its user owns that Yjs client id unless somebody does (server/pipeline/owners.ts). */
+  private claim(document: Document, id: number, connection: Connection): void {
+    const user = sessionOf(connection.context)?.user
+    if (user) ownersOf(document).bind(id, user.id)
   }
 
   private removeOwn(connection: Connection, guard: GuardState, document: Document, own: number, clock: number): void {

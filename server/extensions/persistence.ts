@@ -13,7 +13,8 @@ import { DocumentCloseError } from '../errors.ts'
 import { parkedStructs, withoutUpdateListeners } from '../internals.ts'
 import { applyStored } from '../storage/merge.ts'
 import type { ColdSync } from '../ws/cold-sync.ts'
-import type { Storage } from '../storage/types.ts'
+import type { ClientClaim, Storage } from '../storage/types.ts'
+import { ownersOf } from '../pipeline/owners.ts'
 
 export interface PersistenceConfiguration {
   storage: Storage
@@ -73,6 +74,8 @@ export class Persistence implements Extension {
     // would make Yjs encode the whole document once more as an update event (~14 % of a cold load's
     // CPU in profiles) that nobody needs: no connection is attached while it loads, and loading is not a change.
     const refused = withoutUpdateListeners(document, () => applyStored(document, stored))
+    // Who owns which client id, kept with the document (the ownership check reads it).
+    ownersOf(document).record(stored.owners)
     served?.release(Y.encodeStateVector(document))
     if (refused > 0) this.config.logger.error({ documentName, refused }, 'stored updates Yjs could not apply were skipped')
     this.logSizes.set(documentName, {
@@ -107,11 +110,16 @@ export class Persistence implements Extension {
     if (size && size.count > 0) await this.compact(documentName)
   }
 
-  /** Durably append, then account for it; throws a per-document close on failure. */
-  async append(documentName: string, update: Uint8Array): Promise<void> {
+  /**
+   * Durably append (with client-id claims: Storage.append), then account for
+   * it; throws a per-document close on failure. Resolves with the winners of
+   * lost claims (nothing was stored then).
+   */
+  async append(documentName: string, update: Uint8Array, claims?: readonly ClientClaim[]): Promise<ClientClaim[] | void> {
     const started = performance.now()
+    let lost: ClientClaim[] | void
     try {
-      await this.config.storage.append(documentName, update)
+      lost = await this.config.storage.append(documentName, update, claims)
     } catch (error) {
       this.failedBytes = Math.max(this.failedBytes ?? 0, update.byteLength)
       this.config.onAppend?.({ documentName, bytes: update.byteLength, seconds: (performance.now() - started) / 1000, error })
@@ -119,6 +127,7 @@ export class Persistence implements Extension {
       throw new DocumentCloseError(CloseCode.StorageUnavailable, error)
     }
     this.failedBytes = undefined
+    if (lost) return lost
     this.config.onAppend?.({ documentName, bytes: update.byteLength, seconds: (performance.now() - started) / 1000 })
     const size = this.logSizes.get(documentName)
     if (size) {

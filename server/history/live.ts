@@ -13,7 +13,7 @@ import type { DecodedUpdate } from '../chat/effects.ts'
 import { Refusal, WriteRefused } from '../errors.ts'
 import { type DurableFeature, durableOrigin } from '../origin.ts'
 import type { WritePipeline } from '../pipeline/pipeline.ts'
-import { Write, type Writer } from '../pipeline/write.ts'
+import { type Replace, Write, type Writer } from '../pipeline/write.ts'
 
 export interface LiveDocumentsConfiguration {
   hocuspocus: Hocuspocus
@@ -38,6 +38,11 @@ export class LiveDocuments {
 
   constructor(config: LiveDocumentsConfiguration) {
     this.config = config
+  }
+
+  /** Whether the document is loaded on this instance. */
+  loaded(name: string): boolean {
+    return this.config.hocuspocus.documents.has(name)
   }
 
   /** The full state: from memory when the document is loaded, else from storage; null when there is no such document. */
@@ -71,9 +76,10 @@ export class LiveDocuments {
    * through), then the durable append; then it is applied to the open
    * document with a durable origin (so it is not stored twice) and broadcast
    * to its connections at once. Throws WriteRefused; nothing was stored then.
-   * `decoded`: the update as the door decoded it already.
+   * `decoded`: the update as the door decoded it already. Resolves with the
+   * Replace when a check took part of the update out (the rest was applied).
    */
-  write(document: Document, update: Uint8Array, door: DurableFeature, writer: Writer, decoded?: DecodedUpdate): Promise<void> {
+  write(document: Document, update: Uint8Array, door: DurableFeature, writer: Writer, decoded?: DecodedUpdate): Promise<Replace | undefined> {
     const write = new Write({ door, documentName: document.name, document, update, writer, decoded })
     return this.config.pipeline.apply(write, durableOrigin(door), () => document.flush())
   }

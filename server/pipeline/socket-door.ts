@@ -8,7 +8,9 @@
  * 1. `beforeSync`: the role change of a fresh token waits (the session's hold);
  *    the update, as the gateway decoded it, goes through `WritePipeline.admit`
  *    — the checks, then the durable append;
- * 2. Hocuspocus applies it (and broadcasts it) and acks it;
+ * 2. Hocuspocus applies it (and broadcasts it) and acks it — unless a check
+ *    took part of it out: then the rest is applied here and the update is
+ *    answered `SyncStatus(false)`;
  * 3. `afterHandleMessage`: the document's gate and the session are released.
  *
  * A refusal is answered by its catalogue scope: `socket` closes the socket
@@ -28,7 +30,7 @@ import { type AuthSession, sessionOf } from '../auth/session.ts'
 import { DocumentCloseError, type Refusal } from '../errors.ts'
 import { dropParkedStructs, parkedStructs } from '../internals.ts'
 import { type DecodedFrames, syncMessage } from '../ws/frame.ts'
-import type { WritePipeline } from './pipeline.ts'
+import { type WritePipeline, isEmptyUpdate } from './pipeline.ts'
 import { Write, type Writer } from './write.ts'
 
 export interface SocketDoorConfiguration {
@@ -83,6 +85,7 @@ export class SocketDoor implements Extension {
     if (admission.ok) {
       state.release = admission.release
       state.stored = performance.now()
+      if (admission.replaced) this.applyRest(connection, state, document, admission.update)
       return
     }
     this.answer(connection, state, admission.refusal, write)
@@ -116,6 +119,19 @@ export class SocketDoor implements Extension {
     if (!parked) return
     this.config.logger.warn({ documentName, ...parked }, 'dropped parked Yjs structs that were never checked (missing dependencies)')
     dropParkedStructs(document)
+  }
+
+  /**
+   * A check took part of the update out: Hocuspocus must not apply the frame
+   * it holds, so the connection is read-only for this one message (it answers
+   * `SyncStatus(false)`: the sender is not told the part taken out was
+   * saved), and the rest — stored already — is applied here, as the
+   * connection's change (broadcast like any).
+   */
+  private applyRest(connection: Connection, state: InFlight, document: Y.Doc, rest: Uint8Array): void {
+    connection.readOnly = true
+    state.notAcknowledged = true
+    if (!isEmptyUpdate(rest)) Y.applyUpdate(document, rest, { source: 'connection', connection })
   }
 
   private stateOf(connection: Connection): InFlight {

@@ -6,6 +6,7 @@ import * as Y from 'yjs'
 import { type DecodedUpdate, type Effects, Unappliable, effectsOf } from '../chat/effects.ts'
 import type { Principal } from '../chat/rules.ts'
 import { Refusal } from '../errors.ts'
+import type { ClientClaim } from '../storage/types.ts'
 
 export { Refusal } from '../errors.ts'
 export type { Principal } from '../chat/rules.ts'
@@ -36,6 +37,8 @@ export class Write {
   readonly document: Y.Doc
   readonly update: Uint8Array
   readonly writer: Writer
+  /** Client-id claims that must commit with this write's append (set by the ownership check). */
+  claims: readonly ClientClaim[] = []
   private decodedUpdate: DecodedUpdate | undefined
   private worked: Effects | Unappliable | undefined
 
@@ -64,6 +67,13 @@ export class Write {
     return this.worked
   }
 
+  /** The same write as another update (a check's Replace): what the later checks see, and what is stored and applied. */
+  replacedBy(update: Uint8Array): Write {
+    const write = new Write({ door: this.door, documentName: this.documentName, document: this.document, update, writer: this.writer })
+    write.claims = this.claims
+    return write
+  }
+
   /** Forget the effects: the document changed since they were worked out (the pipeline checks again). */
   forgetEffects(): void {
     this.worked = undefined
@@ -80,14 +90,32 @@ function tryEffects(document: Y.Doc, update: Uint8Array, decoded: DecodedUpdate)
 }
 
 /**
+ * A check's verdict that the write goes on without part of it: `update` is
+ * the rest (the later checks see it, and it is what is stored and applied),
+ * `why` says what was taken out (a catalogue entry, for logs), `dropped`
+ * whose client ids it was under, and whose they are (logs, metrics).
+ */
+export class Replace {
+  readonly update: Uint8Array
+  readonly why: Refusal
+  readonly dropped: readonly ClientClaim[]
+  constructor(update: Uint8Array, why: Refusal, dropped: readonly ClientClaim[]) {
+    this.update = update
+    this.why = why
+    this.dropped = dropped
+  }
+}
+
+/**
  * One rule every write must pass, at every door. `check` is synchronous: it
  * sees the document as it is, and the pipeline holds the document's gate from
  * the check until the write is applied, so what it saw still holds.
- * Returns a Refusal (a catalogue entry and why), or undefined to allow.
+ * Returns a Refusal (a catalogue entry and why), a Replace (go on with the
+ * rest of the update), or undefined to allow.
  */
 export interface WriteCheck {
   readonly name: string
-  check(write: Write): Refusal | undefined
+  check(write: Write): Refusal | Replace | undefined
 }
 
 /** What the pipeline decided about a write. */

@@ -1,5 +1,5 @@
 import { foldState } from './merge.ts'
-import type { DocumentInfo, NewVersion, Storage, StoredDocument, VersionInfo, VersionKind } from './types.ts'
+import type { ClientClaim, DocumentInfo, NewVersion, Storage, StoredDocument, VersionInfo, VersionKind } from './types.ts'
 
 interface Entry {
   snapshot: Uint8Array | null
@@ -16,6 +16,8 @@ export class MemoryStorage implements Storage {
   /** Per document, oldest first. */
   private readonly versions = new Map<string, Array<VersionInfo & { data: Uint8Array }>>()
   private nextVersionId = 1
+  /** Per document: client id → owner. */
+  private readonly ownerMaps = new Map<string, Map<number, string>>()
 
   private entry(name: string): Entry {
     let e = this.docs.get(name)
@@ -28,13 +30,22 @@ export class MemoryStorage implements Storage {
 
   async load(name: string): Promise<StoredDocument> {
     const e = this.docs.get(name)
-    return { snapshot: e?.snapshot ?? null, updates: e ? [...e.updates] : [] }
+    return { snapshot: e?.snapshot ?? null, updates: e ? [...e.updates] : [], owners: await this.owners(name) }
   }
 
-  async append(name: string, update: Uint8Array): Promise<void> {
+  async append(name: string, update: Uint8Array, claims: readonly ClientClaim[] = []): Promise<ClientClaim[] | void> {
+    const owners = this.ownerMaps.get(name) ?? new Map<number, string>()
+    const lost = claims.filter((c) => (owners.get(c.client) ?? c.owner) !== c.owner).map((c) => ({ client: c.client, owner: owners.get(c.client)! }))
+    if (lost.length > 0) return lost
+    for (const c of claims) owners.set(c.client, c.owner)
+    if (claims.length > 0) this.ownerMaps.set(name, owners)
     const e = this.entry(name)
     e.updates.push(update)
     e.updatedAt = Date.now()
+  }
+
+  async owners(name: string): Promise<ClientClaim[]> {
+    return [...(this.ownerMaps.get(name) ?? [])].map(([client, owner]) => ({ client, owner }))
   }
 
   async compact(name: string): Promise<number> {
@@ -68,6 +79,7 @@ export class MemoryStorage implements Storage {
   async delete(name: string): Promise<void> {
     this.docs.delete(name)
     this.versions.delete(name)
+    this.ownerMaps.delete(name)
   }
 
   async saveVersion(name: string, version: NewVersion): Promise<VersionInfo> {

@@ -1,7 +1,8 @@
 import pg from 'pg'
 import type { Logger } from 'pino'
 import { foldState } from './merge.ts'
-import type { DocumentInfo, NewVersion, Storage, StoredDocument, VersionInfo, VersionKind } from './types.ts'
+import { appendClaimed } from './postgres-owners.ts'
+import type { ClientClaim, DocumentInfo, NewVersion, Storage, StoredDocument, VersionInfo, VersionKind } from './types.ts'
 
 export interface PostgresStorageConfiguration {
   /** postgres://user:password@host:port/database */
@@ -14,7 +15,9 @@ export interface PostgresStorageConfiguration {
 interface PendingAppend {
   name: string
   update: Uint8Array
-  resolve: () => void
+  /** Client-id claims that commit with this append (postgres-owners.ts). */
+  claims?: readonly ClientClaim[]
+  resolve: (lost?: ClientClaim[]) => void
   reject: (error: unknown) => void
 }
 
@@ -47,7 +50,14 @@ const SCHEMA = `
     created_at timestamptz NOT NULL DEFAULT now(),
     data bytea NOT NULL
   );
-  CREATE INDEX IF NOT EXISTS collab_versions_by_name ON collab_versions (name, id);`
+  CREATE INDEX IF NOT EXISTS collab_versions_by_name ON collab_versions (name, id);
+  CREATE TABLE IF NOT EXISTS collab_client_owners (
+    name text NOT NULL,
+    client bigint NOT NULL,
+    owner text NOT NULL,
+    claimed_at timestamptz NOT NULL DEFAULT now(),
+    PRIMARY KEY (name, client)
+  );`
 
 /** Advisory lock class of version saves (the second key is the document name's hash). */
 const VERSION_LOCK_CLASS = 7276652
@@ -121,12 +131,18 @@ export class PostgresStorage implements Storage {
     await this.migrate()
     const { rows } = await this.pool.query<{ kind: number; data: Buffer }>(READ_DOCUMENT, [name])
     const snapshot = rows[0]?.kind === 0 ? new Uint8Array(rows[0].data) : null
-    return { snapshot, updates: rows.filter((r) => r.kind === 1).map((r) => new Uint8Array(r.data)) }
+    return { snapshot, updates: rows.filter((r) => r.kind === 1).map((r) => new Uint8Array(r.data)), owners: await this.owners(name) }
   }
 
-  append(name: string, update: Uint8Array): Promise<void> {
+  async owners(name: string): Promise<ClientClaim[]> {
+    await this.migrate()
+    const { rows } = await this.pool.query<{ client: string; owner: string }>('SELECT client, owner FROM collab_client_owners WHERE name = $1', [name])
+    return rows.map((r) => ({ client: Number(r.client), owner: r.owner }))
+  }
+
+  append(name: string, update: Uint8Array, claims?: readonly ClientClaim[]): Promise<ClientClaim[] | void> {
     return new Promise((resolve, reject) => {
-      this.queue.push({ name, update, resolve, reject })
+      this.queue.push({ name, update, claims: claims?.length ? claims : undefined, resolve, reject })
       if (!this.flushing) {
         this.flushing = true
         setImmediate(() => void this.flush())
@@ -137,8 +153,12 @@ export class PostgresStorage implements Storage {
   /** Write queued appends, one INSERT per batch, until the queue is empty. */
   private async flush(): Promise<void> {
     while (this.queue.length > 0) {
-      const batch = this.queue
+      const claimed = this.queue.filter((p) => p.claims)
+      const batch = this.queue.filter((p) => !p.claims)
       this.queue = []
+      // An append that claims client ids: its own transaction (rare: a client id's first write).
+      for (const p of claimed) await appendClaimed(this.pool, () => this.migrate(), p.name, p.update, p.claims!).then(p.resolve, p.reject)
+      if (batch.length === 0) continue
       try {
         await this.migrate()
         await this.pool.query('INSERT INTO collab_updates (name, data) SELECT * FROM unnest($1::text[], $2::bytea[])', [
@@ -209,7 +229,8 @@ export class PostgresStorage implements Storage {
   async delete(name: string): Promise<void> {
     await this.migrate()
     await this.pool.query(
-      `WITH s AS (DELETE FROM collab_snapshots WHERE name = $1), v AS (DELETE FROM collab_versions WHERE name = $1)
+      `WITH s AS (DELETE FROM collab_snapshots WHERE name = $1), v AS (DELETE FROM collab_versions WHERE name = $1),
+         o AS (DELETE FROM collab_client_owners WHERE name = $1)
        DELETE FROM collab_updates WHERE name = $1`,
       [name],
     )

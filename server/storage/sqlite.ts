@@ -2,7 +2,8 @@ import Database from 'better-sqlite3'
 import type { DbSync } from '../config.ts'
 import { foldState } from './merge.ts'
 import { APPLICATION_ID, openDatabase } from './sqlite-open.ts'
-import type { DocumentInfo, NewVersion, Storage, StoredDocument, VersionInfo, VersionKind } from './types.ts'
+import { SqliteOwners } from './sqlite-owners.ts'
+import type { ClientClaim, DocumentInfo, NewVersion, Storage, StoredDocument, VersionInfo, VersionKind } from './types.ts'
 
 export interface SqliteStorageConfiguration {
   /** Database file; its directory is created. ':memory:' for a throwaway store. */
@@ -20,7 +21,11 @@ export interface SqliteStorageConfiguration {
 interface PendingAppend {
   name: string
   update: Uint8Array
-  resolve: () => void
+  /** Client-id claims that commit with this append (or, if one is lost, nothing does). */
+  claims?: readonly ClientClaim[]
+  /** The winners of a lost claim: the update was not inserted. */
+  lost?: ClientClaim[]
+  resolve: (lost?: ClientClaim[]) => void
   reject: (error: unknown) => void
 }
 
@@ -47,6 +52,7 @@ export class SqliteStorage implements Storage {
   private readonly stmt
   /** One transaction for a batch of appends; made once (wrapping a function per flush showed in profiles). */
   private readonly insertBatch: (batch: PendingAppend[], now: number) => void
+  private readonly ownersTable: SqliteOwners
 
   constructor(configuration: SqliteStorageConfiguration) {
     this.commitIntervalMs = configuration.commitIntervalMs ?? 0
@@ -79,6 +85,7 @@ export class SqliteStorage implements Storage {
       );
       CREATE INDEX IF NOT EXISTS versions_by_name ON versions (name, id);
     `)
+    this.ownersTable = new SqliteOwners(this.db)
     this.db.pragma(`application_id = ${APPLICATION_ID}`)
     this.stmt = {
       insert: this.db.prepare('INSERT INTO updates (name, data, created_at) VALUES (?, ?, ?)'),
@@ -104,7 +111,10 @@ export class SqliteStorage implements Storage {
       getVersion: this.db.prepare<[string, number], VersionRow & { data: Buffer }>(`SELECT ${VERSION_COLUMNS}, data FROM versions WHERE name = ? AND id = ?`),
     }
     this.insertBatch = this.db.transaction((batch: PendingAppend[], now: number) => {
-      for (const p of batch) this.stmt.insert.run(p.name, p.update, now)
+      for (const p of batch) {
+        if (p.claims && (p.lost = this.ownersTable.claim(p.name, p.claims, now))) continue
+        this.stmt.insert.run(p.name, p.update, now)
+      }
     })
   }
 
@@ -115,7 +125,7 @@ export class SqliteStorage implements Storage {
 
   async load(name: string): Promise<StoredDocument> {
     const { snapshot, updates } = this.db.transaction(() => this.readSync(name))()
-    return { snapshot, updates }
+    return { snapshot, updates, owners: this.ownersTable.load(name) }
   }
 
   /** Call inside a transaction, so the snapshot and the log are read at one point in time. */
@@ -129,15 +139,19 @@ export class SqliteStorage implements Storage {
     }
   }
 
-  append(name: string, update: Uint8Array): Promise<void> {
+  append(name: string, update: Uint8Array, claims?: readonly ClientClaim[]): Promise<ClientClaim[] | void> {
     return new Promise((resolve, reject) => {
-      this.queue.push({ name, update, resolve, reject })
+      this.queue.push({ name, update, claims: claims?.length ? claims : undefined, resolve, reject })
       if (this.flushScheduled) return
       this.flushScheduled = true
       const wait = this.lastCommit + this.commitIntervalMs - performance.now()
       if (wait >= 1) setTimeout(this.flush, wait)
       else setImmediate(this.flush)
     })
+  }
+
+  async owners(name: string): Promise<ClientClaim[]> {
+    return this.ownersTable.load(name)
   }
 
   /** Append transactions committed so far (metrics, tests). */
@@ -160,7 +174,7 @@ export class SqliteStorage implements Storage {
       this.lastCommit = performance.now()
     }
     this.commitCount += 1
-    for (const p of batch) p.resolve()
+    for (const p of batch) p.resolve(p.lost)
   }
 
   async compact(name: string): Promise<number> {
@@ -199,6 +213,7 @@ export class SqliteStorage implements Storage {
       this.stmt.deleteSnapshot.run(name)
       this.stmt.deleteLog.run(name)
       this.stmt.deleteVersions.run(name)
+      this.ownersTable.delete(name)
     })()
   }
 

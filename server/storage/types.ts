@@ -11,6 +11,14 @@ export interface StoredDocument {
   snapshot: Uint8Array | null
   /** Updates appended after the snapshot, oldest first. */
   updates: Uint8Array[]
+  /** Who owns which Yjs client id of the document (the claims appends won); kept across compaction. */
+  owners?: ClientClaim[]
+}
+
+/** A Yjs client id of one document, and the user (token `sub`) who owns it: the first to claim it. */
+export interface ClientClaim {
+  readonly client: number
+  readonly owner: string
 }
 
 export interface DocumentInfo {
@@ -53,8 +61,16 @@ export interface NewVersion {
 export interface Storage {
   /** Read the document's snapshot and the log after it. A missing document reads as empty. */
   load(name: string): Promise<StoredDocument>
-  /** Durably append one update. Resolves only when it is stored. */
-  append(name: string, update: Uint8Array): Promise<void>
+  /**
+   * Durably append one update. Resolves only when it is stored. With `claims`,
+   * each client id is claimed for its owner in the same transaction, unless
+   * it is owned already (the database decides between concurrent claims):
+   * when one is another owner's, nothing of this append is stored and it
+   * resolves with those claims as stored (the winners).
+   */
+  append(name: string, update: Uint8Array, claims?: readonly ClientClaim[]): Promise<ClientClaim[] | void>
+  /** Who owns which client id of the document (also what `load` returns as `owners`). */
+  owners(name: string): Promise<ClientClaim[]>
   /**
    * Fold the snapshot and log into a new snapshot in one transaction, never
    * losing an append that races it. Returns the number of log entries folded.
@@ -64,7 +80,7 @@ export interface Storage {
   logSize(name: string): Promise<{ count: number; bytes: number }>
   /** Known documents, ordered by name, paged. */
   list(options?: { after?: string; limit?: number }): Promise<DocumentInfo[]>
-  /** Remove a document: snapshot, log and versions. */
+  /** Remove a document: snapshot, log, versions and client-id owners. */
   delete(name: string): Promise<void>
   /**
    * Durably store a version: the document's full state at one moment, in its

@@ -72,7 +72,7 @@ describe('MAX_DOCUMENTS holds for REST', () => {
     expect([refused.status, refused.json.error]).toEqual([503, ApiErrorCode.ServerAtCapacity])
     expect(Number(refused.headers.get('retry-after'))).toBeGreaterThanOrEqual(1)
     expect([...server.hocuspocus.documents.keys()]).toEqual(['busy'])
-    expect(await server.storage.load('other')).toEqual({ snapshot: null, updates: [] })
+    expect(await server.storage.load('other')).toEqual({ snapshot: null, updates: [], owners: [] })
     // The client's document is still served: its next edit is stored and acknowledged.
     p.document.getText('t').insert(0, 'still here')
     await settled(p)

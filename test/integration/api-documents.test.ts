@@ -2,6 +2,7 @@ import { describe, expect, it, vi } from 'vitest'
 import * as Y from 'yjs'
 import { CloseCode, documentCloseReason } from '../../client/protocol.ts'
 import { MemoryStorage } from '../../server/storage/memory.ts'
+import type { ClientClaim } from '../../server/storage/types.ts'
 import { closes, storedText } from '../helpers/auth.ts'
 import { provider, settled } from '../helpers/clients.ts'
 import { appendText, call, docPath, httpBase, makeUpdate } from '../helpers/rest.ts'
@@ -27,12 +28,12 @@ class GatedStorage extends MemoryStorage {
     this.gate = undefined
   }
 
-  override async append(name: string, update: Uint8Array): Promise<void> {
+  override async append(name: string, update: Uint8Array, claims?: readonly ClientClaim[]): Promise<ClientClaim[] | void> {
     if (this.gate) {
       this.arrived?.()
       await this.gate
     }
-    return super.append(name, update)
+    return super.append(name, update, claims)
   }
 }
 
@@ -202,7 +203,7 @@ describe('REST documents: delete', () => {
     expect(r.status).toBe(204)
     await vi.waitFor(() => expect(closed.map((c) => c.reason)).toContain(documentCloseReason(CloseCode.DocumentDeleted)))
     expect(server.hocuspocus.documents.has('team/doomed')).toBe(false)
-    expect(await server.storage.load('team/doomed')).toEqual({ snapshot: null, updates: [] })
+    expect(await server.storage.load('team/doomed')).toEqual({ snapshot: null, updates: [], owners: [] })
     expect(await server.storage.listVersions('team/doomed')).toEqual([])
     expect((await call(base, 'GET', docPath('team/doomed'), { token: admin })).status).toBe(404)
     expect((await call(base, 'DELETE', docPath('team/doomed'), { token: admin })).status).toBe(404)

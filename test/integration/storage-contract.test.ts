@@ -43,7 +43,7 @@ function read(stored: { snapshot: Uint8Array | null; updates: Uint8Array[] }): n
 describe.each(backends)('storage contract: %s', (_name, make) => {
   it('append then load returns every update; a missing document is empty', async () => {
     const s = make()
-    expect(await s.load('nothing')).toEqual({ snapshot: null, updates: [] })
+    expect(await s.load('nothing')).toEqual({ snapshot: null, updates: [], owners: [] })
     await Promise.all(updates(50).map((u) => s.append('d', u)))
     expect(read(await s.load('d'))).toHaveLength(50)
     expect((await s.logSize('d')).count).toBe(50)

@@ -8,7 +8,7 @@ const update = (n: number) => new Uint8Array([0, 0, n & 0xff])
 
 /** 40 appends, each in its own event-loop turn, as a busy server's sockets would make them. */
 async function appendAcrossTurns(storage: SqliteStorage, count: number): Promise<void> {
-  const pending: Promise<void>[] = []
+  const pending: Promise<unknown>[] = []
   for (let i = 0; i < count; i++) {
     pending.push(storage.append(`doc-${i % 4}`, update(i)))
     await nextTurn()

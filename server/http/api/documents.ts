@@ -74,14 +74,17 @@ async function write(ctx: ApiContext): Promise<void> {
     throw new ApiError(Errors.MalformedUpdate, `not a complete Yjs update: ${error instanceof Error ? error.message : String(error)}`)
   }
   const open = await deps.live.open(name)
+  let replaced
   try {
     // The one write path, for the token's user (open mode: no identity), as for a socket's update.
-    await deps.live.write(open.document, update, 'rest', { role, principal: user === null ? null : { id: user, admin: role === 'admin' } }, decoded)
+    replaced = await deps.live.write(open.document, update, 'rest', { role, principal: user === null ? null : { id: user, admin: role === 'admin' } }, decoded)
   } finally {
     await open.close()
   }
   deps.logger.info({ documentName: name, user, bytes: update.byteLength }, 'update applied over REST')
-  sendJson(res, 200, { name, bytes: update.byteLength })
+  // Structs under other users' client ids were taken out (client-id-owned): the rest was applied; say which ids.
+  const dropped = replaced ? { dropped: { error: replaced.why.error.reason, clients: replaced.dropped.map((d) => d.client) } } : {}
+  sendJson(res, 200, { name, bytes: update.byteLength, ...dropped })
 }
 
 async function remove(ctx: ApiContext): Promise<void> {

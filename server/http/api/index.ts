@@ -4,6 +4,7 @@
  * roles, and its promise that a write is stored before it is acknowledged.
  */
 import type { Router } from '../router.ts'
+import { authorRoutes } from './authors.ts'
 import { chatRoutes } from './chat.ts'
 import type { ApiDeps, ApiRoute } from './context.ts'
 import { documentRoutes } from './documents.ts'
@@ -15,7 +16,7 @@ export type { ApiDeps } from './context.ts'
 export { ApiAuth } from './auth.ts'
 
 /** Every route of the API; the OpenAPI description documents exactly these (a test checks). */
-export const API_ROUTES: readonly ApiRoute[] = [...openapiRoutes, ...documentRoutes, ...chatRoutes, ...versionRoutes]
+export const API_ROUTES: readonly ApiRoute[] = [...openapiRoutes, ...documentRoutes, ...authorRoutes, ...chatRoutes, ...versionRoutes]
 
 /** Serve the API on the server's router, under /api/. */
 export function addApiRoutes(router: Router, deps: ApiDeps): void {

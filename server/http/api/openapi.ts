@@ -1,4 +1,5 @@
 /** The OpenAPI 3.1 description of the REST API, served at GET /api/openapi.json. */
+import { Errors } from '../../../client/protocol.ts'
 import { packageVersion } from '../ops.ts'
 import { sendJson } from '../router.ts'
 import type { ApiRoute } from './context.ts'
@@ -141,13 +142,44 @@ export const openApiDocument = {
         summary: 'Apply a Yjs update (role: write). Stored before the 200, then applied and broadcast to connected clients.',
         requestBody: { required: true, content: { 'application/octet-stream': { schema: { type: 'string', contentEncoding: 'binary' } } } },
         responses: {
-          '200': json({ type: 'object', required: ['name', 'bytes'], properties: { name: { type: 'string' }, bytes: { type: 'integer' } } }, 'Stored and applied.'),
+          '200': json(
+            {
+              type: 'object',
+              required: ['name', 'bytes'],
+              properties: {
+                name: { type: 'string' },
+                bytes: { type: 'integer' },
+                dropped: {
+                  type: 'object',
+                  required: ['error', 'clients'],
+                  description: 'Present when new structs under Yjs client ids other users own were taken out (`client-id-owned`): those were not stored or applied; the rest was.',
+                  properties: { error: { type: 'string', enum: [Errors.ClientIdOwned.reason] }, clients: { type: 'array', items: { type: 'integer' }, description: 'The client ids left out.' } },
+                },
+              },
+            },
+            'Stored and applied (without what `dropped` names).',
+          ),
           ...errors(
             ['413', 'Update over MAX_UPDATE_BYTES (`payload-too-large`) or document over MAX_DOCUMENT_BYTES (`document-too-large`).'],
             ['415', 'Not application/octet-stream (`unsupported-media-type`).'],
             ['422', 'The update builds on changes the document does not have (`missing-dependencies`), or breaks the chat rules for the token\'s user (`policy-violation`).'],
             ['503', 'Storage could not take it (`storage-unavailable`), or the document is not loaded and MAX_DOCUMENTS are, all in use (`server-at-capacity`); nothing applied. Retry after `Retry-After`.'],
           ),
+        },
+      },
+    },
+    '/api/documents/{name}/authors': {
+      parameters: [name],
+      get: {
+        operationId: 'documentAuthors',
+        summary:
+          'Who wrote with which Yjs client id (role: read): each id the document’s structs are under, and the user (`sub`) who owns it — the first to use it. An editor colours text by author with it (an item’s `id.client` → this map). Empty in open mode.',
+        responses: {
+          '200': json(
+            { type: 'object', required: ['name', 'authors'], properties: { name: { type: 'string' }, authors: { type: 'object', additionalProperties: { type: 'string' }, description: 'Client id (decimal) → user id.' } } },
+            'The authors.',
+          ),
+          ...errors(notFound),
         },
       },
     },
