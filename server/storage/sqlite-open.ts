@@ -1,10 +1,8 @@
 import { mkdirSync } from 'node:fs'
 import { dirname } from 'node:path'
 import Database from 'better-sqlite3'
+import { APPLICATION_ID, SCHEMA_VERSION } from './sqlite-schema.ts'
 import { StorageOpenError } from './types.ts'
-
-/** `PRAGMA application_id` of our database files ("YJSC"): tells them from other SQLite files. */
-export const APPLICATION_ID = 0x594a5343
 
 /** Our tables and the columns each must have; a file that has one of them with other columns is of another schema. */
 const TABLES: Record<string, readonly string[]> = {
@@ -56,6 +54,10 @@ function checkSchema(db: Database.Database, what: string): void {
     const columns = new Set((db.prepare('SELECT name FROM pragma_table_info(?)').all(table) as Array<{ name: string }>).map((c) => c.name))
     const missing = TABLES[table]!.filter((c) => !columns.has(c))
     if (missing.length > 0) throw new StorageOpenError(`${what} holds another schema (table ${table} lacks ${missing.join(', ')}); use a file of its own`)
+  }
+  const version = db.pragma('user_version', { simple: true }) as number
+  if (version > SCHEMA_VERSION) {
+    throw new StorageOpenError(`${what} was written by a newer version of this server (schema ${version}, this one reads up to ${SCHEMA_VERSION}); run that version, or use a file of its own`)
   }
 }
 

@@ -1,7 +1,9 @@
 import Database from 'better-sqlite3'
 import type { DbSync } from '../config.ts'
 import { foldState } from './merge.ts'
-import { APPLICATION_ID, openDatabase } from './sqlite-open.ts'
+import { LogIds } from './sqlite-log-ids.ts'
+import { openDatabase } from './sqlite-open.ts'
+import { prepareSchema } from './sqlite-schema.ts'
 import type { DocumentInfo, NewVersion, Storage, StoredDocument, VersionInfo, VersionKind } from './types.ts'
 
 export interface SqliteStorageConfiguration {
@@ -45,6 +47,7 @@ export class SqliteStorage implements Storage {
   private lastCommit = -Infinity
   private commitCount = 0
   private readonly stmt
+  private readonly ids: LogIds
   /** One transaction for a batch of appends; made once (wrapping a function per flush showed in profiles). */
   private readonly insertBatch: (batch: PendingAppend[], now: number) => void
 
@@ -52,36 +55,10 @@ export class SqliteStorage implements Storage {
     this.commitIntervalMs = configuration.commitIntervalMs ?? 0
     this.db = openDatabase(configuration.path)
     this.db.pragma(`synchronous = ${configuration.sync === 'full' ? 'FULL' : 'NORMAL'}`)
-    this.db.exec(`
-      CREATE TABLE IF NOT EXISTS snapshots (
-        name TEXT PRIMARY KEY,
-        data BLOB NOT NULL,
-        updated_at INTEGER NOT NULL
-      ) WITHOUT ROWID;
-      -- A plain rowid (no AUTOINCREMENT: that writes sqlite_sequence on every
-      -- commit). Ids only order a document's log; compaction reads and trims
-      -- in one transaction, so a reused id can never be trimmed unread.
-      CREATE TABLE IF NOT EXISTS updates (
-        id INTEGER PRIMARY KEY,
-        name TEXT NOT NULL,
-        data BLOB NOT NULL,
-        created_at INTEGER NOT NULL
-      );
-      CREATE INDEX IF NOT EXISTS updates_by_name ON updates (name, id);
-      CREATE TABLE IF NOT EXISTS versions (
-        id INTEGER PRIMARY KEY AUTOINCREMENT,
-        name TEXT NOT NULL,
-        kind TEXT NOT NULL,
-        label TEXT,
-        created_by TEXT,
-        created_at INTEGER NOT NULL,
-        data BLOB NOT NULL
-      );
-      CREATE INDEX IF NOT EXISTS versions_by_name ON versions (name, id);
-    `)
-    this.db.pragma(`application_id = ${APPLICATION_ID}`)
+    prepareSchema(this.db)
+    this.ids = new LogIds(this.db)
     this.stmt = {
-      insert: this.db.prepare('INSERT INTO updates (name, data, created_at) VALUES (?, ?, ?)'),
+      insert: this.db.prepare('INSERT INTO updates (name, id, data, created_at) VALUES (?, ?, ?, ?)'),
       snapshot: this.db.prepare<[string], { data: Buffer }>('SELECT data FROM snapshots WHERE name = ?'),
       log: this.db.prepare<[string], { id: number; data: Buffer }>('SELECT id, data FROM updates WHERE name = ? ORDER BY id'),
       logSize: this.db.prepare<[string], { count: number; bytes: number | null }>(
@@ -103,9 +80,12 @@ export class SqliteStorage implements Storage {
       ),
       getVersion: this.db.prepare<[string, number], VersionRow & { data: Buffer }>(`SELECT ${VERSION_COLUMNS}, data FROM versions WHERE name = ? AND id = ?`),
     }
-    this.insertBatch = this.db.transaction((batch: PendingAppend[], now: number) => {
-      for (const p of batch) this.stmt.insert.run(p.name, p.update, now)
+    const insertBatch = this.db.transaction((batch: PendingAppend[], now: number) => {
+      this.ids.begin()
+      for (const p of batch) this.stmt.insert.run(p.name, this.ids.next(p.name), p.update, now)
     })
+    // BEGIN IMMEDIATE: the write lock before the ids are chosen (see LogIds).
+    this.insertBatch = insertBatch.immediate
   }
 
   /** Direct access for operations tooling and tests (e.g. PRAGMA max_page_count). */
@@ -248,7 +228,7 @@ export class SqliteStorage implements Storage {
     // read-only or another process holds the lock.
     try {
       this.db.transaction(() => {
-        this.db.prepare("INSERT INTO updates (name, data, created_at) VALUES (char(0) || 'probe', zeroblob(?), 0)").run(bytes)
+        this.db.prepare("INSERT INTO updates (name, id, data, created_at) VALUES (char(0) || 'probe', 0, zeroblob(?), 0)").run(bytes)
         throw new RollbackProbe()
       })()
     } catch (error) {
