@@ -4,7 +4,8 @@ import Database from 'better-sqlite3'
 import { afterEach, describe, expect, it } from 'vitest'
 import * as Y from 'yjs'
 import { SqliteStorage } from '../../server/storage/sqlite.ts'
-import { APPLICATION_ID, SCHEMA_VERSION } from '../../server/storage/sqlite-schema.ts'
+import { APPLICATION_ID, INLINE_BYTES, SCHEMA_VERSION } from '../../server/storage/sqlite-schema.ts'
+import { PAGE_SIZE } from '../../server/storage/sqlite-open.ts'
 import { StorageOpenError } from '../../server/storage/types.ts'
 import { tempDir } from '../helpers/server.ts'
 
@@ -54,8 +55,16 @@ describe('SQLite schema', () => {
     // Two documents' logs interleaved in the one rowid table, each update depending on the one before it.
     const docs = { x: new Y.Doc(), y: new Y.Doc() }
     const logs = { x: pushes(docs.x, 0, 40), y: pushes(docs.y, 1000, 40) }
+    // One large update in the middle of x's log (a paste), which the new layout keeps apart from the log.
+    const paste = (doc: Y.Doc) => {
+      let update: Uint8Array = new Uint8Array()
+      doc.once('update', (u: Uint8Array) => (update = u))
+      doc.getText('t').insert(0, 'p'.repeat(4 * INLINE_BYTES))
+      return update
+    }
+    logs.x.splice(20, 0, paste(docs.x))
     const insert = old.prepare('INSERT INTO updates (name, data, created_at) VALUES (?, ?, ?)')
-    for (let i = 0; i < 40; i++) for (const name of ['x', 'y'] as const) insert.run(name, logs[name][i], Date.now())
+    for (let i = 0; i < 41; i++) for (const name of ['x', 'y'] as const) if (logs[name][i]) insert.run(name, logs[name][i], Date.now())
     old.prepare('INSERT INTO versions (name, kind, label, created_by, created_at, data) VALUES (?, ?, ?, ?, ?, ?)').run('x', 'named', 'v1', 'ada', Date.now(), Y.encodeStateAsUpdate(docs.x))
     old.close()
 
@@ -66,11 +75,14 @@ describe('SQLite schema', () => {
     expect(x.updates.map((u) => Buffer.from(u).toString('hex'))).toEqual(logs.x.map((u) => Buffer.from(u).toString('hex')))
     expect(numbers(await s.load('y'))).toEqual(Array.from({ length: 40 }, (_, i) => 1000 + i))
     expect((await s.listVersions('x')).map((v) => v.label)).toEqual(['v1'])
+    // The paste was moved apart from the log, as a new large append is.
+    const outOfLine = () => (s.database.prepare('SELECT count(*) AS n FROM update_blobs').get() as { n: number }).n
+    expect(outOfLine()).toBe(1)
 
     // New appends come after the migrated ones, and compaction folds them all.
     for (const u of pushes(docs.x, 40, 5)) await s.append('x', u)
     expect(numbers(await s.load('x'))).toEqual(Array.from({ length: 45 }, (_, i) => i))
-    expect(await s.compact('x')).toBe(45)
+    expect(await s.compact('x')).toBe(46)
     expect(numbers(await s.load('x'))).toEqual(Array.from({ length: 45 }, (_, i) => i))
     expect((await s.logSize('x')).count).toBe(0)
     expect((await s.logSize('y')).count).toBe(40)
@@ -80,6 +92,15 @@ describe('SQLite schema', () => {
     const sql = (db.prepare("SELECT sql FROM sqlite_master WHERE name = 'updates'").get() as { sql: string }).sql
     expect(sql).toMatch(/WITHOUT ROWID/)
     expect(db.prepare("SELECT name FROM sqlite_master WHERE name = 'updates_by_name'").all()).toEqual([])
+    expect(outOfLine()).toBe(0)
+    // The page size is the file's own: only a VACUUM (offline) changes it.
+    expect(db.pragma('page_size', { simple: true })).toBe(4096)
+  })
+
+  it('a new file gets pages of PAGE_SIZE bytes, in WAL mode', () => {
+    const db = storage(join(tempDir(), 'new.db')).database
+    expect(db.pragma('page_size', { simple: true })).toBe(PAGE_SIZE)
+    expect(db.pragma('journal_mode', { simple: true })).toBe('wal')
   })
 
   it('opening a migrated file again changes nothing', async () => {
