@@ -8,6 +8,7 @@ import { StorageOpenError } from './types.ts'
 const TABLES: Record<string, readonly string[]> = {
   snapshots: ['name', 'data', 'updated_at'],
   updates: ['id', 'name', 'data', 'created_at'],
+  update_blobs: ['id', 'data'],
   versions: ['id', 'name', 'kind', 'label', 'created_by', 'created_at', 'data'],
 }
 

@@ -103,14 +103,17 @@ describe('SQLite schema', () => {
     expect(db.pragma('journal_mode', { simple: true })).toBe('wal')
   })
 
-  it('opening a migrated file again changes nothing', async () => {
+  it('opening a migrated file again writes nothing', async () => {
     const path = join(tempDir(), 'old.db')
     const old = new Database(path)
     old.exec(FIRST_SCHEMA)
+    old.pragma(`application_id = ${APPLICATION_ID}`)
     old.prepare('INSERT INTO updates (name, data, created_at) VALUES (?, ?, ?)').run('x', pushes(new Y.Doc(), 0, 1)[0], Date.now())
     old.close()
     await storage(path).close()
     const again = storage(path)
+    // Closing the first checkpointed its WAL away; the second open added no frame to the new one.
+    expect(statSync(`${path}-wal`).size).toBe(0)
     expect(numbers(await again.load('x'))).toEqual([0])
   })
 
@@ -136,5 +139,14 @@ describe('SQLite schema', () => {
     const db = new Database(path)
     expect(db.pragma('user_version', { simple: true })).toBe(SCHEMA_VERSION + 1)
     db.close()
+  })
+
+  it('our table of large updates in another shape is refused at open', () => {
+    const path = join(tempDir(), 'reshaped.db')
+    const db = new Database(path)
+    db.exec('CREATE TABLE update_blobs (id INTEGER PRIMARY KEY, payload TEXT)')
+    db.pragma(`application_id = ${APPLICATION_ID}`)
+    db.close()
+    expect(() => new SqliteStorage({ path, sync: 'normal' })).toThrow(StorageOpenError)
   })
 })
