@@ -1,8 +1,10 @@
 import Database from 'better-sqlite3'
 import type { DbSync } from '../config.ts'
 import { foldState } from './merge.ts'
-import { APPLICATION_ID, openDatabase } from './sqlite-open.ts'
+import { LogIds } from './sqlite-log-ids.ts'
+import { openDatabase } from './sqlite-open.ts'
 import { SqliteOwners } from './sqlite-owners.ts'
+import { INLINE_BYTES, prepareSchema } from './sqlite-schema.ts'
 import type { ClientClaim, DocumentInfo, NewVersion, Storage, StoredDocument, VersionInfo, VersionKind } from './types.ts'
 
 export interface SqliteStorageConfiguration {
@@ -37,8 +39,9 @@ interface PendingAppend {
  * each promise resolves only once that transaction has committed. With
  * `commitIntervalMs`, a transaction also waits until that long after the
  * previous one, so under load the appends of many turns share one commit
- * (a single-row commit writes about 4.5 pages' worth of syscalls; ten rows
- * share them). This is what makes `DB_SYNC=full` affordable, and the durable
+ * (a commit of one append writes one WAL frame — two write syscalls — plus
+ * its share of page rebalances and checkpoints, ~2.6–2.9 in all; appends to
+ * one document in one commit share a page). This is what makes `DB_SYNC=full` affordable, and the durable
  * path cheap in CPU.
  */
 export class SqliteStorage implements Storage {
@@ -50,6 +53,7 @@ export class SqliteStorage implements Storage {
   private lastCommit = -Infinity
   private commitCount = 0
   private readonly stmt
+  private readonly ids: LogIds
   /** One transaction for a batch of appends; made once (wrapping a function per flush showed in profiles). */
   private readonly insertBatch: (batch: PendingAppend[], now: number) => void
   private readonly ownersTable: SqliteOwners
@@ -58,46 +62,22 @@ export class SqliteStorage implements Storage {
     this.commitIntervalMs = configuration.commitIntervalMs ?? 0
     this.db = openDatabase(configuration.path)
     this.db.pragma(`synchronous = ${configuration.sync === 'full' ? 'FULL' : 'NORMAL'}`)
-    this.db.exec(`
-      CREATE TABLE IF NOT EXISTS snapshots (
-        name TEXT PRIMARY KEY,
-        data BLOB NOT NULL,
-        updated_at INTEGER NOT NULL
-      ) WITHOUT ROWID;
-      -- A plain rowid (no AUTOINCREMENT: that writes sqlite_sequence on every
-      -- commit). Ids only order a document's log; compaction reads and trims
-      -- in one transaction, so a reused id can never be trimmed unread.
-      CREATE TABLE IF NOT EXISTS updates (
-        id INTEGER PRIMARY KEY,
-        name TEXT NOT NULL,
-        data BLOB NOT NULL,
-        created_at INTEGER NOT NULL
-      );
-      CREATE INDEX IF NOT EXISTS updates_by_name ON updates (name, id);
-      CREATE TABLE IF NOT EXISTS versions (
-        id INTEGER PRIMARY KEY AUTOINCREMENT,
-        name TEXT NOT NULL,
-        kind TEXT NOT NULL,
-        label TEXT,
-        created_by TEXT,
-        created_at INTEGER NOT NULL,
-        data BLOB NOT NULL
-      );
-      CREATE INDEX IF NOT EXISTS versions_by_name ON versions (name, id);
-    `)
+    prepareSchema(this.db)
     this.ownersTable = new SqliteOwners(this.db)
-    this.db.pragma(`application_id = ${APPLICATION_ID}`)
+    this.ids = new LogIds(this.db)
     this.stmt = {
-      insert: this.db.prepare('INSERT INTO updates (name, data, created_at) VALUES (?, ?, ?)'),
+      insert: this.db.prepare<[string, number, Uint8Array, number]>('INSERT INTO updates (name, id, data, created_at) VALUES (?, ?, ?, ?)'),
+      insertBlob: this.db.prepare<[Uint8Array]>('INSERT INTO update_blobs (data) VALUES (?)'),
+      insertRef: this.db.prepare<[string, number, number | bigint, number]>('INSERT INTO updates (name, id, blob, created_at) VALUES (?, ?, ?, ?)'),
       snapshot: this.db.prepare<[string], { data: Buffer }>('SELECT data FROM snapshots WHERE name = ?'),
-      log: this.db.prepare<[string], { id: number; data: Buffer }>('SELECT id, data FROM updates WHERE name = ? ORDER BY id'),
-      logSize: this.db.prepare<[string], { count: number; bytes: number | null }>(
-        'SELECT count(*) AS count, sum(length(data)) AS bytes FROM updates WHERE name = ?',
-      ),
+      log: this.db.prepare<[string], { id: number; data: Buffer }>(`SELECT u.id, coalesce(u.data, b.data) AS data FROM ${LOG} WHERE u.name = ? ORDER BY u.id`),
+      logSize: this.db.prepare<[string], { count: number; bytes: number | null }>(`SELECT count(*) AS count, sum(${LOG_BYTES}) AS bytes FROM ${LOG} WHERE u.name = ?`),
       putSnapshot: this.db.prepare(
         'INSERT INTO snapshots (name, data, updated_at) VALUES (?, ?, ?) ON CONFLICT(name) DO UPDATE SET data = excluded.data, updated_at = excluded.updated_at',
       ),
+      trimBlobs: this.db.prepare('DELETE FROM update_blobs WHERE id IN (SELECT blob FROM updates WHERE name = ? AND id <= ? AND blob IS NOT NULL)'),
       trimLog: this.db.prepare('DELETE FROM updates WHERE name = ? AND id <= ?'),
+      deleteBlobs: this.db.prepare('DELETE FROM update_blobs WHERE id IN (SELECT blob FROM updates WHERE name = ? AND blob IS NOT NULL)'),
       deleteSnapshot: this.db.prepare('DELETE FROM snapshots WHERE name = ?'),
       deleteLog: this.db.prepare('DELETE FROM updates WHERE name = ?'),
       deleteVersions: this.db.prepare('DELETE FROM versions WHERE name = ?'),
@@ -110,12 +90,17 @@ export class SqliteStorage implements Storage {
       ),
       getVersion: this.db.prepare<[string, number], VersionRow & { data: Buffer }>(`SELECT ${VERSION_COLUMNS}, data FROM versions WHERE name = ? AND id = ?`),
     }
-    this.insertBatch = this.db.transaction((batch: PendingAppend[], now: number) => {
+    const insertBatch = this.db.transaction((batch: PendingAppend[], now: number) => {
+      this.ids.begin()
       for (const p of batch) {
         if (p.claims && (p.lost = this.ownersTable.claim(p.name, p.claims, now))) continue
-        this.stmt.insert.run(p.name, p.update, now)
+        const id = this.ids.next(p.name)
+        if (p.update.byteLength <= INLINE_BYTES) this.stmt.insert.run(p.name, id, p.update, now)
+        else this.stmt.insertRef.run(p.name, id, this.stmt.insertBlob.run(p.update).lastInsertRowid, now)
       }
     })
+    // BEGIN IMMEDIATE: the write lock before the ids are chosen (see LogIds).
+    this.insertBatch = insertBatch.immediate
   }
 
   /** Direct access for operations tooling and tests (e.g. PRAGMA max_page_count). */
@@ -185,6 +170,7 @@ export class SqliteStorage implements Storage {
       const stored = this.readSync(name)
       if (stored.updates.length === 0) return 0
       this.stmt.putSnapshot.run(name, foldState(stored), Date.now())
+      this.stmt.trimBlobs.run(name, stored.lastId)
       this.stmt.trimLog.run(name, stored.lastId)
       return stored.updates.length
     }).immediate()
@@ -202,7 +188,7 @@ export class SqliteStorage implements Storage {
         `SELECT name, sum(bytes) AS bytes, max(updatedAt) AS updatedAt FROM (
            SELECT name, length(data) AS bytes, updated_at AS updatedAt FROM snapshots
            UNION ALL
-           SELECT name, length(data) AS bytes, created_at AS updatedAt FROM updates
+           SELECT u.name, ${LOG_BYTES} AS bytes, u.created_at AS updatedAt FROM ${LOG}
          ) WHERE name > ? GROUP BY name ORDER BY name LIMIT ?`,
       )
       .all(options.after ?? '', limit)
@@ -211,6 +197,7 @@ export class SqliteStorage implements Storage {
   async delete(name: string): Promise<void> {
     this.db.transaction(() => {
       this.stmt.deleteSnapshot.run(name)
+      this.stmt.deleteBlobs.run(name)
       this.stmt.deleteLog.run(name)
       this.stmt.deleteVersions.run(name)
       this.ownersTable.delete(name)
@@ -263,7 +250,9 @@ export class SqliteStorage implements Storage {
     // read-only or another process holds the lock.
     try {
       this.db.transaction(() => {
-        this.db.prepare("INSERT INTO updates (name, data, created_at) VALUES (char(0) || 'probe', zeroblob(?), 0)").run(bytes)
+        // As an append of that size would write: inline, or apart.
+        if (bytes <= INLINE_BYTES) this.db.prepare("INSERT INTO updates (name, id, data, created_at) VALUES (char(0) || 'probe', 0, zeroblob(?), 0)").run(bytes)
+        else this.db.prepare('INSERT INTO update_blobs (data) VALUES (zeroblob(?))').run(bytes)
         throw new RollbackProbe()
       })()
     } catch (error) {
@@ -278,6 +267,10 @@ export class SqliteStorage implements Storage {
 }
 
 class RollbackProbe extends Error {}
+
+/** The log with each entry's bytes, inline or apart (`u`: the entry, `b`: a large update). */
+const LOG = 'updates u LEFT JOIN update_blobs b ON b.id = u.blob'
+const LOG_BYTES = 'coalesce(length(u.data), length(b.data))'
 
 const VERSION_COLUMNS = 'id, kind, label, created_by AS createdBy, created_at AS createdAt, length(data) AS bytes'
 
