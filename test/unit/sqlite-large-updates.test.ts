@@ -53,7 +53,7 @@ describe('SQLite: large updates', () => {
     expect(outOfLine(s)).toBe(1)
     await s.delete('e')
     expect(outOfLine(s)).toBe(0)
-    expect(await s.load('e')).toEqual({ snapshot: null, updates: [] })
+    expect(await s.load('e')).toEqual({ snapshot: null, updates: [], owners: [] })
   })
 
   it('the write probe of a large size leaves nothing behind', async () => {
