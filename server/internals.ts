@@ -17,6 +17,13 @@
  *    `incomingMessageQueue: Record<address, Uint8Array[]>` (messages held until
  *    the document is set up) and `hookPayloads: Record<address,
  *    { connectionConfig: { isAuthenticated } }>`.
+ * 4. Yjs's `AbstractType` keeps, per map key, the item of the key's current
+ *    value — the rightmost of the key's items, deleted or not — in
+ *    `_map: Map<key, Item>`; the key's earlier items are reachable from it by
+ *    `.left`. Yjs has no public way to the item of a map entry (`Y.Map#get`
+ *    gives the value, `typeMapGetAllSnapshot` values only, after an O(document)
+ *    snapshot): the chat rules need it to place a write to a tombstone's key
+ *    (server/chat/yata.ts), the history code to see a map root's live entries.
  */
 import type * as Y from 'yjs'
 
@@ -66,4 +73,9 @@ export function clientConnectionView(client: object): ClientConnectionView {
     socketId: typeof fields.socketId === 'string' ? fields.socketId : undefined,
     queue: (address) => (fields.hookPayloads?.[address]?.connectionConfig?.isAuthenticated === true ? fields.incomingMessageQueue?.[address] : undefined),
   }
+}
+
+/** (4) Per map key of `type` (any type, also a root not yet given a class), the item of its current value, deleted or not. */
+export function keyItems<E>(type: Y.AbstractType<E>): ReadonlyMap<string, Y.Item> {
+  return type._map
 }
