@@ -116,6 +116,11 @@ describe('architecture: the import rules of docs/architecture.md', () => {
     expect(users).toEqual([])
   })
 
+  it('no hook payload is made up with a cast (a hook gets a payload typed in full, or Hocuspocus calls it)', () => {
+    const forged = server.filter((f) => /\bas\s+(unknown\s+as\s+)?\w+Payload\b/.test(code(f)))
+    expect(forged).toEqual([])
+  })
+
   it('only server/main.ts reads the environment', () => {
     const readers = server.filter((f) => f !== 'server/main.ts' && /\bprocess\s*(\.\s*env\b|\[\s*['"]env['"]\s*\])|\bfrom\s+['"](node:)?process['"]/.test(code(f)))
     expect(readers).toEqual([])
