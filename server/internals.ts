@@ -12,6 +12,13 @@
  * 2. Yjs's `StructStore` holds structs it cannot integrate yet (missing
  *    dependencies) in `pendingStructs` and deletions in `pendingDs`, `null`
  *    when there are none, and forgets them when both are set back to `null`.
+ * 3. Yjs's `AbstractType` keeps, per map key, the item of the key's current
+ *    value — the rightmost of the key's items, deleted or not — in
+ *    `_map: Map<key, Item>`; the key's earlier items are reachable from it by
+ *    `.left`. Yjs has no public way to the item of a map entry (`Y.Map#get`
+ *    gives the value, `typeMapGetAllSnapshot` values only, after an O(document)
+ *    snapshot): the chat rules need it to place a write to a tombstone's key
+ *    (server/chat/yata.ts), the history code to see a map root's live entries.
  */
 import type * as Y from 'yjs'
 
@@ -38,4 +45,9 @@ export function parkedStructs(document: Y.Doc): { missing: Record<number, number
 export function dropParkedStructs(document: Y.Doc): void {
   document.store.pendingStructs = null
   document.store.pendingDs = null
+}
+
+/** (3) Per map key of `type` (any type, also a root not yet given a class), the item of its current value, deleted or not. */
+export function keyItems<E>(type: Y.AbstractType<E>): ReadonlyMap<string, Y.Item> {
+  return type._map
 }

@@ -14,7 +14,7 @@ export class MessageIds {
 
   constructor(doc: Y.Doc) {
     const root = doc.share.get(SharedNames.chat)
-    for (let item = root?._start ?? null; item !== null; item = item.right) this.add(item)
+    if (root) for (const item of Y.getTypeChildren(root)) this.add(item)
     doc.on('afterTransaction', (tr: Y.Transaction) => this.onTransaction(tr))
   }
 

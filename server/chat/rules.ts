@@ -202,10 +202,11 @@ function checkMessageChange(doc: Y.Doc, map: Y.Map<unknown>, writes: Write[], re
   checkMutableFields(byKey, principal, typeof author === 'string' ? author : undefined, tombstone, removed)
   if (tombstone) {
     for (const key of TOMBSTONE) {
-      const current = map._map.get(key)
-      if (!current || current.deleted) continue
+      if (!map.has(key)) continue
       const ws = byKey.get(key) ?? []
-      const currentRemoved = (removed.get(key) ?? []).includes(current)
+      // Yjs keeps at most one live item per map key — its current value — and
+      // `removals` holds live items only: a removal at this key removes the current value.
+      const currentRemoved = removed.has(key)
       if (ws.length === 0) {
         if (currentRemoved) throw new Violation('undelete', `"${key}" removed from a tombstone`)
         continue

@@ -10,14 +10,16 @@
  * origin, and its origin is null or an item already in the document.
  */
 import * as Y from 'yjs'
+import { keyItems } from '../internals.ts'
 
-export function endsCurrent(doc: Y.Doc, map: { readonly _map: Map<string, Y.Item> }, key: string, item: Y.Item): boolean {
+export function endsCurrent<E>(doc: Y.Doc, map: Y.AbstractType<E>, key: string, item: Y.Item): boolean {
   const store = doc.store
+  const current = keyItems(map).get(key) ?? null
   let left: Y.Item | null = item.origin ? (Y.getItem(store, item.origin) as Y.Item) : null
   let o: Y.Item | null
   if (left !== null) o = left.right
   else {
-    o = map._map.get(key) ?? null
+    o = current
     while (o !== null && o.left !== null) o = o.left
   }
   const conflicting = new Set<Y.AbstractStruct>()
@@ -39,5 +41,5 @@ export function endsCurrent(doc: Y.Doc, map: { readonly _map: Map<string, Y.Item
     o = o.right
   }
   if (left !== null) return left.right === null
-  return (map._map.get(key) ?? null) === null
+  return current === null
 }

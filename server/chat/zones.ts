@@ -56,6 +56,21 @@ function childZone(outer: Zone, key: string | null, isMap: boolean, self: () => 
   }
 }
 
+/**
+ * Where an existing type sits: its root name, or the item that holds it (whose
+ * `parent` and `parentSub` say in what and under which key). Public Yjs: a
+ * relative position records the id of its type's item (or the root's name),
+ * and one at index 0 associated left is made without walking the type. Null
+ * when that item is no longer an item (collected), which a type reached from a
+ * live item never is.
+ */
+function placeOf(type: Y.AbstractType<unknown>): string | Y.Item | null {
+  const position = Y.createRelativePositionFromTypeIndex(type, 0, -1)
+  if (position.type === null) return position.tname!
+  const item = Y.getItem(type.doc!.store, position.type)
+  return item instanceof Y.Item ? item : null
+}
+
 /** Zones of existing types, cached; zones of types an update creates, per update. */
 export class Zones {
   private readonly cache = new WeakMap<Y.AbstractType<unknown>, Zone>()
@@ -64,11 +79,12 @@ export class Zones {
   ofType(type: Y.AbstractType<unknown>): Zone {
     let zone = this.cache.get(type)
     if (zone) return zone
-    const item = type._item
-    if (item === null) zone = rootZone(Y.findRootTypeKey(type))
+    const place = placeOf(type)
+    if (typeof place === 'string') zone = rootZone(place)
+    else if (place === null) zone = { kind: 'forbidden', why: 'a type Yjs has collected' }
     else {
-      const outer = this.ofType(item.parent as Y.AbstractType<unknown>)
-      zone = childZone(outer, item.parentSub, type instanceof Y.Map, () => ({ kind: 'message', map: type as Y.Map<unknown> }))
+      const outer = this.ofType(place.parent as Y.AbstractType<unknown>)
+      zone = childZone(outer, place.parentSub, type instanceof Y.Map, () => ({ kind: 'message', map: type as Y.Map<unknown> }))
     }
     this.cache.set(type, zone)
     return zone

@@ -1,7 +1,10 @@
 import { Redis as RedisExtension } from '@hocuspocus/extension-redis'
 import type {
+  Document,
   Extension,
   Hocuspocus,
+  LocalTransactionOrigin,
+  RedisTransactionOrigin,
   afterLoadDocumentPayload,
   afterUnloadDocumentPayload,
   beforeBroadcastStatelessPayload,
@@ -30,8 +33,14 @@ export interface ScaleOutConfiguration {
   subscribeTimeoutMs?: number
 }
 
+/** The Yjs update that changes nothing (no structs, no deletions). */
+const EMPTY_UPDATE = Uint8Array.of(0, 0)
+
 /** Transaction origin of changes that came from other instances (not stored again, not republished). */
-const FROM_PEERS = { source: 'redis' as const }
+const FROM_PEERS: RedisTransactionOrigin = { source: 'redis' }
+
+/** Origin of the announcement after a resync: ours, so the stock extension publishes it. */
+const RESYNCED: LocalTransactionOrigin = { source: 'local' }
 
 /**
  * Several instances behind a load balancer, sharing edits and awareness through
@@ -47,6 +56,12 @@ const FROM_PEERS = { source: 'redis' as const }
  *   storage (which holds every acknowledged edit of every instance) and its
  *   state vector is published, so peers send back what they have and we lack,
  *   and fetch what we have. Quiet documents resynchronise too.
+ *
+ * Only the stock extension's public surface is used: its `pub`/`sub` clients
+ * (readiness; the subscriber's `ready` starts a resync) and its hooks, called
+ * with the payloads Hocuspocus gave us — or, for the announcement after a
+ * resync, with one built in full the way Hocuspocus builds it for a change
+ * that came from no connection.
  */
 export class ScaleOut implements Extension {
   readonly extensionName = 'scale-out'
@@ -54,7 +69,6 @@ export class ScaleOut implements Extension {
 
   private readonly config: ScaleOutConfiguration
   private readonly redis: RedisExtension
-  private readonly clients: IORedis[] = []
   private instance: Hocuspocus | undefined
   private subscriberWasReady = false
 
@@ -78,12 +92,11 @@ export class ScaleOut implements Extension {
           if (down) logger.info('redis: connection back')
           down = false
         })
-        this.clients.push(client)
         return client
       },
     })
-    // The extension creates pub first, then sub.
-    this.clients[1]?.on('ready', () => {
+    // The subscriber is back (and has subscribed again): what it missed meanwhile is lost.
+    this.redis.sub.on('ready', () => {
       if (this.subscriberWasReady) void this.resynchronise()
       this.subscriberWasReady = true
     })
@@ -91,7 +104,7 @@ export class ScaleOut implements Extension {
 
   /** Readiness: Redis down still serves (degraded). */
   health(): CheckState {
-    return this.clients.every((c) => c.status === 'ready') ? 'ok' : 'degraded'
+    return this.redis.pub.status === 'ready' && this.redis.sub.status === 'ready' ? 'ok' : 'degraded'
   }
 
   async onConfigure(payload: onConfigurePayload): Promise<void> {
@@ -145,6 +158,7 @@ export class ScaleOut implements Extension {
     this.config.logger.info({ documents: documents.length }, 'redis: resynchronising loaded documents')
     await Promise.all(
       documents.map(async (document) => {
+        let applied: Uint8Array = EMPTY_UPDATE
         try {
           const stored = await this.config.storage.load(document.name)
           const scratch = new Y.Doc()
@@ -152,13 +166,36 @@ export class ScaleOut implements Extension {
           const missing = Y.encodeStateAsUpdate(scratch, Y.encodeStateVector(document))
           scratch.destroy()
           Y.applyUpdate(document, missing, FROM_PEERS)
+          applied = missing
         } catch (error) {
           this.config.logger.error({ err: error, documentName: document.name }, 'resync from storage failed')
         }
-        // Publishes our state vector: peers reply with what we lack and ask for what they lack.
-        await this.redis.onChange({ documentName: document.name, document, transactionOrigin: { source: 'local' } } as onChangePayload)
+        await this.announce(instance, document, applied)
       }),
     )
+  }
+
+  /**
+   * Publish our state vector, through the stock extension's `onChange` (which
+   * publishes one for every change not from Redis): peers reply with what we
+   * lack and ask for what they lack. Even when storage had nothing new for us,
+   * peers may lack what we did while we heard nothing. `update`: what the
+   * resync applied (possibly nothing).
+   */
+  private announce(instance: Hocuspocus, document: Document, update: Uint8Array): Promise<unknown> {
+    const payload: onChangePayload = {
+      instance,
+      clientsCount: document.getConnectionsCount(),
+      document,
+      documentName: document.name,
+      requestHeaders: new Headers(),
+      requestParameters: new URLSearchParams(),
+      socketId: '',
+      update,
+      transactionOrigin: RESYNCED,
+      context: {},
+    }
+    return this.redis.onChange(payload)
   }
 
   /** Close the Redis connections (shutdown). */

@@ -10,6 +10,7 @@
  */
 import * as Y from 'yjs'
 import { SharedNames, readMessage } from '../../client/model.ts'
+import { keyItems } from '../internals.ts'
 
 export type TypeKind = 'text' | 'xml' | 'array' | 'map'
 
@@ -40,7 +41,7 @@ export function kindOf(doc: Y.Doc, name: string): TypeKind | null {
   if (type instanceof Y.XmlFragment) return 'xml'
   if (type instanceof Y.Array) return 'array'
   if (type instanceof Y.Map) return 'map'
-  for (let item = type._start; item !== null; item = item.right) {
+  for (const item of Y.getTypeChildren(type)) {
     if (item.deleted) continue
     const content = item.content
     if (content instanceof Y.ContentString || content instanceof Y.ContentFormat || content instanceof Y.ContentEmbed) return 'text'
@@ -49,7 +50,7 @@ export function kindOf(doc: Y.Doc, name: string): TypeKind | null {
     }
     return 'array'
   }
-  for (const item of type._map.values()) if (!item.deleted) return 'map'
+  for (const item of keyItems(type).values()) if (!item.deleted) return 'map'
   return null
 }
 

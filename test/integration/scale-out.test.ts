@@ -4,11 +4,14 @@ import * as Y from 'yjs'
 import { provider, settled } from '../helpers/clients.ts'
 import { Services, startCluster } from '../helpers/cluster.ts'
 import { AckedWriter, FAST_WRITERS, expectNoneMissing, readEdits } from '../helpers/kill9.ts'
+import { spawnServer } from '../helpers/process.ts'
 import { metric } from '../helpers/rest.ts'
 
 const services = new Services()
 const text = (p: { document: Y.Doc }) => p.document.getText('text').toString()
 const readyz = (http: string) => fetch(`${http}/readyz`)
+/** The ids of Redis's pub/sub connections. */
+const pubsubIds = async (admin: IORedis) => [...String(await admin.call('CLIENT', 'LIST', 'TYPE', 'pubsub')).matchAll(/^id=(\d+)/gm)].map((m) => m[1]!)
 
 describe('scale-out: three instances, Redis and PostgreSQL', () => {
   it('clients on three instances converge on text, presence and chat', async () => {
@@ -72,6 +75,30 @@ describe('scale-out: three instances, Redis and PostgreSQL', () => {
       expect(b.document.getArray('list').length).toBe(80)
     }, { timeout: 5000, interval: 20 })
     expect(Date.now() - cut).toBeLessThan(5000)
+  })
+
+  it("only one instance's subscriber connections cut while its clients edit: a quiet peer catches up within 5 s with no new edits", async () => {
+    const redis = await services.redis()
+    const admin = new IORedis(redis.url)
+    onTestFinished(() => admin.disconnect())
+    const before = new Set(await pubsubIds(admin))
+    const cluster = await startCluster(services, { nodes: 1 })
+    const a = provider(cluster.nodes[0]!.url, 'quiet-peer')
+    await settled(a)
+    // The instance's own subscriber connections: the pub/sub connections that came with it.
+    const ofA = (await pubsubIds(admin)).filter((id) => !before.has(id))
+    expect(ofA.length).toBeGreaterThan(0)
+    const peer = await spawnServer(cluster.env)
+    const b = provider(peer.url, 'quiet-peer')
+    await settled(b)
+
+    await Promise.all(ofA.map((id) => admin.client('KILL', 'ID', id)))
+    // While A listens to nothing, its edits' announcements reach B, and B's answers are lost.
+    for (let i = 0; i < 20; i++) a.document.getArray('list').push([`a${i}`])
+    await settled(a)
+    // B edits nothing: only A's resync on its reconnect can bring B up to date.
+    await vi.waitFor(() => expect(b.document.getArray('list').toArray()).toEqual(a.document.getArray('list').toArray()), { timeout: 5000, interval: 20 })
+    expect(b.document.getArray('list').length).toBe(20)
   })
 
   it('Redis stopped while the last client leaves and the document unloads: the reopened document has every acknowledged edit', async () => {
