@@ -111,7 +111,14 @@ export async function spawnMain(env: Record<string, string>, options: { uid?: nu
   proc.stdout!.on('data', onData)
   proc.stderr!.on('data', onData)
   // 'close' comes after the last output, 'exit' may come before it.
-  const exited = new Promise<number | string>((resolve) => proc.once('close', (code, signal) => resolve(code ?? signal ?? 'unknown')))
+  const exited = new Promise<number | string>((resolve) => {
+    proc.once('close', (code, signal) => resolve(code ?? signal ?? 'unknown'))
+    // Could not start at all (e.g. EACCES): an outcome to assert on, not an uncaught error.
+    proc.once('error', (error) => {
+      out += `spawn failed: ${error.message}\n`
+      resolve(`spawn-error ${(error as NodeJS.ErrnoException).code ?? ''}`.trim())
+    })
+  })
   onTestFinished(() => {
     if (proc.exitCode === null && proc.signalCode === null) proc.kill('SIGKILL')
   })
