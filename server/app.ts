@@ -8,6 +8,7 @@ import { type CollabConfig, defaultConfig } from './config.ts'
 import { ClusterPresence } from './extensions/cluster-presence.ts'
 import { DocumentLifecycle } from './extensions/lifecycle.ts'
 import { Persistence } from './extensions/persistence.ts'
+import { Deletions } from './storage/deletions.ts'
 import { ScaleOut } from './extensions/scale-out.ts'
 import { createHistory } from './setup/history.ts'
 import { addOpsRoutes } from './http/ops.ts'
@@ -106,8 +107,11 @@ export function createCollabServer(partial: Partial<CollabConfig> = {}, options:
       })
     : undefined
   const coldSync = config.coldSync ? new ColdSync(() => metrics.coldSyncs.inc()) : undefined
+  // Loads of a document being deleted wait for the delete (server/storage/deletions.ts).
+  const deletions = new Deletions()
   const persistence = new Persistence({
     storage,
+    deletions,
     coldSync,
     logger,
     compactAfterUpdates: config.compactAfterUpdates,
@@ -126,13 +130,11 @@ export function createCollabServer(partial: Partial<CollabConfig> = {}, options:
     maxDocumentBytes: config.maxDocumentBytes,
     extraChecks: options.writeChecks,
     onRefuse: (write, refusal) => metrics.writesRefused.inc({ door: write.door, reason: refusal.error.reason, rule: refusal.rule }),
-    onReplace: (write, replace) => {
-      for (const owner of new Set(replace.dropped.map((d) => d.owner))) metrics.foreignStructs.inc({ door: write.door, sender: write.writer.principal?.id ?? '', owner })
-    },
+    onReplace: (write) => metrics.foreignStructs.inc({ door: write.door }),
   })
   const socketDoor = new SocketDoor({ pipeline, frames, logger, onApplied: (seconds) => metrics.applySeconds.observe(seconds) })
   // Version history and the REST API (server/history, server/http/api).
-  const history = createHistory(config, { storage, pipeline, logger, verifier: security.verifier, onAutoVersion: (outcome) => metrics.autoVersions.inc({ outcome }) })
+  const history = createHistory(config, { storage, deletions, pipeline, logger, verifier: security.verifier, onAutoVersion: (outcome) => metrics.autoVersions.inc({ outcome }) })
   const lifecycle = new DocumentLifecycle({ idleMs: config.docIdleUnloadMs, maxDocuments: config.maxDocuments, logger })
   const hocuspocus = new Hocuspocus({
     quiet: true,

@@ -54,8 +54,8 @@ export class Metrics {
   })
   readonly foreignStructs = new Counter({
     name: 'collab_foreign_structs_dropped_total',
-    help: 'Updates whose new structs under another user’s Yjs client id were taken out (client-id-owned), by door, sender and owner (token subs: one series per pair seen)',
-    labelNames: ['door', 'sender', 'owner'],
+    help: 'Updates whose new structs under another user’s Yjs client id were taken out (client-id-owned), by door (who sent them and whose ids they were: in the log line)',
+    labelNames: ['door'],
     registers: [this.registry],
   })
   readonly coldSyncs = new Counter({ name: 'collab_cold_syncs_total', help: 'Stored documents sent to a client that held nothing while they loaded (server/ws/cold-sync.ts)', registers: [this.registry] })

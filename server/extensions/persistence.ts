@@ -13,6 +13,7 @@ import { DocumentCloseError } from '../errors.ts'
 import { parkedStructs, withoutUpdateListeners } from '../internals.ts'
 import { applyStored } from '../storage/merge.ts'
 import type { ColdSync } from '../ws/cold-sync.ts'
+import type { Deletions } from '../storage/deletions.ts'
 import type { ClientClaim, Storage } from '../storage/types.ts'
 import { ownersOf } from '../pipeline/owners.ts'
 
@@ -29,6 +30,8 @@ export interface PersistenceConfiguration {
   coldSync?: ColdSync
   /** Called with every compaction's outcome (metrics). */
   onCompact?: (result: { documentName: string; folded: number; error?: unknown }) => void
+  /** Documents being deleted: a load of one waits until its delete has committed. */
+  deletions?: Deletions
 }
 
 /**
@@ -65,6 +68,7 @@ export class Persistence implements Extension {
   }
 
   private async load(documentName: string, document: Y.Doc): Promise<void> {
+    await this.config.deletions?.settled(documentName)
     const stored = await this.config.storage.load(documentName)
     // Before the (slow) apply: the clients that asked for the document with nothing may get the stored bytes now.
     const empty = document.store.clients.size === 0 && parkedStructs(document) === null

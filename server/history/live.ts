@@ -7,6 +7,8 @@ import type { Document, Hocuspocus } from '@hocuspocus/server'
 import type { Logger } from 'pino'
 import * as Y from 'yjs'
 import { CloseCode, Errors, documentCloseReason } from '../../client/protocol.ts'
+import { documentGate } from '../chat/gate.ts'
+import type { Deletions } from '../storage/deletions.ts'
 import { foldState } from '../storage/merge.ts'
 import type { Storage } from '../storage/types.ts'
 import type { DecodedUpdate } from '../chat/effects.ts'
@@ -25,6 +27,8 @@ export interface LiveDocumentsConfiguration {
   unload?: (document: Document) => Promise<void>
   /** Whether a document that is not loaded may be loaded now (MAX_DOCUMENTS: the lifecycle extension's `admit`). */
   admit?: (documentName: string) => Promise<boolean>
+  /** Documents being deleted: their loads wait until the delete has committed (persistence). */
+  deletions?: Deletions
 }
 
 /** A document held open through Hocuspocus; `close()` lets it go (it unloads as usual once idle). */
@@ -87,8 +91,14 @@ export class LiveDocuments {
   /**
    * Delete a document: close its connections (4410), drop it from memory and
    * remove it from storage with its versions. Returns whether it existed.
+   * Loads of the name meanwhile wait for it (`deletions`), and find it empty.
    */
-  async delete(name: string): Promise<boolean> {
+  delete(name: string): Promise<boolean> {
+    const { deletions } = this.config
+    return deletions ? deletions.run(name, () => this.deleteNow(name)) : this.deleteNow(name)
+  }
+
+  private async deleteNow(name: string): Promise<boolean> {
     const { hocuspocus, storage, logger } = this.config
     const document = hocuspocus.documents.get(name) ?? (await hocuspocus.loadingDocuments.get(name))
     const existed = Boolean(document) || (await this.state(name)) !== null || (await storage.listVersions(name, { limit: 1 })).length > 0
@@ -102,6 +112,8 @@ export class LiveDocuments {
       // hooks run and forget it).
       await hocuspocus.unloadingDocuments.get(name)
       if (hocuspocus.documents.get(name) === document) await (this.config.unload ? this.config.unload(document) : hocuspocus.unloadDocument(document))
+      // Writes admitted before the connections closed are stored before storage is emptied, not after it.
+      await documentGate(document).anyBusy()
     }
     await storage.delete(name)
     if (existed) logger.info({ documentName: name }, 'document deleted')

@@ -7,6 +7,7 @@ import { ApiAuth, addApiRoutes } from '../http/api/index.ts'
 import { ApiRateLimit } from '../http/api/rate-limit.ts'
 import type { Router } from '../http/router.ts'
 import type { WritePipeline } from '../pipeline/pipeline.ts'
+import type { Deletions } from '../storage/deletions.ts'
 import type { Storage } from '../storage/types.ts'
 import { AutoVersions } from '../history/auto.ts'
 import { LiveDocuments } from '../history/live.ts'
@@ -27,7 +28,7 @@ export interface HistorySetup {
 /** Version history (automatic versions, retention) and the REST API, wired from the configuration. */
 export function createHistory(
   config: CollabConfig,
-  deps: { storage: Storage; pipeline: WritePipeline; logger: Logger; verifier: TokenVerifier | null; onAutoVersion?: (outcome: 'saved' | 'covered' | 'failed') => void },
+  deps: { storage: Storage; deletions?: Deletions; pipeline: WritePipeline; logger: Logger; verifier: TokenVerifier | null; onAutoVersion?: (outcome: 'saved' | 'covered' | 'failed') => void },
 ): HistorySetup {
   const { storage, pipeline, logger, verifier } = deps
   const history = new VersionHistory({ storage, logger, keep: config.versionKeep, keepNamed: config.versionKeepNamed })
@@ -39,7 +40,7 @@ export function createHistory(
   return {
     extensions: auto ? [auto] : [],
     attach(hocuspocus, router, lifecycle) {
-      live = new LiveDocuments({ hocuspocus, storage, pipeline, logger, admit: (name) => lifecycle.admit(name), unload: (document) => lifecycle.unload(document) })
+      live = new LiveDocuments({ hocuspocus, storage, deletions: deps.deletions, pipeline, logger, admit: (name) => lifecycle.admit(name), unload: (document) => lifecycle.unload(document) })
       // The socket's verifier: one key, one set of rules for every door.
       const auth = new ApiAuth(verifier)
       const edge = { cors: new ApiCors(config.allowedOrigins, config.trustProxy), rateLimit: new ApiRateLimit(config) }

@@ -195,6 +195,8 @@ export class SqliteStorage implements Storage {
   }
 
   async delete(name: string): Promise<void> {
+    // Appends queued before the delete commit before it, never after it (a ghost document).
+    this.flush()
     this.db.transaction(() => {
       this.stmt.deleteSnapshot.run(name)
       this.stmt.deleteBlobs.run(name)

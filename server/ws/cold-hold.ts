@@ -33,7 +33,7 @@ const isEmptyStateVector = (sv: Uint8Array) => sv.byteLength === 1 && sv[0] === 
 /**
  * One socket's side of cold sync (server/ws/cold-sync.ts): an empty SyncStep1
  * for a document this socket has not authenticated yet is held at the door,
- * with what the socket sends for that document after it, until the auth reply
+ * with what the socket sends for that document after it (but its Auth), until the auth reply
  * — and, when the document then still has to be loaded, until its load.
  */
 export class ColdHolds {
@@ -48,7 +48,8 @@ export class ColdHolds {
   /** An inbound frame the gateway accepted: true when it is held here, not to be handed on now. */
   inbound(frame: Extract<Frame, { kind: 'document' }>, bytes: Uint8Array): boolean {
     const held = this.held?.get(frame.address)
-    if (held) {
+    // The Auth itself is never held: it is what the hold waits for (a client may send it after its SyncStep1).
+    if (held && frame.type !== MessageType.Auth) {
       held.frames.push(bytes)
       held.bytes += bytes.byteLength
       if (held.frames.length > MAX_HELD_FRAMES || held.bytes > MAX_HELD_BYTES) this.release(frame.address)

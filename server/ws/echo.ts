@@ -1,21 +1,38 @@
-import { outboundUpdate } from './frame.ts'
+import { MessageType, SyncStep } from '../../client/protocol.ts'
 
 /** How many of a socket's recent updates are remembered (a few are in flight at most). */
 const REMEMBERED = 8
 /** An update whose echo did not come within this many update frames to its socket was merged or re-encoded: forgotten. */
 const PATIENCE = 32
+/** Larger updates are not remembered (their echo is sent): what a socket makes the server keep stays small. */
+const MAX_REMEMBERED_BYTES = 2048
+
+const utf8 = new TextEncoder()
 
 interface Sent {
+  /** The address (document name, or `name\0session`) as the frame header carries it: UTF-8. */
+  address: Uint8Array
+  /** A copy of the update: never a view of the inbound frame, which would keep it (and its decoded structs) alive. */
   update: Uint8Array
-  /** Update frames to this socket still to look at before it is forgotten. */
-  patience: number
+  /** The socket's update-frame count past which this is forgotten. */
+  due: number
 }
 
-/** Whether `frame` ends with the bytes of `update` (an update message's payload is its last bytes). */
-function endsWith(frame: Uint8Array, update: Uint8Array): boolean {
-  const offset = frame.byteLength - update.byteLength
-  if (offset < 3) return false
-  for (let i = update.byteLength - 1; i >= 0; i--) if (frame[offset + i] !== update[i]) return false
+/** A varUint at `at`: its value and the offset after it, or undefined past the end or over 2^53. */
+function varUint(data: Uint8Array, at: number): { value: number; next: number } | undefined {
+  let value = 0
+  let shift = 1
+  for (let i = at; i < data.byteLength && i < at + 8; i++) {
+    const byte = data[i]!
+    value += (byte & 0x7f) * shift
+    if (byte < 0x80) return { value, next: i + 1 }
+    shift *= 128
+  }
+  return undefined
+}
+
+function equalAt(frame: Uint8Array, at: number, bytes: Uint8Array): boolean {
+  for (let i = bytes.byteLength - 1; i >= 0; i--) if (frame[at + i] !== bytes[i]) return false
   return true
 }
 
@@ -23,41 +40,52 @@ function endsWith(frame: Uint8Array, update: Uint8Array): boolean {
  * The echo of a client's own update. Hocuspocus 4.7's `Document` broadcasts
  * every applied update to every connection of the document, the sender
  * included: one socket write per edit that tells the sender nothing. The
- * gateway remembers the updates a socket sent and drops an outbound Sync
- * Update frame to that socket only when its update is byte for byte one of
- * them — never one that carries anybody else's changes (a broadcast that
- * merged several clients' updates, or Yjs encoding the change differently,
- * is sent as usual, and the remembered update is forgotten soon after).
- * Dropping it is safe: the sender made those changes.
+ * gateway remembers, per socket, the small updates it sent and for which
+ * address; an outbound Sync Update frame to that socket is dropped only when
+ * it is for that same address (another session of the document on the same
+ * socket is another receiver) and its update is byte for byte one of them —
+ * never one that carries anybody else's changes (a broadcast that merged
+ * several clients' updates, or Yjs encoding the change differently, is sent
+ * as usual, and the remembered update is forgotten soon after). Dropping it
+ * is safe: that session made those changes.
  */
 export class EchoFilter {
   private sent: Sent[] | undefined
+  /** Update frames looked at so far (the clock of `due`). */
+  private frames = 0
 
-  /** An update this socket sent, on its way to the document. */
-  remember(update: Uint8Array): void {
+  /** An update this socket sent for `address`, on its way to the document. */
+  remember(address: string, update: Uint8Array): void {
+    if (update.byteLength > MAX_REMEMBERED_BYTES) return
     this.sent ??= []
     if (this.sent.length >= REMEMBERED) this.sent.shift()
-    this.sent.push({ update, patience: PATIENCE })
+    this.sent.push({ address: utf8.encode(address), update: update.slice(), due: this.frames + PATIENCE })
   }
 
-  /** Whether `frame` (a Sync message), about to go to this socket, only echoes an update it sent (then it is forgotten). */
+  /** Whether `frame`, about to go to this socket, only echoes an update it sent for the frame's address (then it is forgotten). */
   isEcho(frame: Uint8Array): boolean {
     const sent = this.sent
     if (!sent || sent.length === 0) return false
-    let match = -1
+    // The header: address (varString), message type, sync step, then the update (varUint8Array) to the end.
+    const length = varUint(frame, 0)
+    if (!length) return false
+    const addressAt = length.next
+    const type = varUint(frame, addressAt + length.value)
+    if (!type || type.value !== MessageType.Sync) return false
+    const step = varUint(frame, type.next)
+    if (!step || step.value !== SyncStep.Update) return false
+    const size = varUint(frame, step.next)
+    if (!size || size.next + size.value !== frame.byteLength) return false
+    const frames = ++this.frames
     for (let i = 0; i < sent.length; i++) {
-      if (match === -1 && endsWith(frame, sent[i]!.update)) match = i
+      const s = sent[i]!
+      if (s.update.byteLength !== size.value || s.address.byteLength !== length.value) continue
+      if (!equalAt(frame, size.next, s.update) || !equalAt(frame, addressAt, s.address)) continue
+      sent.splice(i, 1)
+      return true
     }
-    // A cheap tail match first; then the frame is read to be sure it is an update message carrying exactly that update.
-    const found = match === -1 ? undefined : sent[match]!
-    if (found) {
-      const update = outboundUpdate(frame)
-      if (update !== undefined && update.byteLength === found.update.byteLength) {
-        sent.splice(match, 1)
-        return true
-      }
-    }
-    for (let i = sent.length - 1; i >= 0; i--) if (--sent[i]!.patience <= 0) sent.splice(i, 1)
+    // Oldest first: forget what waited too long.
+    while (sent.length > 0 && sent[0]!.due <= frames) sent.shift()
     return false
   }
 }

@@ -3,11 +3,12 @@ import type { Duplex } from 'node:stream'
 import type { Hocuspocus } from '@hocuspocus/server'
 import type { Logger } from 'pino'
 import { WebSocket, WebSocketServer } from 'ws'
-import { CloseCode, type CloseCodeInfo, MessageType } from '../../client/protocol.ts'
+import { CloseCode, type CloseCodeInfo } from '../../client/protocol.ts'
 import { ColdHolds } from './cold-hold.ts'
 import type { ColdSync } from './cold-sync.ts'
 import { EchoFilter } from './echo.ts'
-import { type DecodedFrames, type Frame, authReplyOf, inspectFrame, peekType } from './frame.ts'
+import { type DecodedFrames, type Frame, inspectFrame, peekType } from './frame.ts'
+import { OutboundSocket } from './outbound.ts'
 import { AddressCounter, TokenBucket, clientAddress, documentNameProblem, originAllowed } from './limits.ts'
 
 
@@ -129,39 +130,16 @@ export class Gateway {
     let authTimer: NodeJS.Timeout | undefined = setTimeout(() => refuse(CloseCode.Timeout, 'no document authenticated in time'), limits.authTimeoutMs)
     authTimer.unref()
 
-    let authenticated = false
     const echoes = new EchoFilter()
-    let cold: ColdHolds | undefined
     // What Hocuspocus writes to: the socket, seen through our counters (and the dialect).
-    const socket = {
-      send(data: Uint8Array) {
-        const type = peekType(data)
-        if (type === MessageType.Sync && echoes.isEcho(data)) return onEcho?.()
-        onSend?.(type, data.byteLength)
-        const reply = type === MessageType.Auth ? authReplyOf(data) : undefined
-        if (reply?.authenticated && !authenticated) {
-          authenticated = true
-          clearTimeout(authTimer)
-          authTimer = undefined
-        }
-        if (!dialect) {
-          ws.send(data)
-          if (reply) cold?.authReply(reply.address, reply.authenticated)
-          return
-        }
-        const out = dialect.outbound(data)
-        if ('send' in out) ws.send(out.send)
-        else if ('close' in out) ws.close(out.close.code, out.close.reason)
-      },
-      close: (code?: number, reason?: string) => ws.close(code, reason),
-      get readyState() {
-        return ws.readyState
-      },
-    }
+    const socket = new OutboundSocket(ws, echoes, { onSend, onEcho, dialect, onAuthenticated: () => {
+      clearTimeout(authTimer)
+      authTimer = undefined
+    } })
     const client = hocuspocus.handleConnection(socket, request, context)
     const { coldSync } = this.options
     if (coldSync && !dialect) {
-      cold = new ColdHolds({
+      socket.cold = new ColdHolds({
         coldSync,
         forward: (frame) => client.handleMessage(frame),
         send: (data) =>
@@ -195,17 +173,17 @@ export class Gateway {
         // The update's checks are the write pipeline's (server/pipeline); it takes what was decoded here.
         if (frame.update && frame.decoded) {
           this.options.frames?.record(frame.update, frame.decoded, dialect ? 'yws' : 'socket')
-          echoes.remember(frame.update)
+          echoes.remember(frame.address, frame.update)
         } else if (frame.awareness) this.options.frames?.recordAwareness(bytes, frame.awareness)
       }
       this.options.onFrame?.(frame, received.byteLength)
       if (frame.kind === 'pong') return
-      if (cold?.inbound(frame, bytes)) return
+      if (socket.cold?.inbound(frame, bytes)) return
       client.handleMessage(bytes)
     })
     ws.on('close', (code, reason) => {
       clearTimeout(authTimer)
-      cold?.close()
+      socket.cold?.close()
       client.handleClose({ code, reason: reason.toString() })
     })
     ws.on('error', (error) => logger.warn({ err: error, remoteAddress: context.remoteAddress }, 'websocket error'))

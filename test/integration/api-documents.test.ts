@@ -209,6 +209,35 @@ describe('REST documents: delete', () => {
     expect((await call(base, 'DELETE', docPath('team/doomed'), { token: admin })).status).toBe(404)
   })
 
+  it('a client opening the document while it is being deleted gets the deleted (empty) document, never the old content', async () => {
+    let begun = () => {}
+    let go = () => {}
+    const started = { promise: new Promise<void>((r) => (begun = r)), resolve: () => begun() }
+    const proceed = { promise: new Promise<void>((r) => (go = r)), resolve: () => go() }
+    class SlowDelete extends MemoryStorage {
+      override async delete(name: string): Promise<void> {
+        started.resolve()
+        await proceed.promise
+        return super.delete(name)
+      }
+    }
+    const server = await startServer({ docIdleUnloadMs: 60_000 }, { storage: new SlowDelete() })
+    const base = httpBase(server.url)
+    expect((await call(base, 'POST', docPath('race', '/updates'), { body: appendText('old content') })).status).toBe(200)
+    const deleting = call(base, 'DELETE', docPath('race'))
+    await started.promise
+    // Hocuspocus has let the document go; a client asks for it again before storage is emptied.
+    const late = provider(server.url, 'race')
+    await vi.waitFor(() => expect(server.hocuspocus.loadingDocuments.has('race') || server.hocuspocus.documents.has('race')).toBe(true))
+    proceed.resolve()
+    expect((await deleting).status).toBe(204)
+    await settled(late)
+    expect(late.document.getText('codemirror').toString()).toBe('')
+    late.document.getText('codemirror').insert(0, 'new life')
+    await settled(late)
+    expect(await storedText(server, 'race', 'codemirror')).toBe('new life')
+  })
+
   it('open mode (no key): everything is allowed without a token, as on the socket', async () => {
     const server = await startServer()
     const base = httpBase(server.url)

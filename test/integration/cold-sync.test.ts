@@ -126,6 +126,18 @@ describe('cold sync: a client with nothing gets the stored document while it loa
     expect(eve.received.some((d) => Buffer.from(d).includes(Buffer.from('only for ada')))).toBe(false)
   })
 
+  it('a SyncStep1 sent before the Auth: the Auth is not held with it, the document authenticates and gets the stored state', async () => {
+    const { server, source } = await storedServer()
+    const raw = await rawClient(server.url)
+    raw.send(updateFrame(DOC, Y.encodeStateVector(new Y.Doc()), SyncStep.Step1))
+    raw.send(authFrame(DOC))
+    const outcome = await Promise.race([raw.next((d) => authReply(d) !== null).then(() => 'answered'), raw.closed.then((code) => `closed ${code}`)])
+    expect(outcome).toBe('answered')
+    const replica = new Y.Doc()
+    for (const f of syncFrames(await beforeBarrier(raw))) Y.applyUpdate(replica, f.update)
+    expect(replica.getText('text').toString()).toBe(source.getText('text').toString())
+  })
+
   it('COLD_SYNC=off: the ordinary answer, once the document is loaded', async () => {
     const server = await startServer({ coldSync: false })
     const source = new Y.Doc()
