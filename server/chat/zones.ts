@@ -30,12 +30,12 @@ const READS: Zone = { kind: 'reads' }
 const REACTIONS: Zone = { kind: 'reactions' }
 
 /** Root names the model reserves for future versions: nobody writes there now. */
-const RESERVED = /^(chat|collab)/
+export const RESERVED_ROOT = /^(chat|collab)/
 
 export function rootZone(name: string): Zone {
   if (name === SharedNames.chat) return CHAT
   if (name === SharedNames.chatReads) return READS
-  if (RESERVED.test(name)) return { kind: 'forbidden', why: `root "${name}" is reserved by the chat data model` }
+  if (RESERVED_ROOT.test(name)) return { kind: 'forbidden', why: `root "${name}" is reserved by the chat data model` }
   return NONE
 }
 

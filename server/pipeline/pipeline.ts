@@ -110,7 +110,7 @@ export class WritePipeline {
         this.config.onRefuse?.(original, refusal)
         return { ok: false, refusal }
       }
-      const keys: GateKey[] = this.chat.touches(write) ? [...write.effects().clients, 'chat'] : write.effects().clients
+      const keys: GateKey[] = this.chat.touches(write) ? [...write.clients(), 'chat'] : write.clients()
       const wait = gate.busy(keys)
       if (wait) {
         await wait

@@ -4,6 +4,7 @@
  */
 import * as Y from 'yjs'
 import { type DecodedUpdate, type Effects, Unappliable, effectsOf } from '../chat/effects.ts'
+import { surelyIntegrates } from '../chat/quick.ts'
 import type { Principal } from '../chat/rules.ts'
 import { Refusal } from '../errors.ts'
 import type { ClientClaim } from '../storage/types.ts'
@@ -41,6 +42,8 @@ export class Write {
   claims: readonly ClientClaim[] = []
   private decodedUpdate: DecodedUpdate | undefined
   private worked: Effects | Unappliable | undefined
+  /** The clients, when the update surely integrates now without working out its effects (null: it may not; undefined: not asked yet). */
+  private sure: number[] | null | undefined
 
   constructor(fields: { door: Door; documentName: string; document: Y.Doc; update: Uint8Array; writer: Writer; decoded?: DecodedUpdate }) {
     this.door = fields.door
@@ -67,6 +70,17 @@ export class Write {
     return this.worked
   }
 
+  /** Whether the update surely integrates completely now (server/chat/quick.ts); when not, only `effects()` can tell. */
+  surelyIntegrates(): boolean {
+    if (this.sure === undefined) this.sure = surelyIntegrates(this.document, this.update, this.decoded)
+    return this.sure !== null
+  }
+
+  /** The client ids the update has structs for (the gate's keys). */
+  clients(): number[] {
+    return this.surelyIntegrates() ? this.sure! : this.effects().clients
+  }
+
   /** The same write as another update (a check's Replace): what the later checks see, and what is stored and applied. */
   replacedBy(update: Uint8Array): Write {
     const write = new Write({ door: this.door, documentName: this.documentName, document: this.document, update, writer: this.writer })
@@ -77,6 +91,7 @@ export class Write {
   /** Forget the effects: the document changed since they were worked out (the pipeline checks again). */
   forgetEffects(): void {
     this.worked = undefined
+    this.sure = undefined
   }
 }
 

@@ -1,5 +1,6 @@
 import { Errors } from '../../../client/protocol.ts'
 import { messageIds } from '../../chat/ids.ts'
+import { mayTouchChat } from '../../chat/quick.ts'
 import { Violation, checkEffects } from '../../chat/rules.ts'
 import { Zones } from '../../chat/zones.ts'
 import { Refusal, type Write, type WriteCheck } from '../write.ts'
@@ -18,6 +19,11 @@ export class ChatCheck implements WriteCheck {
 
   check(write: Write): Refusal | undefined {
     if (write.door === 'restore') return undefined
+    // No chat in the document and none named by the update: nothing here for the rules (server/chat/quick.ts).
+    if (!mayTouchChat(write.document, write.decoded)) {
+      this.touching.delete(write)
+      return undefined
+    }
     try {
       if (checkEffects(write.document, write.effects(), write.writer.principal, this.zones, () => messageIds(write.document))) this.touching.add(write)
       else this.touching.delete(write)

@@ -11,6 +11,7 @@ import { Refusal, type WriteCheck } from '../write.ts'
 export const dependenciesCheck: WriteCheck = {
   name: 'dependencies',
   check(write) {
+    if (write.surelyIntegrates()) return undefined
     try {
       write.effects()
       return undefined
