@@ -20,6 +20,58 @@ export function typeLabel(type: number): string {
   return TYPE_LABEL[type] ?? 'other'
 }
 
+/** Slots of the per-type tallies: one per message type below OTHER, then pongs, then every other type. */
+const OTHER = 16
+const PONG_SLOT = OTHER
+const OTHER_SLOT = OTHER + 1
+const slotOf = (type: number) => (type === -1 ? PONG_SLOT : type >= 0 && type < OTHER ? type : OTHER_SLOT)
+const slotLabel = (slot: number) => (slot === PONG_SLOT ? 'pong' : slot === OTHER_SLOT ? 'other' : typeLabel(slot))
+
+/**
+ * Frame counts and bytes, counted as plain numbers (prom-client's `inc`
+ * hashes and validates labels on every call, a dozen times per edit here) and
+ * handed to the Prometheus counters when scraped: each counter's `collect`
+ * adds what was counted since the last scrape.
+ */
+class FrameTally {
+  readonly received = new Float64Array(OTHER_SLOT + 1)
+  readonly sent = new Float64Array(OTHER_SLOT + 1)
+  bytesReceived = 0
+  bytesSent = 0
+
+  counter(registry: Registry, name: string, help: string, what: 'received' | 'sent' | 'bytesReceived' | 'bytesSent'): Counter {
+    const tally = this
+    if (what === 'received' || what === 'sent') {
+      const reported = new Float64Array(OTHER_SLOT + 1)
+      return new Counter({
+        name,
+        help,
+        labelNames: ['type'],
+        registers: [registry],
+        collect() {
+          const counts = tally[what]
+          for (let slot = 0; slot < counts.length; slot++) {
+            const delta = counts[slot]! - reported[slot]!
+            if (delta > 0) this.inc({ type: slotLabel(slot) }, delta)
+            reported[slot] = counts[slot]!
+          }
+        },
+      })
+    }
+    let reported = 0
+    return new Counter({
+      name,
+      help,
+      registers: [registry],
+      collect() {
+        const delta = tally[what] - reported
+        if (delta > 0) this.inc(delta)
+        reported = tally[what]
+      },
+    })
+  }
+}
+
 /**
  * The server's Prometheus metrics, on a registry of its own (several servers
  * can live in one process, as in tests). Process metrics and event-loop lag
@@ -27,11 +79,13 @@ export function typeLabel(type: number): string {
  */
 export class Metrics {
   readonly registry = new Registry()
-  readonly messagesReceived = new Counter({ name: 'collab_messages_received_total', help: 'Inbound frames accepted, by message type', labelNames: ['type'], registers: [this.registry] })
-  readonly messagesSent = new Counter({ name: 'collab_messages_sent_total', help: 'Outbound frames, by message type', labelNames: ['type'], registers: [this.registry] })
-  readonly bytesReceived = new Counter({ name: 'collab_bytes_received_total', help: 'Inbound frame bytes accepted', registers: [this.registry] })
+  // Per frame, on the hot path: plain numbers, handed to prom-client when scraped (see FrameTally).
+  private readonly frames = new FrameTally()
+  readonly messagesReceived = this.frames.counter(this.registry, 'collab_messages_received_total', 'Inbound frames accepted, by message type', 'received')
+  readonly messagesSent = this.frames.counter(this.registry, 'collab_messages_sent_total', 'Outbound frames, by message type', 'sent')
+  readonly bytesReceived = this.frames.counter(this.registry, 'collab_bytes_received_total', 'Inbound frame bytes accepted', 'bytesReceived')
   readonly echoesDropped = new Counter({ name: 'collab_echoes_dropped_total', help: "Broadcasts of a client's own update not sent back to it (server/ws/echo.ts)", registers: [this.registry] })
-  readonly bytesSent = new Counter({ name: 'collab_bytes_sent_total', help: 'Outbound frame bytes', registers: [this.registry] })
+  readonly bytesSent = this.frames.counter(this.registry, 'collab_bytes_sent_total', 'Outbound frame bytes', 'bytesSent')
   readonly rejected = new Counter({ name: 'collab_messages_rejected_total', help: 'Inbound frames refused, by reason', labelNames: ['reason'], registers: [this.registry] })
   readonly persistSeconds = new Histogram({
     name: 'collab_persist_seconds',
@@ -64,33 +118,20 @@ export class Metrics {
   readonly presenceRecorded = new Gauge({ name: 'collab_presence_recorded', help: 'With Redis: client ids hosted here whose record is in Redis (so they leave with this instance if it dies)', registers: [this.registry] })
   readonly compactions = new Counter({ name: 'collab_compactions_total', help: 'Log compactions, by outcome', labelNames: ['outcome'], registers: [this.registry] })
 
-  /** Per message type, the counters' children (prom-client hashes labels on every `inc({ … })`; a child does not). */
-  private readonly byType = new Map<number, { received: Counter.Internal; sent: Counter.Internal }>()
-
   constructor() {
     collectDefaultMetrics({ register: this.registry })
   }
 
   /** One inbound frame accepted (`type` -1: a pong). */
   frameReceived(type: number, bytes: number): void {
-    this.countersOf(type).received.inc()
-    this.bytesReceived.inc(bytes)
+    this.frames.received[slotOf(type)]! += 1
+    this.frames.bytesReceived += bytes
   }
 
   /** One outbound frame. */
   frameSent(type: number, bytes: number): void {
-    this.countersOf(type).sent.inc()
-    this.bytesSent.inc(bytes)
-  }
-
-  private countersOf(type: number) {
-    let counters = this.byType.get(type)
-    if (!counters) {
-      const label = type === -1 ? 'pong' : typeLabel(type)
-      counters = { received: this.messagesReceived.labels(label), sent: this.messagesSent.labels(label) }
-      this.byType.set(type, counters)
-    }
-    return counters
+    this.frames.sent[slotOf(type)]! += 1
+    this.frames.bytesSent += bytes
   }
 
   /** Gauges read at scrape time from the live server. */
