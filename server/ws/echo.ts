@@ -14,22 +14,14 @@ interface Sent {
   address: Uint8Array
   /** A copy of the update: never a view of the inbound frame, which would keep it (and its decoded structs) alive. */
   update: Uint8Array
+  /** The byte length of the Sync Update frame that would carry it back (most frames are told apart by that alone). */
+  frameLength: number
   /** The socket's update-frame count past which this is forgotten. */
   due: number
 }
 
-/** A varUint at `at`: its value and the offset after it, or undefined past the end or over 2^53. */
-function varUint(data: Uint8Array, at: number): { value: number; next: number } | undefined {
-  let value = 0
-  let shift = 1
-  for (let i = at; i < data.byteLength && i < at + 8; i++) {
-    const byte = data[i]!
-    value += (byte & 0x7f) * shift
-    if (byte < 0x80) return { value, next: i + 1 }
-    shift *= 128
-  }
-  return undefined
-}
+/** Bytes of `n` as a varUint. */
+const varUintLength = (n: number) => (n < 0x80 ? 1 : n < 0x4000 ? 2 : n < 0x200000 ? 3 : n < 0x10000000 ? 4 : 5)
 
 function equalAt(frame: Uint8Array, at: number, bytes: Uint8Array): boolean {
   for (let i = bytes.byteLength - 1; i >= 0; i--) if (frame[at + i] !== bytes[i]) return false
@@ -59,28 +51,50 @@ export class EchoFilter {
     if (update.byteLength > MAX_REMEMBERED_BYTES) return
     this.sent ??= []
     if (this.sent.length >= REMEMBERED) this.sent.shift()
-    this.sent.push({ address: utf8.encode(address), update: update.slice(), due: this.frames + PATIENCE })
+    const encoded = utf8.encode(address)
+    const frameLength = varUintLength(encoded.byteLength) + encoded.byteLength + 2 + varUintLength(update.byteLength) + update.byteLength
+    this.sent.push({ address: encoded, update: update.slice(), frameLength, due: this.frames + PATIENCE })
   }
 
   /** Whether `frame`, about to go to this socket, only echoes an update it sent for the frame's address (then it is forgotten). */
   isEcho(frame: Uint8Array): boolean {
     const sent = this.sent
     if (!sent || sent.length === 0) return false
-    // The header: address (varString), message type, sync step, then the update (varUint8Array) to the end.
-    const length = varUint(frame, 0)
-    if (!length) return false
-    const addressAt = length.next
-    const type = varUint(frame, addressAt + length.value)
-    if (!type || type.value !== MessageType.Sync) return false
-    const step = varUint(frame, type.next)
-    if (!step || step.value !== SyncStep.Update) return false
-    const size = varUint(frame, step.next)
-    if (!size || size.next + size.value !== frame.byteLength) return false
     const frames = ++this.frames
+    let candidate = false
+    for (let i = 0; i < sent.length; i++) if (sent[i]!.frameLength === frame.byteLength) candidate = true
+    if (!candidate) {
+      // Oldest first: forget what waited too long.
+      while (sent.length > 0 && sent[0]!.due <= frames) sent.shift()
+      return false
+    }
+    // The header: address (varString), message type and sync step (one byte each: Sync 0, Update 2), the update (varUint8Array) to the end.
+    let pos = 0
+    let addressLength = 0
+    let shift = 1
+    let byte: number
+    do {
+      byte = frame[pos++] ?? 0
+      addressLength += (byte & 0x7f) * shift
+      shift *= 128
+    } while (byte >= 0x80 && pos < 8)
+    const addressAt = pos
+    pos += addressLength
+    if (frame[pos] !== MessageType.Sync || frame[pos + 1] !== SyncStep.Update) return false
+    pos += 2
+    let size = 0
+    shift = 1
+    const sizeAt = pos
+    do {
+      byte = frame[pos++] ?? 0
+      size += (byte & 0x7f) * shift
+      shift *= 128
+    } while (byte >= 0x80 && pos < sizeAt + 8)
+    if (pos + size !== frame.byteLength) return false
     for (let i = 0; i < sent.length; i++) {
       const s = sent[i]!
-      if (s.update.byteLength !== size.value || s.address.byteLength !== length.value) continue
-      if (!equalAt(frame, size.next, s.update) || !equalAt(frame, addressAt, s.address)) continue
+      if (s.update.byteLength !== size || s.address.byteLength !== addressLength) continue
+      if (!equalAt(frame, pos, s.update) || !equalAt(frame, addressAt, s.address)) continue
       sent.splice(i, 1)
       return true
     }
