@@ -197,33 +197,39 @@ export interface DecodedAtDoor {
   readonly door: 'socket' | 'yws'
 }
 
+/** The slot a DecodedFrames keeps its entry in, on the frame's own ArrayBuffer. */
+type Slots = Record<symbol, DecodedAtDoor | AwarenessEntry[] | undefined>
+
 /**
  * What the gateway decoded, found again by the hooks that need it — the write
  * pipeline from the payload Hocuspocus hands `beforeSync` (a view of the same
  * frame: each frame is its own ArrayBuffer, at the same offset), the awareness
- * guard from the frame `beforeHandleMessage` gets. Weak: an entry goes with its frame.
+ * guard from the frame `beforeHandleMessage` gets. Kept on the frame's
+ * ArrayBuffer under a symbol of this instance: an entry goes with its frame,
+ * with no weak table for the collector to trace (a WeakMap entry per frame
+ * showed in profiles).
  */
 export class DecodedFrames {
-  private readonly updates = new WeakMap<ArrayBufferLike, DecodedAtDoor>()
-  private readonly awareness = new WeakMap<ArrayBufferLike, AwarenessEntry[]>()
+  private readonly updateKey = Symbol('decoded update')
+  private readonly awarenessKey = Symbol('decoded awareness')
 
   record(update: Uint8Array, decoded: DecodedUpdate, door: DecodedAtDoor['door']): void {
-    this.updates.set(update.buffer, { update, decoded, door })
+    ;(update.buffer as unknown as Slots)[this.updateKey] = { update, decoded, door }
   }
 
   recordAwareness(frame: Uint8Array, entries: AwarenessEntry[]): void {
-    this.awareness.set(frame.buffer, entries)
+    ;(frame.buffer as unknown as Slots)[this.awarenessKey] = entries
   }
 
   /** What the door decoded of `payload`, or undefined when it came another way. */
   find(payload: Uint8Array): DecodedAtDoor | undefined {
-    const found = this.updates.get(payload.buffer)
+    const found = (payload.buffer as unknown as Slots)[this.updateKey] as DecodedAtDoor | undefined
     if (!found || found.update.byteOffset !== payload.byteOffset || found.update.byteLength !== payload.byteLength) return undefined
     return found
   }
 
   /** The entries of an awareness frame the door decoded; undefined for any other frame. */
   awarenessOf(frame: Uint8Array): AwarenessEntry[] | undefined {
-    return this.awareness.get(frame.buffer)
+    return (frame.buffer as unknown as Slots)[this.awarenessKey] as AwarenessEntry[] | undefined
   }
 }
