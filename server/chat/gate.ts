@@ -15,36 +15,55 @@
  */
 export type GateKey = number | 'chat'
 
+/** One hold: its keys, and — only once somebody waits for it — the promise they wait on. */
+class Hold {
+  readonly keys: readonly GateKey[]
+  private done: Promise<void> | undefined
+  private resolve: (() => void) | undefined
+  released = false
+
+  constructor(keys: readonly GateKey[]) {
+    this.keys = keys
+  }
+
+  /** Made on first wait: most holds are released without anybody waiting (no promise per update). */
+  get whenReleased(): Promise<void> {
+    if (this.released) return Promise.resolve()
+    return (this.done ??= new Promise<void>((r) => (this.resolve = r)))
+  }
+
+  release(): void {
+    this.released = true
+    this.resolve?.()
+  }
+}
+
 export class DocumentGate {
-  private readonly held = new Map<GateKey, Promise<void>>()
+  private readonly held = new Map<GateKey, Hold>()
 
   /** A promise for the holders of any of `keys`, or undefined when all are free. */
   busy(keys: Iterable<GateKey>): Promise<unknown> | undefined {
-    const waits: Promise<void>[] = []
+    let waits: Promise<void>[] | undefined
     for (const key of keys) {
-      const p = this.held.get(key)
-      if (p) waits.push(p)
+      const hold = this.held.get(key)
+      if (hold) (waits ??= []).push(hold.whenReleased)
     }
-    return waits.length > 0 ? Promise.all(waits) : undefined
+    return waits ? Promise.all(waits) : undefined
   }
 
   /** A promise for every current holder, or undefined when nobody holds anything. */
   anyBusy(): Promise<unknown> | undefined {
-    return this.held.size > 0 ? Promise.all(this.held.values()) : undefined
+    return this.held.size > 0 ? Promise.all([...new Set(this.held.values())].map((h) => h.whenReleased)) : undefined
   }
 
   /** Hold `keys` (all free: check `busy` first, synchronously); returns the release function. */
   hold(keys: Iterable<GateKey>): () => void {
-    let resolve = () => {}
-    const done = new Promise<void>((r) => (resolve = r))
-    const mine = [...keys]
-    for (const key of mine) this.held.set(key, done)
-    let released = false
+    const hold = new Hold([...keys])
+    for (const key of hold.keys) this.held.set(key, hold)
     return () => {
-      if (released) return
-      released = true
-      for (const key of mine) if (this.held.get(key) === done) this.held.delete(key)
-      resolve()
+      if (hold.released) return
+      for (const key of hold.keys) if (this.held.get(key) === hold) this.held.delete(key)
+      hold.release()
     }
   }
 }
