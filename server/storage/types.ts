@@ -68,7 +68,9 @@ export interface Storage {
    * when one is another owner's, nothing of this append is stored and it
    * resolves with those claims as stored (the winners).
    */
-  append(name: string, update: Uint8Array, claims?: readonly ClientClaim[]): Promise<ClientClaim[] | void>
+  append(name: string, update: Uint8Array, claims?: readonly ClientClaim[], feed?: AppendFeed): Promise<ClientClaim[] | void>
+  /** The change feed's outbox (docs/events.md): events in commit order, dirty marks, webhook state. */
+  readonly events: EventStore
   /** Who owns which client id of the document (also what `load` returns as `owners`). */
   owners(name: string): Promise<ClientClaim[]>
   /**
@@ -104,6 +106,74 @@ export interface Storage {
   /** Throws when the storage cannot currently write `bytes` more (a write that is rolled back). */
   checkWritable(bytes?: number): Promise<void>
   close(): Promise<void>
+}
+
+/**
+ * A change-feed event as stored (docs/events.md): `id` is the deployment's
+ * commit-ordered cursor (an event with a larger id committed later; no event
+ * ever becomes visible below an id a reader has already seen).
+ */
+export interface FeedEvent {
+  readonly id: number
+  /** Dotted topic: document.updated, chat.message.created, … */
+  readonly type: string
+  readonly document: string
+  /** ms since the epoch, when it was committed. */
+  readonly time: number
+  /** The token's `sub` of whoever caused it, or `server`. */
+  readonly actor: string
+  readonly data: unknown
+}
+
+/** An event to store: its id and time are given at commit. */
+export type NewEvent = Omit<FeedEvent, 'id' | 'time'>
+
+/**
+ * What commits with an append for the change feed: events born of this very
+ * change (chat), and the document's dirty mark (`document.updated` is
+ * coalesced: the mark says an event is owed, the coalescer pays it).
+ */
+export interface AppendFeed {
+  readonly events?: readonly NewEvent[]
+  readonly mark?: DirtyMark
+}
+
+/**
+ * "An event is owed for this document": written by `instance` in the cycle
+ * `cycle` of its coalescer; cleared in the same transaction as the event that
+ * pays it (EventStore.write), only for marks of that cycle or older.
+ */
+export interface DirtyMark {
+  readonly instance: string
+  readonly cycle: number
+}
+
+/** One document's mark of one instance. */
+export interface MarkRef extends DirtyMark {
+  readonly document: string
+}
+
+/** A dirty mark as stored, with when it was last set (ms). */
+export interface StoredMark extends MarkRef {
+  readonly at: number
+}
+
+export interface EventStore {
+  /**
+   * Store events in one transaction, and clear the marks they pay: for each
+   * entry of `clear`, the document's mark of that instance if its cycle is ≤
+   * the entry's (a mark set again in a later cycle stays). Resolves with the
+   * stored events, ids in commit order.
+   */
+  write(events: readonly NewEvent[], clear?: readonly MarkRef[]): Promise<FeedEvent[]>
+  /** Events with id > `after`, oldest first, at most `limit`. */
+  read(after: number, limit: number): Promise<FeedEvent[]>
+  /** The newest id (0 when none) and the newest id retention removed (0 when none): a cursor below `pruned` cannot resume. */
+  bounds(): Promise<{ newest: number; pruned: number }>
+  /** Delete events older than `before` (ms since the epoch); returns how many went. */
+  prune(before: number): Promise<number>
+  /** Dirty marks set before `before` (ms), of any instance but `except`. */
+  marks(before: number, except?: string): Promise<StoredMark[]>
 }
 
 /** The configured storage cannot be used at all (at start): `message` is one plain sentence for the operator. */
