@@ -9,6 +9,7 @@ import { ClusterPresence } from './extensions/cluster-presence.ts'
 import { DocumentLifecycle } from './extensions/lifecycle.ts'
 import { Persistence } from './extensions/persistence.ts'
 import { ScaleOut } from './extensions/scale-out.ts'
+import { type EventsSetup, createEvents } from './setup/events.ts'
 import { createHistory } from './setup/history.ts'
 import { addOpsRoutes } from './http/ops.ts'
 import { Readiness } from './readiness.ts'
@@ -52,6 +53,8 @@ export interface CollabServer {
   readonly readiness: Readiness
   readonly metrics: Metrics
   readonly logger: Logger
+  /** The change feed (docs/events.md); absent with EVENTS=off. */
+  readonly events: EventsSetup | undefined
   /** Start listening; resolves with the bound port. */
   listen(): Promise<number>
   /** ws:// URL of the Hocuspocus endpoint (after listen). */
@@ -105,6 +108,8 @@ export function createCollabServer(partial: Partial<CollabConfig> = {}, options:
         onRecorded: (size) => metrics.presenceRecorded.set(size),
       })
     : undefined
+  // The change feed (docs/events.md): marks and events commit with the appends (server/events).
+  const events = createEvents(config, { storage, logger })
   const coldSync = config.coldSync ? new ColdSync(() => metrics.coldSyncs.inc()) : undefined
   const persistence = new Persistence({
     storage,
@@ -117,6 +122,7 @@ export function createCollabServer(partial: Partial<CollabConfig> = {}, options:
       else metrics.persistSeconds.observe(seconds)
     },
     onCompact: ({ error }) => metrics.compactions.inc({ outcome: error ? 'failed' : 'ok' }),
+    feed: events?.coalescer,
   })
   // The one write path: every door's writes are checked, then stored, then applied (server/pipeline).
   const pipeline = new WritePipeline({
@@ -132,7 +138,7 @@ export function createCollabServer(partial: Partial<CollabConfig> = {}, options:
   })
   const socketDoor = new SocketDoor({ pipeline, frames, logger, onApplied: (seconds) => metrics.applySeconds.observe(seconds) })
   // Version history and the REST API (server/history, server/http/api).
-  const history = createHistory(config, { storage, pipeline, logger, verifier: security.verifier, onAutoVersion: (outcome) => metrics.autoVersions.inc({ outcome }) })
+  const history = createHistory(config, { storage, pipeline, logger, verifier: security.verifier, onAutoVersion: (outcome) => metrics.autoVersions.inc({ outcome }), events })
   const lifecycle = new DocumentLifecycle({ idleMs: config.docIdleUnloadMs, maxDocuments: config.maxDocuments, logger })
   const hocuspocus = new Hocuspocus({
     quiet: true,
@@ -166,6 +172,7 @@ export function createCollabServer(partial: Partial<CollabConfig> = {}, options:
   if (security.verifier && !config.metricsToken) logger.info('/metrics is not served: a token key is configured and METRICS_TOKEN is not set')
   // The web page (client/demo/dist) at `/`; WebSocket upgrades on `/` go to the upgrade listener below.
   addStaticRoutes(router)
+  events?.attach(hocuspocus, persistence)
   history.attach(hocuspocus, router, { admit: (name) => lifecycle.admit(hocuspocus, name), unload: (document) => lifecycle.unloadNow(hocuspocus, document) })
 
   const httpServer = createServer(httpServerOptions(config), (req, res) => {
@@ -194,6 +201,7 @@ export function createCollabServer(partial: Partial<CollabConfig> = {}, options:
     }
     await persistence.settle()
     await history.flush()
+    await events?.close()
     await clusterPresence?.close()
     await scaleOut?.close()
     gateway.close()
@@ -211,6 +219,7 @@ export function createCollabServer(partial: Partial<CollabConfig> = {}, options:
     readiness,
     metrics,
     logger,
+    events,
     get url() {
       const address = httpServer.address() as AddressInfo | null
       const host = config.host === '0.0.0.0' || config.host === '::' ? '127.0.0.1' : config.host
@@ -221,6 +230,7 @@ export function createCollabServer(partial: Partial<CollabConfig> = {}, options:
       await clusterPresence?.announced(5000)
       // Closed while it waited (a SIGTERM at start-up): never bind after shutdown began.
       if (closing) throw new Error('the server was closed before it listened')
+      await events?.start()
       return new Promise<number>((resolve, reject) => {
         httpServer.once('error', reject)
         httpServer.listen(config.port, config.host, () => {

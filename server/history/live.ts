@@ -8,7 +8,7 @@ import type { Logger } from 'pino'
 import * as Y from 'yjs'
 import { CloseCode, Errors, documentCloseReason } from '../../client/protocol.ts'
 import { foldState } from '../storage/merge.ts'
-import type { Storage } from '../storage/types.ts'
+import type { NewEvent, Storage } from '../storage/types.ts'
 import type { DecodedUpdate } from '../chat/effects.ts'
 import { Refusal, WriteRefused } from '../errors.ts'
 import { type DurableFeature, durableOrigin } from '../origin.ts'
@@ -25,6 +25,8 @@ export interface LiveDocumentsConfiguration {
   unload?: (document: Document) => Promise<void>
   /** Whether a document that is not loaded may be loaded now (MAX_DOCUMENTS: the lifecycle extension's `admit`). */
   admit?: (documentName: string) => Promise<boolean>
+  /** The change feed: `document.deleted` (docs/events.md). */
+  publish?: (events: readonly NewEvent[]) => Promise<void>
 }
 
 /** A document held open through Hocuspocus; `close()` lets it go (it unloads as usual once idle). */
@@ -88,7 +90,7 @@ export class LiveDocuments {
    * Delete a document: close its connections (4410), drop it from memory and
    * remove it from storage with its versions. Returns whether it existed.
    */
-  async delete(name: string): Promise<boolean> {
+  async delete(name: string, actor = 'server'): Promise<boolean> {
     const { hocuspocus, storage, logger } = this.config
     const document = hocuspocus.documents.get(name) ?? (await hocuspocus.loadingDocuments.get(name))
     const existed = Boolean(document) || (await this.state(name)) !== null || (await storage.listVersions(name, { limit: 1 })).length > 0
@@ -104,7 +106,10 @@ export class LiveDocuments {
       if (hocuspocus.documents.get(name) === document) await (this.config.unload ? this.config.unload(document) : hocuspocus.unloadDocument(document))
     }
     await storage.delete(name)
-    if (existed) logger.info({ documentName: name }, 'document deleted')
+    if (existed) {
+      logger.info({ documentName: name }, 'document deleted')
+      await this.config.publish?.([{ type: 'document.deleted', document: name, actor, data: {} }])
+    }
     return existed
   }
 }

@@ -7,7 +7,7 @@ import { ApiAuth, addApiRoutes } from '../http/api/index.ts'
 import { ApiRateLimit } from '../http/api/rate-limit.ts'
 import type { Router } from '../http/router.ts'
 import type { WritePipeline } from '../pipeline/pipeline.ts'
-import type { Storage } from '../storage/types.ts'
+import type { NewEvent, Storage } from '../storage/types.ts'
 import { AutoVersions } from '../history/auto.ts'
 import { LiveDocuments } from '../history/live.ts'
 import { VersionHistory } from '../history/versions.ts'
@@ -27,10 +27,19 @@ export interface HistorySetup {
 /** Version history (automatic versions, retention) and the REST API, wired from the configuration. */
 export function createHistory(
   config: CollabConfig,
-  deps: { storage: Storage; pipeline: WritePipeline; logger: Logger; verifier: TokenVerifier | null; onAutoVersion?: (outcome: 'saved' | 'covered' | 'failed') => void },
+  deps: {
+    storage: Storage
+    pipeline: WritePipeline
+    logger: Logger
+    verifier: TokenVerifier | null
+    onAutoVersion?: (outcome: 'saved' | 'covered' | 'failed') => void
+    /** The change feed: version and deletion events. */
+    events?: { publish(events: readonly NewEvent[]): Promise<void> }
+  },
 ): HistorySetup {
   const { storage, pipeline, logger, verifier } = deps
-  const history = new VersionHistory({ storage, logger, keep: config.versionKeep, keepNamed: config.versionKeepNamed })
+  const publish = deps.events ? (events: readonly NewEvent[]) => deps.events!.publish(events) : undefined
+  const history = new VersionHistory({ storage, logger, keep: config.versionKeep, keepNamed: config.versionKeepNamed, publish })
   let live: LiveDocuments | undefined
   const auto =
     config.versionEveryMs > 0
@@ -39,7 +48,7 @@ export function createHistory(
   return {
     extensions: auto ? [auto] : [],
     attach(hocuspocus, router, lifecycle) {
-      live = new LiveDocuments({ hocuspocus, storage, pipeline, logger, admit: (name) => lifecycle.admit(name), unload: (document) => lifecycle.unload(document) })
+      live = new LiveDocuments({ hocuspocus, storage, pipeline, logger, publish, admit: (name) => lifecycle.admit(name), unload: (document) => lifecycle.unload(document) })
       // The socket's verifier: one key, one set of rules for every door.
       const auth = new ApiAuth(verifier)
       const edge = { cors: new ApiCors(config.allowedOrigins, config.trustProxy), rateLimit: new ApiRateLimit(config) }

@@ -1,0 +1,82 @@
+/**
+ * The change feed wired from the configuration (docs/events.md): the
+ * coalescer the persistence appends through, the feed readers follow, and
+ * (later) the streams and webhooks on top.
+ */
+import { randomUUID } from 'node:crypto'
+import type { Hocuspocus } from '@hocuspocus/server'
+import type { Logger } from 'pino'
+import * as Y from 'yjs'
+import type { CollabConfig } from '../config.ts'
+import { Coalescer, type DocumentState } from '../events/coalescer.ts'
+import { Feed } from '../events/feed.ts'
+import type { Persistence } from '../extensions/persistence.ts'
+import { foldState } from '../storage/merge.ts'
+import { PostgresStorage } from '../storage/postgres.ts'
+import type { NewEvent, Storage } from '../storage/types.ts'
+
+export interface EventsSetup {
+  readonly feed: Feed
+  readonly coalescer: Coalescer
+  /** Write events outside an append (document.deleted, version.*). Never throws: a failure is logged. */
+  publish(events: readonly NewEvent[]): Promise<void>
+  /** Once Hocuspocus exists: where a document's state is read from. */
+  attach(hocuspocus: Hocuspocus, persistence: Persistence): void
+  /** Follow the outbox; pay marks left by a crash. */
+  start(): Promise<void>
+  /** Shutdown, after the last append and before storage closes: write what is pending. */
+  close(): Promise<void>
+}
+
+export function createEvents(config: CollabConfig, deps: { storage: Storage; logger: Logger }): EventsSetup | undefined {
+  if (!config.events) return undefined
+  const { storage, logger } = deps
+  const instance = randomUUID()
+  let hocuspocus: Hocuspocus | undefined
+  let persistence: Persistence | undefined
+  const feed = new Feed({ events: storage.events, logger, retentionMs: config.eventsRetentionMs })
+  const stateOf = async (name: string): Promise<DocumentState> => {
+    const loaded = hocuspocus?.documents.get(name)
+    if (loaded) return { stateVector: Buffer.from(Y.encodeStateVector(loaded)).toString('base64'), size: persistence?.storedBytes(name) ?? 0 }
+    const stored = await storage.load(name)
+    const state = foldState(stored)
+    const size = (stored.snapshot?.byteLength ?? 0) + stored.updates.reduce((s, u) => s + u.byteLength, 0)
+    return { stateVector: Buffer.from(Y.encodeStateVectorFromUpdate(state)).toString('base64'), size }
+  }
+  const coalescer = new Coalescer({ events: storage.events, logger, instance, windowMs: config.eventsWindowMs, stateOf, onWritten: (events) => feed.written(events) })
+  // Shared storage (several instances): a mark not renewed for this long is a dead instance's, paid by whoever sees it.
+  const shared = storage instanceof PostgresStorage
+  const graceMs = 10 * config.eventsWindowMs + 30_000
+  let sweep: NodeJS.Timeout | undefined
+  const recover = (before: number) =>
+    coalescer.recover(before).catch((error: unknown) => {
+      logger.error({ err: error }, 'could not write the events owed from before a restart; trying again later')
+    })
+  return {
+    feed,
+    coalescer,
+    publish: async (events) => {
+      try {
+        await feed.publish(events)
+      } catch (error) {
+        logger.error({ err: error, types: events.map((e) => e.type) }, 'could not store events')
+      }
+    },
+    attach(h, p) {
+      hocuspocus = h
+      persistence = p
+    },
+    async start() {
+      await feed.start()
+      // SQLite: this process is the file's only writer — every mark left is owed now.
+      await recover(shared ? Date.now() - graceMs : Number.MAX_SAFE_INTEGER)
+      sweep = setInterval(() => void recover(Date.now() - graceMs), shared ? graceMs : 60_000)
+      sweep.unref()
+    },
+    async close() {
+      if (sweep) clearInterval(sweep)
+      await coalescer.close()
+      await feed.close()
+    },
+  }
+}
