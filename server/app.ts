@@ -189,6 +189,8 @@ export function createCollabServer(partial: Partial<CollabConfig> = {}, options:
   let closing: Promise<void> | undefined
   async function shutdown(): Promise<void> {
     readiness.markStopping()
+    // Event streams end now, saying why (their readers reconnect elsewhere).
+    events?.streams.closeAll()
     httpServer.close()
     await lifecycle.shutdown(hocuspocus)
     gateway.closeAll()

@@ -69,6 +69,13 @@ export class Feed {
     return this.head
   }
 
+  /** Whether events after `cursor` are no longer all kept (retention removed some): 410. */
+  async gone(cursor: number): Promise<boolean> {
+    await this.start()
+    this.pruned = Math.max(this.pruned, (await this.config.events.bounds()).pruned)
+    return cursor < this.pruned
+  }
+
   /** Events this process just wrote: read them now. */
   written(events: readonly FeedEvent[]): void {
     if (events.length > 0) this.wake()

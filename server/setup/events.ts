@@ -10,6 +10,8 @@ import * as Y from 'yjs'
 import type { CollabConfig } from '../config.ts'
 import { Coalescer, type DocumentState } from '../events/coalescer.ts'
 import { Feed } from '../events/feed.ts'
+import { Tickets } from '../http/api/tickets.ts'
+import { Streams } from '../http/stream.ts'
 import type { Persistence } from '../extensions/persistence.ts'
 import { foldState } from '../storage/merge.ts'
 import { PostgresStorage } from '../storage/postgres.ts'
@@ -18,6 +20,9 @@ import type { NewEvent, Storage } from '../storage/types.ts'
 export interface EventsSetup {
   readonly feed: Feed
   readonly coalescer: Coalescer
+  /** The long-lived streams (SSE) and their tickets. */
+  readonly streams: Streams
+  readonly tickets: Tickets
   /** Write events outside an append (document.deleted, version.*). Never throws: a failure is logged. */
   publish(events: readonly NewEvent[]): Promise<void>
   /** Once Hocuspocus exists: where a document's state is read from. */
@@ -52,9 +57,12 @@ export function createEvents(config: CollabConfig, deps: { storage: Storage; log
     coalescer.recover(before).catch((error: unknown) => {
       logger.error({ err: error }, 'could not write the events owed from before a restart; trying again later')
     })
+  const streams = new Streams(config, logger)
   return {
     feed,
     coalescer,
+    streams,
+    tickets: new Tickets(),
     publish: async (events) => {
       try {
         await feed.publish(events)
@@ -74,6 +82,7 @@ export function createEvents(config: CollabConfig, deps: { storage: Storage; log
       sweep.unref()
     },
     async close() {
+      streams.closeAll()
       if (sweep) clearInterval(sweep)
       await coalescer.close()
       await feed.close()

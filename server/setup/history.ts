@@ -8,6 +8,7 @@ import { ApiRateLimit } from '../http/api/rate-limit.ts'
 import type { Router } from '../http/router.ts'
 import type { WritePipeline } from '../pipeline/pipeline.ts'
 import type { NewEvent, Storage } from '../storage/types.ts'
+import type { EventsSetup } from './events.ts'
 import { AutoVersions } from '../history/auto.ts'
 import { LiveDocuments } from '../history/live.ts'
 import { VersionHistory } from '../history/versions.ts'
@@ -34,7 +35,7 @@ export function createHistory(
     verifier: TokenVerifier | null
     onAutoVersion?: (outcome: 'saved' | 'covered' | 'failed') => void
     /** The change feed: version and deletion events. */
-    events?: { publish(events: readonly NewEvent[]): Promise<void> }
+    events?: EventsSetup
   },
 ): HistorySetup {
   const { storage, pipeline, logger, verifier } = deps
@@ -52,7 +53,8 @@ export function createHistory(
       // The socket's verifier: one key, one set of rules for every door.
       const auth = new ApiAuth(verifier)
       const edge = { cors: new ApiCors(config.allowedOrigins, config.trustProxy), rateLimit: new ApiRateLimit(config) }
-      addApiRoutes(router, { live, history, auto, storage, auth, edge, logger, limits: config })
+      const events = deps.events ? { feed: deps.events.feed, streams: deps.events.streams, tickets: deps.events.tickets } : undefined
+      addApiRoutes(router, { live, history, auto, storage, events, auth, edge, logger, limits: config })
     },
     flush: async () => auto?.flush(),
   }
