@@ -70,10 +70,15 @@ export async function openSse(url: string, options: { token?: string; lastEventI
           const event: SseEvent = { event: 'message', data: '' }
           let isEvent = false
           for (const line of block.split('\n')) {
-            if (line.startsWith(':')) comments.push(line.slice(1).trim())
-            else if (line.startsWith('id: ')) ((event.id = line.slice(4)), (isEvent = true))
-            else if (line.startsWith('event: ')) ((event.event = line.slice(7)), (isEvent = true))
-            else if (line.startsWith('data: ')) ((event.data += line.slice(6)), (isEvent = true))
+            if (line.startsWith(':')) {
+              comments.push(line.slice(1).trim())
+              continue
+            }
+            if (line.startsWith('id: ')) event.id = line.slice(4)
+            else if (line.startsWith('event: ')) event.event = line.slice(7)
+            else if (line.startsWith('data: ')) event.data += line.slice(6)
+            else continue
+            isEvent = true
           }
           if (isEvent) events.push(event)
         }
