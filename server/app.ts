@@ -109,7 +109,7 @@ export function createCollabServer(partial: Partial<CollabConfig> = {}, options:
       })
     : undefined
   // The change feed (docs/events.md): marks and events commit with the appends (server/events).
-  const events = createEvents(config, { storage, logger })
+  const events = createEvents(config, { storage, logger, metrics })
   const coldSync = config.coldSync ? new ColdSync(() => metrics.coldSyncs.inc()) : undefined
   const persistence = new Persistence({
     storage,

@@ -160,6 +160,8 @@ export interface CollabConfig {
   webhookRetryForMs: number
   /** Let webhooks reach loopback and private addresses (tests, private deployments). @default false */
   webhookAllowPrivate: boolean
+  /** The first webhook retry waits about this long (ms); each next one twice as long, up to 10 minutes. @default 1000 */
+  webhookBackoffMs: number
 }
 
 export const defaultConfig: CollabConfig = {
@@ -214,6 +216,7 @@ export const defaultConfig: CollabConfig = {
   webhookTimeoutMs: 10_000,
   webhookRetryForMs: 86_400_000,
   webhookAllowPrivate: false,
+  webhookBackoffMs: 1000,
 }
 
 /** One environment variable: what it sets and means, and how to read it (`--help` prints `doc` and `allowed`). */
@@ -352,6 +355,7 @@ export const ENV_VARS: Record<string, EnvVar<keyof CollabConfig>> = {
   WEBHOOKS_FILE: { key: 'webhooksFile', doc: 'JSON file of webhook endpoints set by the deployment', parse: nonEmpty, allowed: 'the path of a JSON file (docs/events.md#webhooks)' },
   WEBHOOK_TIMEOUT_MS: { key: 'webhookTimeoutMs', doc: 'a webhook request not answered within this fails', parse: integer(100, 300_000), allowed: 'an integer from 100 to 300000 (ms)' },
   WEBHOOK_RETRY_FOR_MS: { key: 'webhookRetryForMs', doc: 'a failing webhook delivery is retried this long, then parked as failed', parse: integer(0, 2_592_000_000), allowed: 'an integer from 0 to 2592000000 (ms, 30 days)' },
+  WEBHOOK_BACKOFF_MS: { key: 'webhookBackoffMs', doc: 'the first webhook retry waits about this long; each next one twice as long (at most 10 min)', parse: integer(10, 600_000), allowed: 'an integer from 10 to 600000 (ms)' },
   WEBHOOK_ALLOW_PRIVATE: { key: 'webhookAllowPrivate', doc: 'let webhooks reach loopback and private addresses (tests, private networks)', parse: onOff, allowed: "'on' or 'off'", shownDefault: 'off' },
 }
 

@@ -43,6 +43,8 @@ export class Feed {
   private again = false
   private closed = false
   private started: Promise<void> | undefined
+  /** Called when new events arrived (webhook delivery wakes up). */
+  private readonly listeners = new Set<() => void>()
 
   constructor(config: FeedConfiguration) {
     this.config = config
@@ -150,7 +152,13 @@ export class Feed {
       const waiters = this.waiters
       this.waiters = []
       for (const w of waiters) w()
+      for (const l of this.listeners) l()
     }
+  }
+
+  /** Call `listener` whenever new events have arrived. */
+  onEvents(listener: () => void): void {
+    this.listeners.add(listener)
   }
 
   private async prune(): Promise<void> {

@@ -7,7 +7,10 @@ import { randomUUID } from 'node:crypto'
 import type { Hocuspocus } from '@hocuspocus/server'
 import type { Logger } from 'pino'
 import * as Y from 'yjs'
-import type { CollabConfig } from '../config.ts'
+import { type CollabConfig, ConfigError } from '../config.ts'
+import type { Metrics } from '../metrics.ts'
+import { loadWebhooksFile } from '../events/webhook-config.ts'
+import { WebhookDelivery } from '../events/webhooks.ts'
 import { Coalescer, type DocumentState } from '../events/coalescer.ts'
 import { Feed } from '../events/feed.ts'
 import { Tickets } from '../http/api/tickets.ts'
@@ -23,6 +26,7 @@ export interface EventsSetup {
   /** The long-lived streams (SSE) and their tickets. */
   readonly streams: Streams
   readonly tickets: Tickets
+  readonly webhooks: WebhookDelivery
   /** Write events outside an append (document.deleted, version.*). Never throws: a failure is logged. */
   publish(events: readonly NewEvent[]): Promise<void>
   /** Once Hocuspocus exists: where a document's state is read from. */
@@ -33,9 +37,16 @@ export interface EventsSetup {
   close(): Promise<void>
 }
 
-export function createEvents(config: CollabConfig, deps: { storage: Storage; logger: Logger }): EventsSetup | undefined {
+/** Throws ConfigError for an unusable WEBHOOKS_FILE. */
+export function createEvents(config: CollabConfig, deps: { storage: Storage; logger: Logger; metrics: Metrics }): EventsSetup | undefined {
   if (!config.events) return undefined
-  const { storage, logger } = deps
+  const { storage, logger, metrics } = deps
+  let configured: ReturnType<typeof loadWebhooksFile> = []
+  try {
+    if (config.webhooksFile) configured = loadWebhooksFile(config.webhooksFile)
+  } catch (error) {
+    throw new ConfigError([`WEBHOOKS_FILE=${JSON.stringify(config.webhooksFile)} is not valid: ${error instanceof Error ? error.message : String(error)}`])
+  }
   const instance = randomUUID()
   let hocuspocus: Hocuspocus | undefined
   let persistence: Persistence | undefined
@@ -58,11 +69,30 @@ export function createEvents(config: CollabConfig, deps: { storage: Storage; log
       logger.error({ err: error }, 'could not write the events owed from before a restart; trying again later')
     })
   const streams = new Streams(config, logger)
+  streams.onEnd = (why) => {
+    if (why) metrics.streamsEnded.inc({ reason: why.reason })
+  }
+  const webhooks = new WebhookDelivery({
+    store: storage.webhooks,
+    events: storage.events,
+    logger,
+    timeoutMs: config.webhookTimeoutMs,
+    retryForMs: config.webhookRetryForMs,
+    backoffMs: config.webhookBackoffMs,
+    allowPrivate: config.webhookAllowPrivate,
+    onAttempt: (outcome) => metrics.webhookDeliveries.inc({ outcome }),
+    onBacklog: (pending, oldest) => {
+      metrics.webhookRetriesPending.set(pending)
+      metrics.webhookOldestPending.set(oldest)
+    },
+  })
+  feed.onEvents(() => webhooks.wake())
   return {
     feed,
     coalescer,
     streams,
     tickets: new Tickets(),
+    webhooks,
     publish: async (events) => {
       try {
         await feed.publish(events)
@@ -80,11 +110,19 @@ export function createEvents(config: CollabConfig, deps: { storage: Storage; log
       await recover(shared ? Date.now() - graceMs : Number.MAX_SAFE_INTEGER)
       sweep = setInterval(() => void recover(Date.now() - graceMs), shared ? graceMs : 60_000)
       sweep.unref()
+      // The deployment's endpoints: new ones start with the next event; those no longer in the file go.
+      const head = feed.newest
+      for (const endpoint of configured) await storage.webhooks.put(endpoint, head)
+      for (const old of await storage.webhooks.list()) {
+        if (old.source === 'config' && !configured.some((e) => e.id === old.id)) await storage.webhooks.delete(old.id)
+      }
+      webhooks.start()
     },
     async close() {
       streams.closeAll()
       if (sweep) clearInterval(sweep)
       await coalescer.close()
+      await webhooks.close()
       await feed.close()
     },
   }

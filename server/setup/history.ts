@@ -53,7 +53,8 @@ export function createHistory(
       // The socket's verifier: one key, one set of rules for every door.
       const auth = new ApiAuth(verifier)
       const edge = { cors: new ApiCors(config.allowedOrigins, config.trustProxy), rateLimit: new ApiRateLimit(config) }
-      const events = deps.events ? { feed: deps.events.feed, streams: deps.events.streams, tickets: deps.events.tickets } : undefined
+      const e = deps.events
+      const events = e ? { feed: e.feed, streams: e.streams, tickets: e.tickets, allowPrivate: config.webhookAllowPrivate, wake: () => e.webhooks.wake() } : undefined
       addApiRoutes(router, { live, history, auto, storage, events, auth, edge, logger, limits: config })
     },
     flush: async () => auto?.flush(),

@@ -1,5 +1,6 @@
 import { foldState } from './merge.ts'
 import { MemoryEvents } from './memory-events.ts'
+import { MemoryWebhooks } from './memory-webhooks.ts'
 import type { AppendFeed, ClientClaim, DocumentInfo, NewVersion, Storage, StoredDocument, VersionInfo, VersionKind } from './types.ts'
 
 interface Entry {
@@ -20,6 +21,7 @@ export class MemoryStorage implements Storage {
   /** Per document: client id → owner. */
   private readonly ownerMaps = new Map<string, Map<number, string>>()
   readonly events = new MemoryEvents()
+  readonly webhooks = new MemoryWebhooks()
 
   private entry(name: string): Entry {
     let e = this.docs.get(name)

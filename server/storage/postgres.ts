@@ -3,6 +3,7 @@ import type { Logger } from 'pino'
 import { foldState } from './merge.ts'
 import { appendClaimed } from './postgres-owners.ts'
 import { FEED_SCHEMA, PostgresEvents, appendStatement } from './postgres-events.ts'
+import { PostgresWebhooks } from './postgres-webhooks.ts'
 import type { AppendFeed, ClientClaim, DocumentInfo, NewVersion, Storage, StoredDocument, VersionInfo, VersionKind } from './types.ts'
 
 export interface PostgresStorageConfiguration {
@@ -96,6 +97,7 @@ export class PostgresStorage implements Storage {
   private flushing = false
   private ready: Promise<void> | undefined
   readonly events: PostgresEvents
+  readonly webhooks: PostgresWebhooks
 
   constructor(configuration: PostgresStorageConfiguration) {
     this.logger = configuration.logger
@@ -109,11 +111,7 @@ export class PostgresStorage implements Storage {
     // An idle client's connection dropping (PostgreSQL restarted) must not crash the process.
     this.pool.on('error', (error) => this.logger.warn({ err: error }, 'postgres: idle connection lost'))
     this.events = new PostgresEvents(this.pool, () => this.migrate())
-  }
-
-  /** The pool (the webhook store shares it). */
-  get connections(): pg.Pool {
-    return this.pool
+    this.webhooks = new PostgresWebhooks(this.pool, () => this.migrate())
   }
 
   /** Create the tables once (serialised across instances by an advisory lock). Retried after a failure. */

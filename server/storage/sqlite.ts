@@ -2,6 +2,7 @@ import Database from 'better-sqlite3'
 import type { DbSync } from '../config.ts'
 import { foldState } from './merge.ts'
 import { SqliteEvents } from './sqlite-events.ts'
+import { SqliteWebhooks } from './sqlite-webhooks.ts'
 import { LogIds } from './sqlite-log-ids.ts'
 import { openDatabase } from './sqlite-open.ts'
 import { SqliteOwners } from './sqlite-owners.ts'
@@ -61,6 +62,7 @@ export class SqliteStorage implements Storage {
   private readonly insertBatch: (batch: PendingAppend[], now: number) => void
   private readonly ownersTable: SqliteOwners
   readonly events: SqliteEvents
+  readonly webhooks: SqliteWebhooks
 
   constructor(configuration: SqliteStorageConfiguration) {
     this.commitIntervalMs = configuration.commitIntervalMs ?? 0
@@ -70,6 +72,7 @@ export class SqliteStorage implements Storage {
     this.ownersTable = new SqliteOwners(this.db)
     this.ids = new LogIds(this.db)
     this.events = new SqliteEvents(this.db)
+    this.webhooks = new SqliteWebhooks(this.db)
     this.stmt = {
       insert: this.db.prepare<[string, number, Uint8Array, number]>('INSERT INTO updates (name, id, data, created_at) VALUES (?, ?, ?, ?)'),
       insertBlob: this.db.prepare<[Uint8Array]>('INSERT INTO update_blobs (data) VALUES (?)'),

@@ -69,8 +69,10 @@ export interface Storage {
    * resolves with those claims as stored (the winners).
    */
   append(name: string, update: Uint8Array, claims?: readonly ClientClaim[], feed?: AppendFeed): Promise<ClientClaim[] | void>
-  /** The change feed's outbox (docs/events.md): events in commit order, dirty marks, webhook state. */
+  /** The change feed's outbox (docs/events.md): events in commit order, dirty marks. */
   readonly events: EventStore
+  /** Webhook endpoints and their delivery state (docs/events.md#webhooks). */
+  readonly webhooks: WebhookStore
   /** Who owns which client id of the document (also what `load` returns as `owners`). */
   owners(name: string): Promise<ClientClaim[]>
   /**
@@ -174,6 +176,75 @@ export interface EventStore {
   prune(before: number): Promise<number>
   /** Dirty marks set before `before` (ms), of any instance but `except`. */
   marks(before: number, except?: string): Promise<StoredMark[]>
+}
+
+/** A webhook endpoint as configured (docs/events.md#webhooks). */
+export interface WebhookConfig {
+  readonly id: string
+  readonly url: string
+  /** `whsec_…` (Standard Webhooks). */
+  readonly secret: string
+  /** Event types (`chat.*` allowed); empty: all. */
+  readonly types: readonly string[]
+  /** Document patterns as in the docs claim; empty: all. */
+  readonly documents: readonly string[]
+  /** `config`: from WEBHOOKS_FILE; `api`: made with the admin REST resource. */
+  readonly source: 'config' | 'api'
+  readonly createdBy: string | null
+}
+
+/** Where an endpoint's delivery stands. */
+export interface DeliveryState {
+  /** Every event up to this id is delivered or parked. */
+  readonly cursor: number
+  /** Failed attempts at the event after the cursor. */
+  readonly attempts: number
+  /** No attempt before this (ms). */
+  readonly nextAt: number
+  /** When the event after the cursor first failed (ms), null when it has not. */
+  readonly firstFailedAt: number | null
+  readonly lastError: string | null
+}
+
+export type WebhookEndpoint = WebhookConfig & DeliveryState
+
+/** A delivery given up on (parked): listed, and sent again on request. */
+export interface WebhookFailure {
+  readonly id: number
+  readonly endpoint: string
+  readonly event: number
+  readonly attempts: number
+  readonly lastError: string
+  readonly failedAt: number
+  /** Asked to be sent again. */
+  readonly replay: boolean
+}
+
+/** What one turn of delivery did, written when the endpoint is let go. */
+export interface DeliveryOutcome {
+  readonly state: DeliveryState
+  /** Events given up on in this turn. */
+  readonly parked: ReadonlyArray<{ event: number; attempts: number; lastError: string }>
+  /** Replays tried: delivered ones go, failed ones stay with the new error. */
+  readonly replayed: ReadonlyArray<{ id: number; delivered: boolean; error?: string }>
+}
+
+export interface WebhookStore {
+  list(): Promise<WebhookEndpoint[]>
+  get(id: string): Promise<WebhookEndpoint | null>
+  /** Add an endpoint (delivering from after event `cursor`); a `config` one with the same id is updated, its delivery state kept. */
+  put(endpoint: WebhookConfig, cursor: number): Promise<WebhookEndpoint>
+  delete(id: string): Promise<boolean>
+  /**
+   * Deliver for endpoint `id` if it is due (`nextAt` ≤ `now`) and no one else
+   * is delivering for it — across instances on a shared database (a row lock,
+   * skipped when held) — running `work` and storing its outcome. Resolves
+   * false when it was not due, or held elsewhere.
+   */
+  claim(id: string, now: number, work: (endpoint: WebhookEndpoint, replays: readonly WebhookFailure[]) => Promise<DeliveryOutcome>): Promise<boolean>
+  failures(endpoint: string): Promise<WebhookFailure[]>
+  /** Mark a parked delivery to be sent again; false when there is no such failure of that endpoint. */
+  replay(endpoint: string, failure: number): Promise<boolean>
 }
 
 /** The configured storage cannot be used at all (at start): `message` is one plain sentence for the operator. */

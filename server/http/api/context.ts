@@ -22,7 +22,7 @@ export interface ApiDeps {
   auto?: AutoVersions
   storage: Storage
   /** The change feed (docs/events.md); absent with EVENTS=off. */
-  events?: { feed: Feed; streams: Streams; tickets: Tickets }
+  events?: { feed: Feed; streams: Streams; tickets: Tickets; allowPrivate: boolean; wake(): void }
   auth: ApiAuth
   /** What every request passes before any route: its origin (CORS) and its rate. */
   edge: { cors: ApiCors; rateLimit: ApiRateLimit }
