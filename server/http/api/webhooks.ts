@@ -53,7 +53,7 @@ async function create(ctx: ApiContext): Promise<void> {
   const caller = await ctx.deps.auth.caller(ctx.req)
   const { store, allowPrivate, newest } = storeOf(ctx)
   const body = await readJsonBody(ctx.req)
-  if ('id' in body || 'source' in body) throw new ApiError(Errors.BadRequest, 'id and source are given by the server')
+  if ('source' in body) throw new ApiError(Errors.BadRequest, 'source is given by the server')
   let endpoint
   try {
     endpoint = parseEndpoint(body, 'api', caller.user, { id: randomUUID(), secret: newSecret() })
@@ -62,6 +62,7 @@ async function create(ctx: ApiContext): Promise<void> {
     throw error
   }
   if (!manages(caller, endpoint)) throw new ApiError(Errors.Forbidden, 'the token must give admin on every document the endpoint names (set "documents" to patterns it is admin of)')
+  if (await store.get(endpoint.id)) throw new ApiError(Errors.BadRequest, `an endpoint ${JSON.stringify(endpoint.id)} exists already`)
   try {
     // Checked now for a clear answer; checked again, and the address pinned, at every delivery.
     await resolveTarget(endpoint.url, allowPrivate)
