@@ -3,7 +3,8 @@
  * resume without loss or repeat, the token's read role, 410 past retention,
  * keep-alive, expiry with the token, per-address caps, browser tickets.
  */
-import { describe, expect, it } from 'vitest'
+import { connect } from 'node:net'
+import { describe, expect, it, onTestFinished, vi } from 'vitest'
 import { newMessage, plainWriter } from '../helpers/chat-forge.ts'
 import { settled } from '../helpers/clients.ts'
 import { call, docPath, httpBase } from '../helpers/rest.ts'
@@ -123,5 +124,33 @@ describe('events over SSE', () => {
     const again = await openSse(`${base}/api/events?ticket=${ticket}`)
     expect([again.status, again.error?.error]).toEqual([401, 'unauthorized'])
     expect((await call(base, 'POST', '/api/events/tickets')).status).toBe(401)
+  })
+})
+
+describe('events over SSE: a reader that does not read', () => {
+  it('is cut off with slow-consumer instead of being buffered without bound', async () => {
+    const { base, server } = await feedServer({ streamKeepAliveMs: 300, streamMaxBufferedBytes: 64 * 1024 })
+    const token = await tokenFor('ann', ALL)
+    const { port } = new URL(base)
+    const socket = connect(Number(port), '127.0.0.1')
+    onTestFinished(() => void socket.destroy())
+    await new Promise<void>((resolve) => socket.once('connect', resolve))
+    socket.write(`GET /api/events?types=chat.* HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer ${token}\r\nAccept: text/event-stream\r\n\r\n`)
+    // Never read: the kernel's buffers fill, then the server's.
+    socket.pause()
+    await vi.waitFor(() => expect(server.events!.streams.size).toBe(1))
+    const ann = await plainWriter(server, 'room', token)
+    const text = 'x'.repeat(9000)
+    for (let round = 0; round < 10; round++) {
+      ann.doc.transact(() => {
+        for (let i = 0; i < 150; i++) ann.doc.getArray('chat').push([newMessage({ id: `r${round}-${i}`, author: 'ann', text })])
+      })
+      await settled(ann.provider)
+    }
+    await vi.waitFor(async () => {
+      const ended = (await server.metrics.streamsEnded.get()).values
+      expect(ended.find((v) => v.labels.reason === 'slow-consumer')?.value).toBe(1)
+    }, { timeout: 15_000 })
+    await vi.waitFor(() => expect(server.events!.streams.size).toBe(0))
   })
 })
