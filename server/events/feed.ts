@@ -62,7 +62,11 @@ export class Feed {
       this.retention = setInterval(() => void this.prune(), every)
       this.retention.unref()
       void this.prune()
-    })()
+    })().catch((error: unknown) => {
+      // Storage unreachable at start: the next caller tries again.
+      this.started = undefined
+      throw error
+    })
     return this.started
   }
 

@@ -64,6 +64,22 @@ export function createEvents(config: CollabConfig, deps: { storage: Storage; log
   const shared = storage instanceof PostgresStorage
   const graceMs = 10 * config.eventsWindowMs + 30_000
   let sweep: NodeJS.Timeout | undefined
+  let retry: NodeJS.Timeout | undefined
+  let closed = false
+  const begin = async (): Promise<void> => {
+    await feed.start()
+    // SQLite: this process is the file's only writer — every mark left is owed now.
+    await recover(shared ? Date.now() - graceMs : Number.MAX_SAFE_INTEGER)
+    sweep = setInterval(() => void recover(Date.now() - graceMs), shared ? graceMs : 60_000)
+    sweep.unref()
+    // The deployment's endpoints: new ones start with the next event; those no longer in the file go.
+    const head = feed.newest
+    for (const endpoint of configured) await storage.webhooks.put(endpoint, head)
+    for (const old of await storage.webhooks.list()) {
+      if (old.source === 'config' && !configured.some((e) => e.id === old.id)) await storage.webhooks.delete(old.id)
+    }
+    webhooks.start()
+  }
   const recover = (before: number) =>
     coalescer.recover(before).catch((error: unknown) => {
       logger.error({ err: error }, 'could not write the events owed from before a restart; trying again later')
@@ -105,21 +121,25 @@ export function createEvents(config: CollabConfig, deps: { storage: Storage; log
       persistence = p
     },
     async start() {
-      await feed.start()
-      // SQLite: this process is the file's only writer — every mark left is owed now.
-      await recover(shared ? Date.now() - graceMs : Number.MAX_SAFE_INTEGER)
-      sweep = setInterval(() => void recover(Date.now() - graceMs), shared ? graceMs : 60_000)
-      sweep.unref()
-      // The deployment's endpoints: new ones start with the next event; those no longer in the file go.
-      const head = feed.newest
-      for (const endpoint of configured) await storage.webhooks.put(endpoint, head)
-      for (const old of await storage.webhooks.list()) {
-        if (old.source === 'config' && !configured.some((e) => e.id === old.id)) await storage.webhooks.delete(old.id)
+      // Storage may be unreachable at start (PostgreSQL down): the server starts anyway, and this is tried again.
+      const boot = async (): Promise<void> => {
+        try {
+          await begin()
+        } catch (error) {
+          if (closed) return
+          logger.error({ err: error }, 'the change feed could not start (storage unreachable?); trying again in 5 s')
+          retry = setTimeout(() => void boot(), 5000)
+          retry.unref()
+        }
       }
-      webhooks.start()
+      // SQLite: marks left by a crash are paid before the first client comes; PostgreSQL may be slow to answer: in the background.
+      if (shared) void boot()
+      else await boot()
     },
     async close() {
+      closed = true
       streams.closeAll()
+      clearTimeout(retry)
       if (sweep) clearInterval(sweep)
       await coalescer.close()
       await webhooks.close()
