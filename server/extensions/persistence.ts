@@ -72,6 +72,8 @@ export class Persistence implements Extension {
   /** Per loaded document: log entries and bytes since the snapshot, and the snapshot's bytes. */
   private readonly logSizes = new Map<string, { count: number; bytes: number; snapshotBytes: number }>()
   private readonly compactions = new Map<string, Promise<void>>()
+  /** Documents whose first append (which says `document.created`) is under way. */
+  private readonly creating = new Set<string>()
   /** Size of the last append that failed, until a write of that size works again. */
   private failedBytes: number | undefined
 
@@ -146,18 +148,23 @@ export class Persistence implements Extension {
     const mark = feed?.markFor(documentName)
     const size = this.logSizes.get(documentName)
     // The first change of a document nothing was stored for: it is created by this append (and says so in it).
-    const created = feed && size && size.count === 0 && size.snapshotBytes === 0 ? [{ type: 'document.created', document: documentName, actor: change.actor, data: {} }] : undefined
+    const creates = Boolean(feed && size && size.count === 0 && size.snapshotBytes === 0 && !this.creating.has(documentName))
+    // One append at a time carries it (others may be in the same batch); if it fails, the next one does.
+    if (creates) this.creating.add(documentName)
+    const created = creates ? [{ type: 'document.created', document: documentName, actor: change.actor, data: {} }] : undefined
     const events = created ? [...created, ...(change.events ?? [])] : change.events
     const extra: AppendFeed | undefined = mark || events?.length ? { mark, events } : undefined
     try {
       lost = await this.config.storage.append(documentName, update, claims, extra)
     } catch (error) {
+      if (creates) this.creating.delete(documentName)
       this.failedBytes = Math.max(this.failedBytes ?? 0, update.byteLength)
       this.config.onAppend?.({ documentName, bytes: update.byteLength, seconds: (performance.now() - started) / 1000, error })
       this.config.logger.error({ err: error, documentName }, 'append failed; the update was neither applied nor acknowledged')
       throw new DocumentCloseError(CloseCode.StorageUnavailable, error)
     }
     this.failedBytes = undefined
+    if (creates) this.creating.delete(documentName)
     if (lost) return lost
     feed?.committed(documentName, mark, change, update.byteLength)
     this.config.onAppend?.({ documentName, bytes: update.byteLength, seconds: (performance.now() - started) / 1000 })
