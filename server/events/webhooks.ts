@@ -35,6 +35,12 @@ export interface WebhookDeliveryConfiguration {
 export const MAX_BACKOFF_MS = 600_000
 /** Events delivered per endpoint per turn (the turn's progress is stored after it). */
 const BATCH = 100
+/**
+ * Endpoints delivered for at once. A turn holds a database connection on
+ * PostgreSQL (its row lock) for as long as its requests take: a few at a
+ * time, so the appends always find connections in the pool.
+ */
+const CONCURRENT_TURNS = 3
 
 /** The wait before attempt `attempts + 1`: exponential, capped, with full jitter in its upper half. */
 export function backoff(attempts: number, baseMs: number, random = Math.random): number {
@@ -82,7 +88,11 @@ export class WebhookDelivery {
 
   private async round(): Promise<void> {
     const endpoints = await this.config.store.list()
-    await Promise.all(endpoints.map((e) => this.config.store.claim(e.id, Date.now(), (endpoint, replays) => this.turn(endpoint, replays))))
+    const queue = [...endpoints]
+    const worker = async () => {
+      for (let e = queue.shift(); e && !this.closed; e = queue.shift()) await this.config.store.claim(e.id, Date.now(), (endpoint, replays) => this.turn(endpoint, replays))
+    }
+    await Promise.all(Array.from({ length: CONCURRENT_TURNS }, worker))
     for (const id of this.oldest.keys()) if (!endpoints.some((e) => e.id === id)) this.oldest.delete(id)
     const retrying = (await this.config.store.list()).filter((e) => e.attempts > 0).length
     const oldest = Math.min(...this.oldest.values())

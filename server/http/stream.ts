@@ -97,8 +97,11 @@ export class Stream {
     if (this.ended || this.res.writableEnded) return
     this.ended = why
     this.res.end(this.format.end(why))
-    // A reader that reads nothing more would keep the socket: it goes after one more keep-alive period.
-    setTimeout(() => this.res.destroy(), this.limits.streamKeepAliveMs).unref()
+    // A reader that reads nothing more would keep the socket: it goes after one more keep-alive period
+    // (unless the end was read, and the connection is free for other requests).
+    setTimeout(() => {
+      if (!this.res.writableFinished) this.res.destroy()
+    }, this.limits.streamKeepAliveMs).unref()
     this.cleanup()
   }
 

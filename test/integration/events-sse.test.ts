@@ -99,6 +99,14 @@ describe('events over SSE', () => {
     expect(stream.closeReason()).toBe('token-expired')
   })
 
+  it('a server shutting down ends its streams saying so (readers reconnect elsewhere with Last-Event-ID)', async () => {
+    const { base, server } = await feedServer()
+    const stream = await openSse(`${base}/api/events`, { token: await tokenFor('ann', ALL) })
+    await server.close()
+    await stream.ended
+    expect(stream.closeReason()).toBe('server-shutting-down')
+  })
+
   it('streams per address are capped (429 too-many-streams); a closed one frees its place', async () => {
     const { base } = await feedServer({ streamsPerIp: 2 })
     const token = await tokenFor('ann', ALL)

@@ -77,6 +77,8 @@ async function stream(ctx: ApiContext, caller: Caller, visible: (event: FeedEven
       s.end(Errors.CursorGone)
       return
     }
+    // Nothing, and not aborted: the feed is closing (shutdown).
+    if (events.length === 0) return s.signal.aborted ? undefined : s.end(Errors.GoingAway)
     for (const event of events) {
       at = event.id
       if (visible(event) && !s.write(frame(event))) return
