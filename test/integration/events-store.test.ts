@@ -9,6 +9,7 @@ import { pino } from 'pino'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import * as Y from 'yjs'
 import { startPostgres, type PostgresServer } from '../../scripts/cluster/services.ts'
+import { Coalescer } from '../../server/events/coalescer.ts'
 import { MemoryStorage } from '../../server/storage/memory.ts'
 import { PostgresStorage } from '../../server/storage/postgres.ts'
 import { SqliteStorage } from '../../server/storage/sqlite.ts'
@@ -114,6 +115,34 @@ describe('event store: postgres cursor in commit order', () => {
     expect(seen).toHaveLength(360)
     // Contiguous: no id ever appeared after a larger one had been read.
     expect(seen).toEqual(seen.map((_, i) => i + 1))
+    await a.close()
+    await b.close()
+  })
+})
+
+describe('event store: a dead instance’s marks on PostgreSQL', () => {
+  it('another instance pays marks not renewed within the grace, once, and leaves fresh ones to their owner', async () => {
+    const url = pgUrl()
+    const a = new PostgresStorage({ connectionString: url, logger: pino({ level: 'silent' }) })
+    const b = new PostgresStorage({ connectionString: url, logger: pino({ level: 'silent' }) })
+    const coalescer = (s: Storage, instance: string) =>
+      new Coalescer({ events: s.events, logger: pino({ level: 'silent' }), instance, windowMs: 60_000, stateOf: async () => ({ stateVector: '', size: 1 }), onWritten: () => {} })
+    // A's appends commit their marks, then A dies before its window closes.
+    const dead = coalescer(a, 'a')
+    const mark = dead.markFor('doc')!
+    await a.append('doc', update(), undefined, { mark })
+    await a.append('other', update(), undefined, { mark })
+    const survivor = coalescer(b, 'b')
+    // Within the grace: left to A.
+    expect(await survivor.recover(Date.now() - 60_000)).toBe(0)
+    expect(await survivor.recover(Date.now() + 1)).toBe(2)
+    const events = await b.events.read(0, 10)
+    expect(events.map((e) => [e.type, e.document, (e.data as { recovered?: boolean }).recovered]).sort()).toEqual([
+      ['document.updated', 'doc', true],
+      ['document.updated', 'other', true],
+    ])
+    expect(await b.events.marks(Date.now() + 1)).toEqual([])
+    expect(await survivor.recover(Date.now() + 1)).toBe(0)
     await a.close()
     await b.close()
   })

@@ -18,6 +18,8 @@ import { newSecret } from '../../server/events/webhook-config.ts'
 import { newMessage } from '../helpers/chat-forge.ts'
 import { provider, settled } from '../helpers/clients.ts'
 import { spawnServer } from '../helpers/process.ts'
+import { httpBase } from '../helpers/rest.ts'
+import { envelopes, openSse } from '../helpers/sse.ts'
 import { tempDir, tempDirOutsideTest } from '../helpers/server.ts'
 
 let pgServer: PostgresServer
@@ -119,7 +121,7 @@ describe('webhook delivery across crashes and instances', () => {
     expect(await server.exited).toBe(0)
   })
 
-  it('two instances on one PostgreSQL deliver every event, never the same one at the same time', async () => {
+  it('two instances on one PostgreSQL deliver every event, never the same one at the same time; a stream on one sees the other’s', async () => {
     const secret = newSecret()
     const r = await receiver(secret)
     r.mode = { refuseFirst: 0, delayMs: 5 }
@@ -135,10 +137,14 @@ describe('webhook delivery across crashes and instances', () => {
       return s
     }
     const [a, b] = [await start(), await start()]
+    // A stream on b follows what a commits, through the shared outbox.
+    const stream = await openSse(`${httpBase(b.url)}/api/events?types=chat.*&documents=room-a`)
     const all = [...range('a', 25), ...range('b', 25)]
     await Promise.all([send(a.url, 'room-a', range('a', 25)), send(b.url, 'room-b', range('b', 25))])
     await vi.waitFor(() => expect([...r.messages].sort()).toEqual([...all].sort()), { timeout: 20_000 })
     expect(r.concurrent).toEqual([])
+    await stream.until((events) => events.length >= 25)
+    expect(envelopes(stream.events).map((e) => e.data.id)).toEqual(range('a', 25))
     // In order: the first arrival of each event, by id.
     const firsts = [...new Set(r.requests)].map(Number)
     expect(firsts).toEqual([...firsts].sort((x, y) => x - y))
