@@ -152,7 +152,8 @@ export class Persistence implements Extension {
     // One append at a time carries it (others may be in the same batch); if it fails, the next one does.
     if (creates) this.creating.add(documentName)
     const created = creates ? [{ type: 'document.created', document: documentName, actor: change.actor, data: {} }] : undefined
-    const events = created ? [...created, ...(change.events ?? [])] : change.events
+    // No feed (EVENTS=off): nothing of the change's events is stored.
+    const events = !feed ? undefined : created ? [...created, ...(change.events ?? [])] : change.events
     const extra: AppendFeed | undefined = mark || events?.length ? { mark, events } : undefined
     try {
       lost = await this.config.storage.append(documentName, update, claims, extra)

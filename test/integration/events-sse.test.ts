@@ -99,6 +99,17 @@ describe('events over SSE', () => {
     expect(stream.closeReason()).toBe('token-expired')
   })
 
+  it('with EVENTS=off nothing is stored for the feed and its endpoints answer 404', async () => {
+    const { base, say, server } = await feedServer({ events: false })
+    const token = await tokenFor('ann', ALL)
+    await say(await plainWriter(server, 'room', token), ['unseen'])
+    expect(await server.storage.events.read(0, 10)).toEqual([])
+    expect(await server.storage.events.marks(Date.now() + 1)).toEqual([])
+    const stream = await openSse(`${base}/api/events`, { token })
+    expect([stream.status, stream.error?.error]).toEqual([404, 'not-found'])
+    expect((await call(base, 'GET', '/api/webhooks', { token })).status).toBe(404)
+  })
+
   it('a server shutting down ends its streams saying so (readers reconnect elsewhere with Last-Event-ID)', async () => {
     const { base, server } = await feedServer()
     const stream = await openSse(`${base}/api/events`, { token: await tokenFor('ann', ALL) })

@@ -61,6 +61,15 @@ describe.each(backends)('event store: %s', (_name, make) => {
     await s.close()
   })
 
+  it('an append that claims client ids carries its events and mark too; a lost claim stores none', async () => {
+    const s = make()
+    expect(await s.append('d', update(), [{ client: 7, owner: 'ann' }], { events: [chatEvent('d', 'claimed')], mark: { instance: 'i1', cycle: 1 } })).toBeUndefined()
+    expect(await s.append('d', update(), [{ client: 7, owner: 'bob' }], { events: [chatEvent('d', 'lost')], mark: { instance: 'i2', cycle: 1 } })).toEqual([{ client: 7, owner: 'ann' }])
+    expect((await s.events.read(0, 10)).map((e) => (e.data as { id: string }).id)).toEqual(['claimed'])
+    expect((await s.events.marks(Date.now() + 1)).map((m) => m.instance)).toEqual(['i1'])
+    await s.close()
+  })
+
   it('a payment clears only marks of its cycle or older; a mark set again later stays', async () => {
     const s = make()
     await s.append('d', update(), undefined, { mark: { instance: 'i1', cycle: 3 } })
