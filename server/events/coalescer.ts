@@ -62,6 +62,7 @@ export class Coalescer implements FeedHook {
   }
 
   markFor(document: string): DirtyMark | undefined {
+    if (this.config.events.marksFromLog) return undefined
     return this.marked.get(document) === this.cycle ? undefined : { instance: this.config.instance, cycle: this.cycle }
   }
 
@@ -90,6 +91,8 @@ export class Coalescer implements FeedHook {
   }
 
   private async emit(): Promise<void> {
+    // Every change committed before now is in this batch (or an earlier one).
+    const paidThrough = Date.now()
     const closing = this.cycle++
     for (const [document, cycle] of this.marked) if (cycle <= closing) this.marked.delete(document)
     const batch = this.pending
@@ -109,7 +112,7 @@ export class Coalescer implements FeedHook {
         // The marks this pays: every mark of this instance up to the cycle closing (a newer one stays).
         clear.push({ document, instance: this.config.instance, cycle: closing })
       }
-      this.config.onWritten(await this.config.events.write(events, clear))
+      this.config.onWritten(await this.config.events.write(events, clear, paidThrough))
     } catch (error) {
       this.config.logger.error({ err: error, documents: batch.size }, 'could not write document.updated events; they stay owed (their marks are stored) and are tried again')
       for (const [document, p] of batch) this.merge(document, p)
@@ -132,6 +135,7 @@ export class Coalescer implements FeedHook {
    * `recovered: true`: which types changed, and by whom, was not kept.
    */
   async recover(before: number): Promise<number> {
+    const paidThrough = Date.now()
     const marks = await this.config.events.marks(before, this.config.instance)
     if (marks.length === 0) return 0
     const byDocument = new Map<string, MarkRef[]>()
@@ -140,7 +144,7 @@ export class Coalescer implements FeedHook {
     for (const document of byDocument.keys()) {
       events.push({ type: 'document.updated', document, actor: 'server', data: { ...(await this.config.stateOf(document)), recovered: true, types: {} } })
     }
-    this.config.onWritten(await this.config.events.write(events, marks))
+    this.config.onWritten(await this.config.events.write(events, marks, paidThrough))
     this.config.logger.info({ documents: byDocument.size }, 'document.updated events owed from before a restart were written')
     return byDocument.size
   }

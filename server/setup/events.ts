@@ -68,10 +68,12 @@ export function createEvents(config: CollabConfig, deps: { storage: Storage; log
   let closed = false
   const begin = async (): Promise<void> => {
     await feed.start()
-    // SQLite: this process is the file's only writer — every mark left is owed now.
+    // SQLite: this process is the file's only writer — whatever is owed is owed now, and only now.
     await recover(shared ? Date.now() - graceMs : Number.MAX_SAFE_INTEGER)
-    sweep = setInterval(() => void recover(Date.now() - graceMs), shared ? graceMs : 60_000)
-    sweep.unref()
+    if (shared) {
+      sweep = setInterval(() => void recover(Date.now() - graceMs), graceMs)
+      sweep.unref()
+    }
     // The deployment's endpoints: new ones start with the next event; those no longer in the file go.
     const head = feed.newest
     for (const endpoint of configured) await storage.webhooks.put(endpoint, head)

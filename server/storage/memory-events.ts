@@ -2,6 +2,7 @@
 import type { DirtyMark, EventStore, FeedEvent, MarkRef, NewEvent, StoredMark } from './types.ts'
 
 export class MemoryEvents implements EventStore {
+  readonly marksFromLog = false
   private readonly list: FeedEvent[] = []
   private readonly markMap = new Map<string, StoredMark>()
   private newest = 0

@@ -124,6 +124,8 @@ export function appendStatement(batch: ReadonlyArray<{ name: string; update: Uin
 }
 
 export class PostgresEvents implements EventStore {
+  /** Several instances append to one log: each instance's marks say what it owes. */
+  readonly marksFromLog = false
   private readonly pool: pg.Pool
   private readonly migrate: () => Promise<void>
 

@@ -112,9 +112,8 @@ export class SqliteStorage implements Storage {
     this.insertBatch = insertBatch.immediate
   }
 
-  /** The append's change-feed part, in its transaction: the dirty mark, the events born of it. */
+  /** The append's change-feed part, in its transaction: the events born of it (no dirty mark: sqlite-events.ts reads those from the log). */
   private feedOf(p: PendingAppend, now: number): void {
-    if (p.feed!.mark) this.events.mark(p.name, p.feed!.mark, now)
     for (const event of p.feed!.events ?? []) this.events.insert(event, now)
   }
 

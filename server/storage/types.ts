@@ -164,10 +164,12 @@ export interface EventStore {
   /**
    * Store events in one transaction, and clear the marks they pay: for each
    * entry of `clear`, the document's mark of that instance if its cycle is ≤
-   * the entry's (a mark set again in a later cycle stays). Resolves with the
-   * stored events, ids in commit order.
+   * the entry's (a mark set again in a later cycle stays). `paidThrough`
+   * (ms): every change committed before it now has its `document.updated`
+   * (the coalescer's tick) — what a store that keeps no marks remembers.
+   * Resolves with the stored events, ids in commit order.
    */
-  write(events: readonly NewEvent[], clear?: readonly MarkRef[]): Promise<FeedEvent[]>
+  write(events: readonly NewEvent[], clear?: readonly MarkRef[], paidThrough?: number): Promise<FeedEvent[]>
   /** Events with id > `after`, oldest first, at most `limit`. */
   read(after: number, limit: number): Promise<FeedEvent[]>
   /** The newest id (0 when none) and the newest id retention removed (0 when none): a cursor below `pruned` cannot resume. */
@@ -176,6 +178,13 @@ export interface EventStore {
   prune(before: number): Promise<number>
   /** Dirty marks set before `before` (ms), of any instance but `except`. */
   marks(before: number, except?: string): Promise<StoredMark[]>
+  /**
+   * True when the store writes no marks (AppendFeed.mark is ignored) and
+   * tells what is owed from its own log instead: every document changed at or
+   * after the last `paidThrough` (SQLite: one writer per file). The append
+   * then costs nothing more for `document.updated`.
+   */
+  readonly marksFromLog: boolean
 }
 
 /** A webhook endpoint as configured (docs/events.md#webhooks). */
