@@ -14,8 +14,8 @@ export const APPLICATION_ID = 0x594a5343
  * compaction's trim frees whole pages instead of touching a page per entry.
  * Updates over INLINE_BYTES are kept apart, in `update_blobs`.
  * 2: the change feed's outbox (docs/events.md): `events` (the commit-ordered
- * cursor is its rowid), `event_marks` (documents an event is owed for),
- * `event_meta` (what retention removed), and the webhook tables. Only new
+ * cursor is its rowid), `event_meta` (what retention removed, how far
+ * `document.updated` is paid), and the webhook tables. Only new
  * tables: a version-1 file is brought up by creating them.
  */
 export const SCHEMA_VERSION = 2
@@ -53,8 +53,8 @@ const BLOB_TABLE = 'CREATE TABLE IF NOT EXISTS update_blobs (id INTEGER PRIMARY 
 /**
  * The change feed (docs/events.md). `events.id` is AUTOINCREMENT: SQLite has
  * one writer at a time, so ids are given in commit order, and never reused
- * after retention deletes the oldest. A mark is one row per (document,
- * instance); `cycle` only grows.
+ * after retention deletes the oldest. What is owed after a crash is read from
+ * the log (sqlite-events.ts), so there are no marks.
  */
 const FEED_TABLES = `
   CREATE TABLE IF NOT EXISTS events (
@@ -66,13 +66,6 @@ const FEED_TABLES = `
     data TEXT NOT NULL
   );
   CREATE INDEX IF NOT EXISTS events_by_time ON events (time);
-  CREATE TABLE IF NOT EXISTS event_marks (
-    document TEXT NOT NULL,
-    instance TEXT NOT NULL,
-    cycle INTEGER NOT NULL,
-    at INTEGER NOT NULL,
-    PRIMARY KEY (document, instance)
-  ) WITHOUT ROWID;
   CREATE TABLE IF NOT EXISTS event_meta (
     key TEXT PRIMARY KEY,
     value INTEGER NOT NULL

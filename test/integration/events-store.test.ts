@@ -107,7 +107,7 @@ describe('event store: sqlite reads what is owed from its log', () => {
     const s = new SqliteStorage({ path: join(tempDirOutsideTest(), 'c.db'), sync: 'normal' })
     expect(await s.events.marks(Number.MAX_SAFE_INTEGER)).toEqual([])
     await s.append('d', update(), undefined, { mark: { instance: 'i1', cycle: 1 } })
-    expect(s.database.prepare('SELECT count(*) AS n FROM event_marks').get()).toEqual({ n: 0 })
+    expect(s.database.prepare("SELECT name FROM sqlite_master WHERE name = 'event_marks'").get()).toBeUndefined()
     expect((await s.events.marks(Number.MAX_SAFE_INTEGER)).map((m) => m.document)).toEqual(['d'])
     await expect.poll(() => Date.now()).toBeGreaterThan((await s.events.marks(0))[0]!.at)
     const line = Date.now() + 1
