@@ -110,9 +110,9 @@ export class Coalescer implements FeedHook {
           data: { ...state, updates: p.updates, bytes: p.bytes, types: Object.fromEntries([...p.types].map(([t, who]) => [t, [...who].sort()])) },
         })
         // The marks this pays: every mark of this instance up to the cycle closing (a newer one stays).
-        clear.push({ document, instance: this.config.instance, cycle: closing })
+        if (!this.config.events.marksFromLog) clear.push({ document, instance: this.config.instance, cycle: closing })
       }
-      this.config.onWritten(await this.config.events.write(events, clear, paidThrough))
+      this.config.onWritten(await this.config.events.write(events, clear, { instance: this.config.instance, through: paidThrough }))
     } catch (error) {
       this.config.logger.error({ err: error, documents: batch.size }, 'could not write document.updated events; they stay owed (their marks are stored) and are tried again')
       for (const [document, p] of batch) this.merge(document, p)
@@ -135,7 +135,6 @@ export class Coalescer implements FeedHook {
    * `recovered: true`: which types changed, and by whom, was not kept.
    */
   async recover(before: number): Promise<number> {
-    const paidThrough = Date.now()
     const marks = await this.config.events.marks(before, this.config.instance)
     if (marks.length === 0) return 0
     const byDocument = new Map<string, MarkRef[]>()
@@ -144,7 +143,7 @@ export class Coalescer implements FeedHook {
     for (const document of byDocument.keys()) {
       events.push({ type: 'document.updated', document, actor: 'server', data: { ...(await this.config.stateOf(document)), recovered: true, types: {} } })
     }
-    this.config.onWritten(await this.config.events.write(events, marks, paidThrough))
+    this.config.onWritten(await this.config.events.write(events, marks))
     this.config.logger.info({ documents: byDocument.size }, 'document.updated events owed from before a restart were written')
     return byDocument.size
   }
@@ -155,9 +154,12 @@ export class Coalescer implements FeedHook {
     await this.tick()
   }
 
-  async close(): Promise<void> {
+  /** Write what is pending, and stop. Resolves whether nothing is left owed by this instance. */
+  async close(): Promise<boolean> {
     this.closed = true
     await this.flush()
+    if (this.timer) clearTimeout(this.timer)
+    return this.pending.size === 0
   }
 }
 

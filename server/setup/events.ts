@@ -60,20 +60,22 @@ export function createEvents(config: CollabConfig, deps: { storage: Storage; log
     return { stateVector: Buffer.from(Y.encodeStateVectorFromUpdate(state)).toString('base64'), size }
   }
   const coalescer = new Coalescer({ events: storage.events, logger, instance, windowMs: config.eventsWindowMs, stateOf, onWritten: (events) => feed.written(events) })
-  // Shared storage (several instances): a mark not renewed for this long is a dead instance's, paid by whoever sees it.
+  // A mark (or SQLite line) not renewed for this long is a dead instance's, paid by whoever sees it.
   const shared = storage instanceof PostgresStorage
   const graceMs = 10 * config.eventsWindowMs + 30_000
   let sweep: NodeJS.Timeout | undefined
   let retry: NodeJS.Timeout | undefined
   let closed = false
   const begin = async (): Promise<void> => {
+    await storage.events.begin(instance)
     await feed.start()
-    // SQLite: this process is the file's only writer — whatever is owed is owed now, and only now.
-    await recover(shared ? Date.now() - graceMs : Number.MAX_SAFE_INTEGER)
-    if (shared) {
-      sweep = setInterval(() => void recover(Date.now() - graceMs), graceMs)
-      sweep.unref()
-    }
+    // What dead instances owe: at once for those known dead (SQLite: a process no longer running), else after the grace.
+    await recover(Date.now() - graceMs)
+    sweep = setInterval(() => {
+      void storage.events.alive(instance).catch((error: unknown) => logger.warn({ err: error }, 'could not say this instance is alive'))
+      void recover(Date.now() - graceMs)
+    }, Math.floor(graceMs / 3))
+    sweep.unref()
     // The deployment's endpoints: new ones start with the next event; those no longer in the file go.
     const head = feed.newest
     for (const endpoint of configured) await storage.webhooks.put(endpoint, head)
@@ -143,7 +145,8 @@ export function createEvents(config: CollabConfig, deps: { storage: Storage; log
       streams.closeAll()
       clearTimeout(retry)
       if (sweep) clearInterval(sweep)
-      await coalescer.close()
+      // Everything paid: this instance's line can go (else it stays, and is paid after the grace).
+      if (await coalescer.close()) await storage.events.end(instance).catch((error: unknown) => logger.warn({ err: error }, 'could not end this instance’s event line'))
       await webhooks.close()
       await feed.close()
     },

@@ -3,6 +3,11 @@ import type { DirtyMark, EventStore, FeedEvent, MarkRef, NewEvent, StoredMark } 
 
 export class MemoryEvents implements EventStore {
   readonly marksFromLog = false
+
+  /** Marks say what is owed: no line to keep. */
+  async begin(_instance: string): Promise<void> {}
+  async alive(_instance: string): Promise<void> {}
+  async end(_instance: string): Promise<void> {}
   private readonly list: FeedEvent[] = []
   private readonly markMap = new Map<string, StoredMark>()
   private newest = 0

@@ -4,15 +4,19 @@
  * order), what retention removed, and how far `document.updated` is paid.
  * `insert` runs inside the append's own transaction.
  *
- * No dirty marks are written: one process writes the file, and every log
- * entry and snapshot carries the time it was written, so what is owed after
- * a crash is read from the log — every document changed at or after
- * `paid_through`, the tick of the last window whose events were written
- * (kept in `event_meta` by that very transaction). An append costs nothing
- * more for `document.updated`. (A clock stepped back across a crash could
- * hide a change from this rule; a compaction after a change only makes a
- * document owed twice.)
+ * No dirty marks are written: every log entry and snapshot carries the time
+ * it was written, so what is owed after a crash is read from the log. Each
+ * process keeps a line in `event_lines`: when the last window whose events
+ * it wrote closed (moved by that very transaction), and that it is alive.
+ * A line whose process is dead — not running on this host (SQLite files are
+ * shared only on one host), or silent longer than the grace — makes every
+ * document changed at or after it owed; paying them forgets the line. An
+ * append costs nothing more for `document.updated`. (Others' changes after
+ * that line are paid too: at-least-once. A compaction after a change only
+ * makes a document owed twice; a clock stepped back across a crash could
+ * hide a change.)
  */
+import { hostname } from 'node:os'
 import type Database from 'better-sqlite3'
 import type { EventStore, FeedEvent, MarkRef, NewEvent, StoredMark } from './types.ts'
 
@@ -25,21 +29,44 @@ interface EventRow {
   data: string
 }
 
+interface Line {
+  instance: string
+  paid_through: number
+  host: string
+  pid: number
+  alive_at: number
+}
+
+/** Whether a process of this host is running (signal 0 tests without signalling). */
+function running(pid: number): boolean {
+  try {
+    process.kill(pid, 0)
+    return true
+  } catch (error) {
+    // EPERM: it runs, as another user.
+    return (error as NodeJS.ErrnoException).code === 'EPERM'
+  }
+}
+
 const toEvent = (r: EventRow): FeedEvent => ({ id: r.id, type: r.type, document: r.document, time: r.time, actor: r.actor, data: JSON.parse(r.data) as unknown })
 
 export class SqliteEvents implements EventStore {
   readonly marksFromLog = true
   private readonly db: Database.Database
   private readonly stmt
-  private readonly writeTx: Database.Transaction<(events: readonly NewEvent[], paidThrough: number | undefined, now: number) => FeedEvent[]>
+  private readonly writeTx: Database.Transaction<
+    (events: readonly NewEvent[], clear: readonly MarkRef[], paid: { instance: string; through: number } | undefined, now: number) => FeedEvent[]
+  >
 
   constructor(db: Database.Database) {
     this.db = db
     this.stmt = {
       insert: db.prepare<[string, string, number, string, string]>('INSERT INTO events (type, document, time, actor, data) VALUES (?, ?, ?, ?, ?)'),
-      paidThrough: db.prepare<[], number | null>("SELECT value FROM event_meta WHERE key = 'paid_through'").pluck(),
-      setPaid: db.prepare<[number]>("INSERT INTO event_meta (key, value) VALUES ('paid_through', ?) ON CONFLICT DO UPDATE SET value = max(value, excluded.value)"),
-      firstPaid: db.prepare<[number]>("INSERT INTO event_meta (key, value) VALUES ('paid_through', ?) ON CONFLICT DO NOTHING"),
+      begin: db.prepare<[string, number, string, number, number]>('INSERT OR REPLACE INTO event_lines (instance, paid_through, host, pid, alive_at) VALUES (?, ?, ?, ?, ?)'),
+      alive: db.prepare<[number, string]>('UPDATE event_lines SET alive_at = ? WHERE instance = ?'),
+      setPaid: db.prepare<[number, number, string]>('UPDATE event_lines SET paid_through = max(paid_through, ?), alive_at = ? WHERE instance = ?'),
+      forget: db.prepare<[string]>('DELETE FROM event_lines WHERE instance = ?'),
+      lines: db.prepare<[string], Line>('SELECT instance, paid_through, host, pid, alive_at FROM event_lines WHERE instance != ?'),
       owed: db.prepare<[number, number], { document: string }>(
         'SELECT DISTINCT name AS document FROM updates WHERE created_at >= ? UNION SELECT name AS document FROM snapshots WHERE updated_at >= ?',
       ),
@@ -50,11 +77,10 @@ export class SqliteEvents implements EventStore {
       prune: db.prepare<[number]>('DELETE FROM events WHERE id <= ?'),
       setPruned: db.prepare<[number]>("INSERT INTO event_meta (key, value) VALUES ('pruned', ?) ON CONFLICT DO UPDATE SET value = max(value, excluded.value)"),
     }
-    // A new file (or one from before the feed): nothing is owed for what was written before.
-    this.stmt.firstPaid.run(Date.now())
-    this.writeTx = db.transaction((events: readonly NewEvent[], paidThrough: number | undefined, now: number) => {
+    this.writeTx = db.transaction((events: readonly NewEvent[], clear: readonly MarkRef[], paid: { instance: string; through: number } | undefined, now: number) => {
       const stored = events.map((e) => this.insert(e, now))
-      if (paidThrough !== undefined) this.stmt.setPaid.run(paidThrough)
+      if (paid) this.stmt.setPaid.run(paid.through, now, paid.instance)
+      for (const instance of new Set(clear.map((c) => c.instance))) if (instance !== paid?.instance) this.stmt.forget.run(instance)
       return stored
     })
   }
@@ -65,9 +91,22 @@ export class SqliteEvents implements EventStore {
     return { ...event, id: Number(lastInsertRowid), time: now }
   }
 
-  /** Marks are read from the log (see above): `clear` has nothing to clear; `paidThrough` is kept. */
-  async write(events: readonly NewEvent[], _clear: readonly MarkRef[] = [], paidThrough?: number): Promise<FeedEvent[]> {
-    return this.writeTx.immediate(events, paidThrough, Date.now())
+  /** `clear` names dead instances whose lines are paid now; `paid` moves this instance's line. */
+  async write(events: readonly NewEvent[], clear: readonly MarkRef[] = [], paid?: { instance: string; through: number }): Promise<FeedEvent[]> {
+    return this.writeTx.immediate(events, clear, paid, Date.now())
+  }
+
+  async begin(instance: string): Promise<void> {
+    const now = Date.now()
+    this.stmt.begin.run(instance, now, hostname(), process.pid, now)
+  }
+
+  async alive(instance: string): Promise<void> {
+    this.stmt.alive.run(Date.now(), instance)
+  }
+
+  async end(instance: string): Promise<void> {
+    this.stmt.forget.run(instance)
   }
 
   async read(after: number, limit: number): Promise<FeedEvent[]> {
@@ -87,9 +126,17 @@ export class SqliteEvents implements EventStore {
     }).immediate()
   }
 
-  /** Every document changed at or after `paid_through` (one writer: `before` and `except` do not apply). */
-  async marks(_before?: number, _except?: string): Promise<StoredMark[]> {
-    const at = this.stmt.paidThrough.get() ?? 0
-    return this.stmt.owed.all(at, at).map(({ document }) => ({ document, instance: '', cycle: Number.MAX_SAFE_INTEGER, at }))
+  /** For each dead line but `except`'s (not running here, or silent since before `before`): every document changed at or after it. */
+  async marks(before: number, except = ''): Promise<StoredMark[]> {
+    const host = hostname()
+    const out: StoredMark[] = []
+    for (const line of this.stmt.lines.all(except)) {
+      const dead = line.alive_at < before || (line.host === host && !running(line.pid))
+      if (!dead) continue
+      for (const { document } of this.stmt.owed.all(line.paid_through, line.paid_through)) out.push({ document, instance: line.instance, cycle: 0, at: line.paid_through })
+      // A dead line that owes nothing is forgotten at once.
+      if (out.every((m) => m.instance !== line.instance)) this.stmt.forget.run(line.instance)
+    }
+    return out
   }
 }

@@ -14,8 +14,9 @@ export const APPLICATION_ID = 0x594a5343
  * compaction's trim frees whole pages instead of touching a page per entry.
  * Updates over INLINE_BYTES are kept apart, in `update_blobs`.
  * 2: the change feed's outbox (docs/events.md): `events` (the commit-ordered
- * cursor is its rowid), `event_meta` (what retention removed, how far
- * `document.updated` is paid), and the webhook tables. Only new
+ * cursor is its rowid), `event_lines` (per process: how far its
+ * `document.updated` events are paid, whether it is alive), `event_meta`
+ * (what retention removed), and the webhook tables. Only new
  * tables: a version-1 file is brought up by creating them.
  */
 export const SCHEMA_VERSION = 2
@@ -66,6 +67,13 @@ const FEED_TABLES = `
     data TEXT NOT NULL
   );
   CREATE INDEX IF NOT EXISTS events_by_time ON events (time);
+  CREATE TABLE IF NOT EXISTS event_lines (
+    instance TEXT PRIMARY KEY,
+    paid_through INTEGER NOT NULL,
+    host TEXT NOT NULL,
+    pid INTEGER NOT NULL,
+    alive_at INTEGER NOT NULL
+  ) WITHOUT ROWID;
   CREATE TABLE IF NOT EXISTS event_meta (
     key TEXT PRIMARY KEY,
     value INTEGER NOT NULL

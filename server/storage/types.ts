@@ -164,12 +164,13 @@ export interface EventStore {
   /**
    * Store events in one transaction, and clear the marks they pay: for each
    * entry of `clear`, the document's mark of that instance if its cycle is ≤
-   * the entry's (a mark set again in a later cycle stays). `paidThrough`
-   * (ms): every change committed before it now has its `document.updated`
-   * (the coalescer's tick) — what a store that keeps no marks remembers.
-   * Resolves with the stored events, ids in commit order.
+   * the entry's (a mark set again in a later cycle stays); a store that
+   * keeps no marks (`marksFromLog`) forgets the line of each instance named
+   * there (a dead one's, paid now). `paid`: every change `instance` committed
+   * before `through` (ms) now has its `document.updated` — the line such a
+   * store keeps. Resolves with the stored events, ids in commit order.
    */
-  write(events: readonly NewEvent[], clear?: readonly MarkRef[], paidThrough?: number): Promise<FeedEvent[]>
+  write(events: readonly NewEvent[], clear?: readonly MarkRef[], paid?: { instance: string; through: number }): Promise<FeedEvent[]>
   /** Events with id > `after`, oldest first, at most `limit`. */
   read(after: number, limit: number): Promise<FeedEvent[]>
   /** The newest id (0 when none) and the newest id retention removed (0 when none): a cursor below `pruned` cannot resume. */
@@ -180,11 +181,18 @@ export interface EventStore {
   marks(before: number, except?: string): Promise<StoredMark[]>
   /**
    * True when the store writes no marks (AppendFeed.mark is ignored) and
-   * tells what is owed from its own log instead: every document changed at or
-   * after the last `paidThrough` (SQLite: one writer per file). The append
-   * then costs nothing more for `document.updated`.
+   * tells what is owed from its own log instead: per instance a line, and
+   * every document changed at or after a dead instance's line is owed
+   * (SQLite: its processes are on one host). The append then costs nothing
+   * more for `document.updated`.
    */
   readonly marksFromLog: boolean
+  /** Before this instance's first append: start its line now (marksFromLog stores). */
+  begin(instance: string): Promise<void>
+  /** This instance is alive (marksFromLog stores: so others do not take its line for a dead one's). */
+  alive(instance: string): Promise<void>
+  /** A clean stop with nothing left to pay: forget this instance's line. */
+  end(instance: string): Promise<void>
 }
 
 /** A webhook endpoint as configured (docs/events.md#webhooks). */

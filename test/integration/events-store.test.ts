@@ -53,10 +53,9 @@ describe.each(backends)('event store: %s', (_name, make) => {
     expect(events[1]!.id).toBeGreaterThan(events[0]!.id)
     expect(events[0]!.time).toBeGreaterThan(Date.now() - 60_000)
     expect(await s.events.read(events[0]!.id, 10)).toEqual([events[1]])
-    const marks = await s.events.marks(Date.now() + 1)
-    expect(marks.map((m) => m.document).sort()).toEqual(['d', 'e'])
     if (!s.events.marksFromLog) {
-      expect(marks.map((m) => [m.instance, m.cycle])).toEqual([['i1', 1], ['i1', 1]])
+      const marks = await s.events.marks(Date.now() + 1)
+      expect(marks.map((m) => [m.document, m.instance, m.cycle]).sort()).toEqual([['d', 'i1', 1], ['e', 'i1', 1]])
       expect(await s.events.marks(Date.now() + 1, 'i1')).toEqual([])
     }
     await s.close()
@@ -103,19 +102,31 @@ describe.each(backends)('event store: %s', (_name, make) => {
 })
 
 describe('event store: sqlite reads what is owed from its log', () => {
-  it('every document changed at or after the last payment is owed; a payment moves the line; appends write no mark', async () => {
+  it("a dead process's line makes every document changed since owed; paying forgets it; appends write no mark; a live line is left alone", async () => {
     const s = new SqliteStorage({ path: join(tempDirOutsideTest(), 'c.db'), sync: 'normal' })
-    expect(await s.events.marks(Number.MAX_SAFE_INTEGER)).toEqual([])
-    await s.append('d', update(), undefined, { mark: { instance: 'i1', cycle: 1 } })
+    await s.events.begin('live')
+    await s.events.begin('gone')
+    // 'gone' was this process: pretend it was another one, no longer running.
+    s.database.prepare("UPDATE event_lines SET pid = 2147483646 WHERE instance = 'gone'").run()
+    await s.append('d', update(), undefined, { mark: { instance: 'gone', cycle: 1 } })
     expect(s.database.prepare("SELECT name FROM sqlite_master WHERE name = 'event_marks'").get()).toBeUndefined()
-    expect((await s.events.marks(Number.MAX_SAFE_INTEGER)).map((m) => m.document)).toEqual(['d'])
-    await expect.poll(() => Date.now()).toBeGreaterThan((await s.events.marks(0))[0]!.at)
+    const owed = await s.events.marks(Date.now() - 60_000, 'live')
+    expect(owed.map((m) => [m.document, m.instance])).toEqual([['d', 'gone']])
+    await s.events.write([{ type: 'document.updated', document: 'd', actor: 'x', data: {} }], owed)
+    expect(await s.events.marks(Date.now() - 60_000, 'live')).toEqual([])
+    // Seen from elsewhere, the live line (this process, within the grace) owes nothing yet…
+    expect(await s.events.marks(Date.now() - 60_000, 'other')).toEqual([])
+    // …and its payments move it.
     const line = Date.now() + 1
-    await s.events.write([{ type: 'document.updated', document: 'd', actor: 'x', data: {} }], [], line)
-    expect(await s.events.marks(Number.MAX_SAFE_INTEGER)).toEqual([])
+    await s.events.write([], [], { instance: 'live', through: line })
+    expect(s.database.prepare("SELECT paid_through AS at FROM event_lines WHERE instance = 'live'").get()).toEqual({ at: line })
     await expect.poll(() => Date.now()).toBeGreaterThan(line)
     await s.append('e', update())
-    expect((await s.events.marks(Number.MAX_SAFE_INTEGER)).map((m) => m.document)).toEqual(['e'])
+    // Were it to die now, only what changed after its line is owed.
+    s.database.prepare("UPDATE event_lines SET pid = 2147483646 WHERE instance = 'live'").run()
+    expect((await s.events.marks(Date.now() - 60_000, 'other')).map((m) => m.document)).toEqual(['e'])
+    await s.events.end('live')
+    expect(await s.events.marks(Date.now() + 1, 'other')).toEqual([])
     await s.close()
   })
 })
