@@ -41,6 +41,8 @@ const BATCH = 100
  * time, so the appends always find connections in the pool.
  */
 const CONCURRENT_TURNS = 3
+/** A turn takes no new event after this long. */
+const TURN_MS = 60_000
 
 /** The wait before attempt `attempts + 1`: exponential, capped, with full jitter in its upper half. */
 export function backoff(attempts: number, baseMs: number, random = Math.random): number {
@@ -136,8 +138,10 @@ export class WebhookDelivery {
     const documents = documentFilter(endpoint.documents)
     const events = await this.config.events.read(endpoint.cursor, BATCH)
     this.oldest.delete(endpoint.id)
+    const started = Date.now()
     for (const event of events) {
-      if (this.closed) break
+      // A turn is short: its progress is stored when it ends, and its hold on the endpoint is let go.
+      if (this.closed || Date.now() - started > TURN_MS) break
       if (!types(event.type) || !documents(event.document)) {
         state = { ...state, cursor: event.id }
         continue
@@ -167,7 +171,8 @@ export class WebhookDelivery {
       if (state.nextAt - now < (this.config.tickMs ?? 1000)) setTimeout(() => this.wake(), state.nextAt - now + 1).unref()
       break
     }
-    // A full batch went: there may be more now.
+    // A full batch went (or the turn was cut short): there may be more now.
+    if (state.attempts === 0 && state.cursor < (events.at(-1)?.id ?? 0)) this.again = true
     if (events.length === BATCH && state.attempts === 0) this.again = true
     return { state, parked, replayed }
   }

@@ -16,7 +16,7 @@
  * makes a document owed twice; a clock stepped back across a crash could
  * hide a change.)
  */
-import { hostname } from 'node:os'
+import { HOST, mayRun } from './sqlite-liveness.ts'
 import type Database from 'better-sqlite3'
 import type { EventStore, FeedEvent, MarkRef, NewEvent, StoredMark } from './types.ts'
 
@@ -35,17 +35,6 @@ interface Line {
   host: string
   pid: number
   alive_at: number
-}
-
-/** Whether a process of this host is running (signal 0 tests without signalling). */
-function running(pid: number): boolean {
-  try {
-    process.kill(pid, 0)
-    return true
-  } catch (error) {
-    // EPERM: it runs, as another user.
-    return (error as NodeJS.ErrnoException).code === 'EPERM'
-  }
 }
 
 const toEvent = (r: EventRow): FeedEvent => ({ id: r.id, type: r.type, document: r.document, time: r.time, actor: r.actor, data: JSON.parse(r.data) as unknown })
@@ -98,7 +87,7 @@ export class SqliteEvents implements EventStore {
 
   async begin(instance: string): Promise<void> {
     const now = Date.now()
-    this.stmt.begin.run(instance, now, hostname(), process.pid, now)
+    this.stmt.begin.run(instance, now, HOST, process.pid, now)
   }
 
   async alive(instance: string): Promise<void> {
@@ -128,10 +117,9 @@ export class SqliteEvents implements EventStore {
 
   /** For each dead line but `except`'s (not running here, or silent since before `before`): every document changed at or after it. */
   async marks(before: number, except = ''): Promise<StoredMark[]> {
-    const host = hostname()
     const out: StoredMark[] = []
     for (const line of this.stmt.lines.all(except)) {
-      const dead = line.alive_at < before || (line.host === host && !running(line.pid))
+      const dead = line.alive_at < before || !mayRun(line.host, line.pid)
       if (!dead) continue
       for (const { document } of this.stmt.owed.all(line.paid_through, line.paid_through)) out.push({ document, instance: line.instance, cycle: 0, at: line.paid_through })
       // A dead line that owes nothing is forgotten at once.

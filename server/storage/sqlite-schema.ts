@@ -90,7 +90,11 @@ const FEED_TABLES = `
     attempts INTEGER NOT NULL DEFAULT 0,
     next_at INTEGER NOT NULL DEFAULT 0,
     first_failed_at INTEGER,
-    last_error TEXT
+    last_error TEXT,
+    lease_by TEXT,
+    lease_host TEXT,
+    lease_pid INTEGER,
+    lease_until INTEGER
   ) WITHOUT ROWID;
   CREATE TABLE IF NOT EXISTS webhook_failures (
     id INTEGER PRIMARY KEY AUTOINCREMENT,

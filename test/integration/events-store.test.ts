@@ -131,6 +131,40 @@ describe('event store: sqlite reads what is owed from its log', () => {
   })
 })
 
+describe('webhook store: one deliverer per endpoint', () => {
+  const endpoint = { id: 'hook', url: 'http://127.0.0.1:9/', secret: 'whsec_x', types: [], documents: [], source: 'api' as const, createdBy: null }
+  const done = (cursor: number) => ({ state: { cursor, attempts: 0, nextAt: 0, firstFailedAt: null, lastError: null }, parked: [], replayed: [] })
+  const shared = (): [Storage, Storage] => {
+    const path = join(tempDirOutsideTest(), 'c.db')
+    return [new SqliteStorage({ path, sync: 'normal' }), new SqliteStorage({ path, sync: 'normal' })]
+  }
+  const onPostgres = (): [Storage, Storage] => {
+    const url = pgUrl()
+    return [new PostgresStorage({ connectionString: url, logger: pino({ level: 'silent' }) }), new PostgresStorage({ connectionString: url, logger: pino({ level: 'silent' }) })]
+  }
+  it.each([['two processes on one sqlite file', shared], ['two instances on postgres', onPostgres]])('%s: while one delivers, the other is refused; then it may', async (_name, make) => {
+    const [a, b] = make()
+    await a.webhooks.put(endpoint, 0)
+    let release!: () => void
+    const held = new Promise<void>((resolve) => (release = resolve))
+    let entered!: () => void
+    const inside = new Promise<void>((resolve) => (entered = resolve))
+    const first = a.webhooks.claim('hook', Date.now(), async () => {
+      entered()
+      await held
+      return done(5)
+    })
+    await inside
+    expect(await b.webhooks.claim('hook', Date.now(), async () => done(9))).toBe(false)
+    release()
+    expect(await first).toBe(true)
+    expect(await b.webhooks.claim('hook', Date.now(), async (e) => done(e.cursor + 1))).toBe(true)
+    expect((await a.webhooks.get('hook'))!.cursor).toBe(6)
+    await a.close()
+    await b.close()
+  })
+})
+
 describe('event store: postgres cursor in commit order', () => {
   it('two instances writing at once: a reader following the cursor never sees a gap it would have to skip', async () => {
     const url = pgUrl()
