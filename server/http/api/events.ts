@@ -24,7 +24,13 @@ export const SSE: StreamFormat = {
   end: (why: ErrorInfo) => `event: close\ndata: ${JSON.stringify({ reason: why.reason })}\n\n`,
 }
 
-const frame = (event: FeedEvent): string => `id: ${event.id}\nevent: ${event.type}\ndata: ${JSON.stringify(envelope(event))}\n\n`
+/** Each event's frame, made once however many streams send it (streams that keep up share the feed's event objects). */
+const frames = new WeakMap<FeedEvent, string>()
+function frame(event: FeedEvent): string {
+  let text = frames.get(event)
+  if (text === undefined) frames.set(event, (text = `id: ${event.id}\nevent: ${event.type}\ndata: ${JSON.stringify(envelope(event))}\n\n`))
+  return text
+}
 
 function feedOf(ctx: ApiContext) {
   const events = ctx.deps.events
