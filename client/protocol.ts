@@ -157,6 +157,14 @@ export const Errors = {
   PayloadTooLarge: { status: 413, reason: 'payload-too-large', scope: 'request', retry: false },
   /** REST: updates are `application/octet-stream`, other bodies `application/json`. */
   UnsupportedMediaType: { status: 415, reason: 'unsupported-media-type', scope: 'request', retry: false },
+  /** Event stream: the cursor (`Last-Event-ID`, `since`) is older than EVENTS_RETENTION_MS kept; start over without one. */
+  CursorGone: { status: 410, reason: 'cursor-gone', scope: 'request', retry: false },
+  /** Event stream: this address has STREAMS_PER_IP streams open already. */
+  TooManyStreams: { status: 429, reason: 'too-many-streams', scope: 'request', retry: true },
+  /** Event stream ended: the reader left more than STREAM_MAX_BUFFERED_BYTES unread; reconnect with Last-Event-ID. */
+  SlowConsumer: { reason: 'slow-consumer', scope: 'request', retry: true },
+  /** Webhooks: the URL is not http(s), or resolves to an address webhooks may not reach (WEBHOOK_ALLOW_PRIVATE). */
+  WebhookUrlRefused: { status: 422, reason: 'webhook-url-refused', scope: 'request', retry: false },
 } as const satisfies Record<string, ErrorInfo>
 
 export type ErrorName = keyof typeof Errors

@@ -10,6 +10,7 @@ import { DocumentLifecycle } from './extensions/lifecycle.ts'
 import { Persistence } from './extensions/persistence.ts'
 import { Deletions } from './storage/deletions.ts'
 import { ScaleOut } from './extensions/scale-out.ts'
+import { type EventsSetup, createEvents } from './setup/events.ts'
 import { createHistory } from './setup/history.ts'
 import { addOpsRoutes } from './http/ops.ts'
 import { Readiness } from './readiness.ts'
@@ -53,6 +54,8 @@ export interface CollabServer {
   readonly readiness: Readiness
   readonly metrics: Metrics
   readonly logger: Logger
+  /** The change feed (docs/events.md); absent with EVENTS=off. */
+  readonly events: EventsSetup | undefined
   /** Start listening; resolves with the bound port. */
   listen(): Promise<number>
   /** ws:// URL of the Hocuspocus endpoint (after listen). */
@@ -106,6 +109,8 @@ export function createCollabServer(partial: Partial<CollabConfig> = {}, options:
         onRecorded: (size) => metrics.presenceRecorded.set(size),
       })
     : undefined
+  // The change feed (docs/events.md): marks and events commit with the appends (server/events).
+  const events = createEvents(config, { storage, logger, metrics })
   const coldSync = config.coldSync ? new ColdSync(() => metrics.coldSyncs.inc()) : undefined
   // Loads of a document being deleted wait for the delete (server/storage/deletions.ts).
   const deletions = new Deletions()
@@ -121,6 +126,7 @@ export function createCollabServer(partial: Partial<CollabConfig> = {}, options:
       else metrics.persistSeconds.observe(seconds)
     },
     onCompact: ({ error }) => metrics.compactions.inc({ outcome: error ? 'failed' : 'ok' }),
+    feed: events?.coalescer,
   })
   // The one write path: every door's writes are checked, then stored, then applied (server/pipeline).
   const pipeline = new WritePipeline({
@@ -134,7 +140,7 @@ export function createCollabServer(partial: Partial<CollabConfig> = {}, options:
   })
   const socketDoor = new SocketDoor({ pipeline, frames, logger, onApplied: (seconds) => metrics.applySeconds.observe(seconds) })
   // Version history and the REST API (server/history, server/http/api).
-  const history = createHistory(config, { storage, deletions, pipeline, logger, verifier: security.verifier, onAutoVersion: (outcome) => metrics.autoVersions.inc({ outcome }) })
+  const history = createHistory(config, { storage, deletions, pipeline, logger, verifier: security.verifier, onAutoVersion: (outcome) => metrics.autoVersions.inc({ outcome }), events })
   const lifecycle = new DocumentLifecycle({ idleMs: config.docIdleUnloadMs, maxDocuments: config.maxDocuments, logger })
   const hocuspocus = new Hocuspocus({
     quiet: true,
@@ -168,6 +174,7 @@ export function createCollabServer(partial: Partial<CollabConfig> = {}, options:
   if (security.verifier && !config.metricsToken) logger.info('/metrics is not served: a token key is configured and METRICS_TOKEN is not set')
   // The web page (client/demo/dist) at `/`; WebSocket upgrades on `/` go to the upgrade listener below.
   addStaticRoutes(router)
+  events?.attach(hocuspocus, persistence)
   history.attach(hocuspocus, router, { admit: (name) => lifecycle.admit(hocuspocus, name), unload: (document) => lifecycle.unloadNow(hocuspocus, document) })
 
   const httpServer = createServer(httpServerOptions(config), (req, res) => {
@@ -184,6 +191,8 @@ export function createCollabServer(partial: Partial<CollabConfig> = {}, options:
   let closing: Promise<void> | undefined
   async function shutdown(): Promise<void> {
     readiness.markStopping()
+    // Event streams end now, saying why (their readers reconnect elsewhere).
+    events?.streams.closeAll()
     httpServer.close()
     await lifecycle.shutdown(hocuspocus)
     gateway.closeAll()
@@ -196,6 +205,7 @@ export function createCollabServer(partial: Partial<CollabConfig> = {}, options:
     }
     await persistence.settle()
     await history.flush()
+    await events?.close()
     await clusterPresence?.close()
     await scaleOut?.close()
     gateway.close()
@@ -213,6 +223,7 @@ export function createCollabServer(partial: Partial<CollabConfig> = {}, options:
     readiness,
     metrics,
     logger,
+    events,
     get url() {
       const address = httpServer.address() as AddressInfo | null
       const host = config.host === '0.0.0.0' || config.host === '::' ? '127.0.0.1' : config.host
@@ -223,6 +234,7 @@ export function createCollabServer(partial: Partial<CollabConfig> = {}, options:
       await clusterPresence?.announced(5000)
       // Closed while it waited (a SIGTERM at start-up): never bind after shutdown began.
       if (closing) throw new Error('the server was closed before it listened')
+      await events?.start()
       return new Promise<number>((resolve, reject) => {
         httpServer.once('error', reject)
         httpServer.listen(config.port, config.host, () => {

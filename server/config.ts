@@ -140,6 +140,28 @@ export interface CollabConfig {
   versionKeep: number
   /** Named and pre-restore versions kept per document (0 = forever). @default 1000 */
   versionKeepNamed: number
+  /** The change feed (docs/events.md): events stored with the changes, SSE, webhooks. @default true */
+  events: boolean
+  /** `document.updated` is coalesced per document over this window, in ms. @default 1000 */
+  eventsWindowMs: number
+  /** Events are kept this long (ms); a cursor older than that gets 410. @default 604800000 (7 days) */
+  eventsRetentionMs: number
+  /** Event streams (SSE) open at once per client address. @default 20 */
+  streamsPerIp: number
+  /** A keep-alive comment on an idle stream this often, in ms. @default 15000 */
+  streamKeepAliveMs: number
+  /** A stream whose reader lets this many bytes pile up unread is cut off (slow consumer). @default 1 MiB */
+  streamMaxBufferedBytes: number
+  /** A JSON file of webhook endpoints configured by the deployment (docs/events.md#webhooks). @default undefined */
+  webhooksFile?: string
+  /** A webhook request that has not answered within this time fails (ms). @default 10000 */
+  webhookTimeoutMs: number
+  /** A delivery that keeps failing is retried for this long (ms), then parked as failed. @default 86400000 (one day) */
+  webhookRetryForMs: number
+  /** Let webhooks reach loopback and private addresses (tests, private deployments). @default false */
+  webhookAllowPrivate: boolean
+  /** The first webhook retry waits about this long (ms); each next one twice as long, up to 10 minutes. @default 1000 */
+  webhookBackoffMs: number
 }
 
 export const defaultConfig: CollabConfig = {
@@ -185,6 +207,16 @@ export const defaultConfig: CollabConfig = {
   versionEveryMs: 600_000,
   versionKeep: 50,
   versionKeepNamed: 1000,
+  events: true,
+  eventsWindowMs: 1000,
+  eventsRetentionMs: 604_800_000,
+  streamsPerIp: 20,
+  streamKeepAliveMs: 15_000,
+  streamMaxBufferedBytes: 1024 * 1024,
+  webhookTimeoutMs: 10_000,
+  webhookRetryForMs: 86_400_000,
+  webhookAllowPrivate: false,
+  webhookBackoffMs: 1000,
 }
 
 /** One environment variable: what it sets and means, and how to read it (`--help` prints `doc` and `allowed`). */
@@ -314,6 +346,17 @@ export const ENV_VARS: Record<string, EnvVar<keyof CollabConfig>> = {
   VERSION_EVERY_MS: { key: 'versionEveryMs', doc: 'save an automatic version this long after the first change since the last one', parse: integer(0, 604_800_000), allowed: 'an integer from 0 (no automatic versions) to 604800000 (ms, 7 days)' },
   VERSION_KEEP: { key: 'versionKeep', doc: 'automatic versions kept per document', parse: integer(1, 1_000_000), allowed: 'an integer from 1 to 1000000 (automatic versions per document)' },
   VERSION_KEEP_NAMED: { key: 'versionKeepNamed', doc: 'named and pre-restore versions kept per document', parse: integer(0, 1_000_000), allowed: 'an integer from 0 (keep forever) to 1000000 (named versions per document)' },
+  EVENTS: { key: 'events', doc: 'the change feed: events stored with the changes, SSE at /api/events, webhooks', parse: onOff, allowed: "'on' or 'off'", shownDefault: 'on' },
+  EVENTS_WINDOW_MS: { key: 'eventsWindowMs', doc: 'document.updated is coalesced per document over this window', parse: integer(10, 600_000), allowed: 'an integer from 10 to 600000 (ms)' },
+  EVENTS_RETENTION_MS: { key: 'eventsRetentionMs', doc: 'events are kept this long; an older cursor gets 410', parse: integer(60_000, 31_536_000_000), allowed: 'an integer from 60000 to 31536000000 (ms, one year)' },
+  STREAMS_PER_IP: { key: 'streamsPerIp', doc: 'event streams (SSE) open at once per client address', parse: integer(1, 100_000), allowed: 'an integer from 1 to 100000' },
+  STREAM_KEEPALIVE_MS: { key: 'streamKeepAliveMs', doc: 'a keep-alive comment on an idle event stream this often', parse: integer(100, 300_000), allowed: 'an integer from 100 to 300000 (ms)' },
+  STREAM_MAX_BUFFERED_BYTES: { key: 'streamMaxBufferedBytes', doc: 'an event stream whose reader leaves this much unread is cut off', parse: integer(1024, 1024 ** 3), allowed: 'an integer from 1024 to 1073741824 (bytes)' },
+  WEBHOOKS_FILE: { key: 'webhooksFile', doc: 'JSON file of webhook endpoints set by the deployment', parse: nonEmpty, allowed: 'the path of a JSON file (docs/events.md#webhooks)' },
+  WEBHOOK_TIMEOUT_MS: { key: 'webhookTimeoutMs', doc: 'a webhook request not answered within this fails', parse: integer(100, 300_000), allowed: 'an integer from 100 to 300000 (ms)' },
+  WEBHOOK_RETRY_FOR_MS: { key: 'webhookRetryForMs', doc: 'a failing webhook delivery is retried this long, then parked as failed', parse: integer(0, 2_592_000_000), allowed: 'an integer from 0 to 2592000000 (ms, 30 days)' },
+  WEBHOOK_BACKOFF_MS: { key: 'webhookBackoffMs', doc: 'the first webhook retry waits about this long; each next one twice as long (at most 10 min)', parse: integer(10, 600_000), allowed: 'an integer from 10 to 600000 (ms)' },
+  WEBHOOK_ALLOW_PRIVATE: { key: 'webhookAllowPrivate', doc: 'let webhooks reach loopback and private addresses (tests, private networks)', parse: onOff, allowed: "'on' or 'off'", shownDefault: 'off' },
 }
 
 export class ConfigError extends Error {

@@ -40,8 +40,8 @@ class FrameTally {
   bytesSent = 0
 
   counter(registry: Registry, name: string, help: string, what: 'received' | 'sent' | 'bytesReceived' | 'bytesSent'): Counter {
-    const tally = this
     if (what === 'received' || what === 'sent') {
+      const counts = this[what]
       const reported = new Float64Array(OTHER_SLOT + 1)
       return new Counter({
         name,
@@ -49,7 +49,6 @@ class FrameTally {
         labelNames: ['type'],
         registers: [registry],
         collect() {
-          const counts = tally[what]
           for (let slot = 0; slot < counts.length; slot++) {
             const delta = counts[slot]! - reported[slot]!
             if (delta > 0) this.inc({ type: slotLabel(slot) }, delta)
@@ -59,14 +58,15 @@ class FrameTally {
       })
     }
     let reported = 0
+    const read = () => this[what]
     return new Counter({
       name,
       help,
       registers: [registry],
       collect() {
-        const delta = tally[what] - reported
-        if (delta > 0) this.inc(delta)
-        reported = tally[what]
+        const now = read()
+        if (now > reported) this.inc(now - reported)
+        reported = now
       },
     })
   }
@@ -116,6 +116,10 @@ export class Metrics {
   readonly autoVersions = new Counter({ name: 'collab_auto_versions_total', help: 'Automatic version attempts, by outcome (covered: the newest automatic version, maybe saved by another instance, already held that state)', labelNames: ['outcome'], registers: [this.registry] })
   readonly clusterPresence = new Counter({ name: 'collab_cluster_presence_total', help: 'Presence across instances (Redis): leave-published, leave-applied (from another instance), dead-instance, dead-client-removed', labelNames: ['event'], registers: [this.registry] })
   readonly presenceRecorded = new Gauge({ name: 'collab_presence_recorded', help: 'With Redis: client ids hosted here whose record is in Redis (so they leave with this instance if it dies)', registers: [this.registry] })
+  readonly webhookDeliveries = new Counter({ name: 'collab_webhook_deliveries_total', help: 'Webhook attempts, by outcome (delivered; failed: will be retried; parked: given up after WEBHOOK_RETRY_FOR_MS)', labelNames: ['outcome'], registers: [this.registry] })
+  readonly webhookRetriesPending = new Gauge({ name: 'collab_webhook_retries_pending', help: 'Webhook endpoints waiting to retry a failed delivery', registers: [this.registry] })
+  readonly webhookOldestPending = new Gauge({ name: 'collab_webhook_oldest_pending_seconds', help: 'Age of the oldest event an endpoint is waiting to retry (0: none)', registers: [this.registry] })
+  readonly streamsEnded = new Counter({ name: 'collab_streams_ended_total', help: 'Event streams the server ended, by reason (slow-consumer, token-expired, server-shutting-down, cursor-gone)', labelNames: ['reason'], registers: [this.registry] })
   readonly compactions = new Counter({ name: 'collab_compactions_total', help: 'Log compactions, by outcome', labelNames: ['outcome'], registers: [this.registry] })
 
   constructor() {

@@ -81,3 +81,28 @@ export function roleFor(rules: AccessRules, documentName: string): Role | null {
 export function atLeast(role: Role, min: Role): boolean {
   return ROLES.indexOf(role) >= ROLES.indexOf(min)
 }
+
+/**
+ * Whether `rules` give at least `min` on every document `pattern` (a `docs`
+ * claim pattern: a name, `prefix/*`, `*`) can name — so no narrower rule inside
+ * it gives less. Used for what an admin may configure over a pattern (webhooks).
+ */
+export function coversPattern(rules: AccessRules, pattern: string, min: Role): boolean {
+  if (!pattern.includes('*')) {
+    const role = roleFor(rules, pattern)
+    return role !== null && atLeast(role, min)
+  }
+  const prefix = pattern === '*' ? '' : pattern.slice(0, -1)
+  // The rule that governs the pattern's documents as a whole: the longest prefix at or above it.
+  const governing = rules.prefixes.find(([p]) => prefix.startsWith(p))
+  if (!governing || !atLeast(governing[1], min)) return false
+  // A narrower rule inside the pattern that gives less takes those documents out.
+  for (const [p, role] of rules.prefixes) if (p.length > prefix.length && p.startsWith(prefix) && !atLeast(role, min)) return false
+  for (const [name, role] of rules.exact) if (name.startsWith(prefix) && name.length > prefix.length && !atLeast(role, min)) return false
+  return true
+}
+
+/** A list of patterns as matching rules (for filters): which documents they name. */
+export function patternRules(patterns: readonly string[]): AccessRules {
+  return parseAccessClaim(Object.fromEntries(patterns.map((p) => [p, 'read'])))
+}

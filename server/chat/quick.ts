@@ -84,3 +84,51 @@ export function mayTouchChat(doc: Y.Doc, decoded: DecodedUpdate): boolean {
   for (const s of decoded.structs) if (s instanceof Y.Item && typeof s.parent === 'string' && RESERVED_ROOT.test(s.parent)) return true
   return false
 }
+
+/**
+ * The root shared types an update that surely integrates (see
+ * `surelyIntegrates`) changes, read from the document without working out
+ * its effects: each item's parent is named (a root), or is an item of the
+ * document (a nested type), or comes from its origin, an item of the
+ * document; each deletion is of items of the document. Null when an item
+ * leans on another item of the same update (then the effects tell).
+ */
+export function quickRoots(doc: Y.Doc, decoded: DecodedUpdate, rootOf: (type: Y.AbstractType<unknown>) => string): string[] | null {
+  const store = doc.store
+  const roots = new Set<string>()
+  /** A struct of the document at `id`: undefined when the document does not have it (it is in this update). */
+  const at = (id: Y.ID): Y.Item | Y.GC | undefined => (id.clock < Y.getState(store, id.client) ? (Y.getItem(store, id) as Y.Item | Y.GC) : undefined)
+  for (const s of decoded.structs) {
+    if (!(s instanceof Y.Item)) continue
+    const left = s.origin ? at(s.origin) : null
+    const right = s.rightOrigin ? at(s.rightOrigin) : null
+    if (left === undefined || right === undefined) return null
+    // Next to garbage, Yjs stores the item as garbage: it changes nothing.
+    if (left instanceof Y.GC || right instanceof Y.GC) continue
+    let type: Y.AbstractType<unknown> | null = null
+    if (typeof s.parent === 'string') {
+      roots.add(s.parent)
+      continue
+    } else if (s.parent instanceof Y.ID) {
+      const holder = at(s.parent)
+      if (holder === undefined) return null
+      type = holder instanceof Y.Item && holder.content instanceof Y.ContentType ? holder.content.type : null
+    } else {
+      const from = left ?? right
+      type = from ? (from.parent as Y.AbstractType<unknown> | null) : null
+    }
+    if (type) roots.add(rootOf(type))
+  }
+  for (const [client, ranges] of decoded.ds.clients) {
+    const known = Y.getState(store, client)
+    for (const { clock, len } of ranges) {
+      if (clock + len > known) return null
+      const list = store.clients.get(client)!
+      for (let i = Y.findIndexSS(list, clock); i < list.length && list[i]!.id.clock < clock + len; i++) {
+        const item = list[i]!
+        if (item instanceof Y.Item && !item.deleted && item.parent) roots.add(rootOf(item.parent as Y.AbstractType<unknown>))
+      }
+    }
+  }
+  return [...roots]
+}

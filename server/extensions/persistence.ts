@@ -14,8 +14,28 @@ import { parkedStructs, withoutUpdateListeners } from '../internals.ts'
 import { applyStored } from '../storage/merge.ts'
 import type { ColdSync } from '../ws/cold-sync.ts'
 import type { Deletions } from '../storage/deletions.ts'
-import type { ClientClaim, Storage } from '../storage/types.ts'
+import type { AppendFeed, ClientClaim, DirtyMark, NewEvent, Storage } from '../storage/types.ts'
 import { ownersOf } from '../pipeline/owners.ts'
+
+/** What an append changes, for the change feed (docs/events.md). */
+export interface Change {
+  /** The token's `sub` of the writer, or `server`. */
+  readonly actor: string
+  /** Events born of this change (chat): they commit in the append's transaction. */
+  readonly events?: readonly NewEvent[]
+  /** The root types it changes, when asked (computed from the checks' effects). */
+  readonly types?: () => readonly string[]
+}
+
+/**
+ * The change feed's side of every append (server/events/coalescer.ts): which
+ * dirty mark it must carry (none when the document is marked already in this
+ * cycle: the hot path writes nothing more), and what committed.
+ */
+export interface FeedHook {
+  markFor(documentName: string): DirtyMark | undefined
+  committed(documentName: string, mark: DirtyMark | undefined, change: Change, bytes: number): void
+}
 
 export interface PersistenceConfiguration {
   storage: Storage
@@ -32,7 +52,11 @@ export interface PersistenceConfiguration {
   onCompact?: (result: { documentName: string; folded: number; error?: unknown }) => void
   /** Documents being deleted: a load of one waits until its delete has committed. */
   deletions?: Deletions
+  /** The change feed: marks and events commit with each append. */
+  feed?: FeedHook
 }
+
+const SERVER_CHANGE: Change = { actor: 'server' }
 
 /**
  * Durable persistence: loading, the update log, compaction.
@@ -51,6 +75,8 @@ export class Persistence implements Extension {
   /** Per loaded document: log entries and bytes since the snapshot, and the snapshot's bytes. */
   private readonly logSizes = new Map<string, { count: number; bytes: number; snapshotBytes: number }>()
   private readonly compactions = new Map<string, Promise<void>>()
+  /** Documents whose first append (which says `document.created`) is under way. */
+  private readonly creating = new Set<string>()
   /** Size of the last append that failed, until a write of that size works again. */
   private failedBytes: number | undefined
 
@@ -93,7 +119,7 @@ export class Persistence implements Extension {
   /** Server-side changes that did not come through the write pipeline (other extensions' transactions): stored here, as a safety net. */
   async onChange({ documentName, update, transactionOrigin }: onChangePayload): Promise<void> {
     if (originKind(transactionOrigin) !== 'local') return
-    await this.append(documentName, update).catch((error: unknown) => {
+    await this.append(documentName, update, undefined, SERVER_CHANGE).catch((error: unknown) => {
       this.config.logger.error({ err: error, documentName }, 'could not store a server-side change')
     })
   }
@@ -119,21 +145,34 @@ export class Persistence implements Extension {
    * it; throws a per-document close on failure. Resolves with the winners of
    * lost claims (nothing was stored then).
    */
-  async append(documentName: string, update: Uint8Array, claims?: readonly ClientClaim[]): Promise<ClientClaim[] | void> {
+  async append(documentName: string, update: Uint8Array, claims?: readonly ClientClaim[], change: Change = SERVER_CHANGE): Promise<ClientClaim[] | void> {
     const started = performance.now()
     let lost: ClientClaim[] | void
+    const feed = this.config.feed
+    const mark = feed?.markFor(documentName)
+    const size = this.logSizes.get(documentName)
+    // The first change of a document nothing was stored for: it is created by this append (and says so in it).
+    const creates = Boolean(feed && size && size.count === 0 && size.snapshotBytes === 0 && !this.creating.has(documentName))
+    // One append at a time carries it (others may be in the same batch); if it fails, the next one does.
+    if (creates) this.creating.add(documentName)
+    const created = creates ? [{ type: 'document.created', document: documentName, actor: change.actor, data: {} }] : undefined
+    // No feed (EVENTS=off): nothing of the change's events is stored.
+    const events = !feed ? undefined : created ? [...created, ...(change.events ?? [])] : change.events
+    const extra: AppendFeed | undefined = mark || events?.length ? { mark, events } : undefined
     try {
-      lost = await this.config.storage.append(documentName, update, claims)
+      lost = await this.config.storage.append(documentName, update, claims, extra)
     } catch (error) {
+      if (creates) this.creating.delete(documentName)
       this.failedBytes = Math.max(this.failedBytes ?? 0, update.byteLength)
       this.config.onAppend?.({ documentName, bytes: update.byteLength, seconds: (performance.now() - started) / 1000, error })
       this.config.logger.error({ err: error, documentName }, 'append failed; the update was neither applied nor acknowledged')
       throw new DocumentCloseError(CloseCode.StorageUnavailable, error)
     }
     this.failedBytes = undefined
+    if (creates) this.creating.delete(documentName)
     if (lost) return lost
+    feed?.committed(documentName, mark, change, update.byteLength)
     this.config.onAppend?.({ documentName, bytes: update.byteLength, seconds: (performance.now() - started) / 1000 })
-    const size = this.logSizes.get(documentName)
     if (size) {
       size.count += 1
       size.bytes += update.byteLength

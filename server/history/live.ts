@@ -10,7 +10,7 @@ import { CloseCode, Errors, documentCloseReason } from '../../client/protocol.ts
 import { documentGate } from '../chat/gate.ts'
 import type { Deletions } from '../storage/deletions.ts'
 import { foldState } from '../storage/merge.ts'
-import type { Storage } from '../storage/types.ts'
+import type { NewEvent, Storage } from '../storage/types.ts'
 import type { DecodedUpdate } from '../chat/effects.ts'
 import { Refusal, WriteRefused } from '../errors.ts'
 import { type DurableFeature, durableOrigin } from '../origin.ts'
@@ -29,6 +29,8 @@ export interface LiveDocumentsConfiguration {
   admit?: (documentName: string) => Promise<boolean>
   /** Documents being deleted: their loads wait until the delete has committed (persistence). */
   deletions?: Deletions
+  /** The change feed: `document.deleted` (docs/events.md). */
+  publish?: (events: readonly NewEvent[]) => Promise<void>
 }
 
 /** A document held open through Hocuspocus; `close()` lets it go (it unloads as usual once idle). */
@@ -93,12 +95,12 @@ export class LiveDocuments {
    * remove it from storage with its versions. Returns whether it existed.
    * Loads of the name meanwhile wait for it (`deletions`), and find it empty.
    */
-  delete(name: string): Promise<boolean> {
+  delete(name: string, actor = 'server'): Promise<boolean> {
     const { deletions } = this.config
-    return deletions ? deletions.run(name, () => this.deleteNow(name)) : this.deleteNow(name)
+    return deletions ? deletions.run(name, () => this.deleteNow(name, actor)) : this.deleteNow(name, actor)
   }
 
-  private async deleteNow(name: string): Promise<boolean> {
+  private async deleteNow(name: string, actor: string): Promise<boolean> {
     const { hocuspocus, storage, logger } = this.config
     const document = hocuspocus.documents.get(name) ?? (await hocuspocus.loadingDocuments.get(name))
     const existed = Boolean(document) || (await this.state(name)) !== null || (await storage.listVersions(name, { limit: 1 })).length > 0
@@ -116,7 +118,10 @@ export class LiveDocuments {
       await documentGate(document).anyBusy()
     }
     await storage.delete(name)
-    if (existed) logger.info({ documentName: name }, 'document deleted')
+    if (existed) {
+      logger.info({ documentName: name }, 'document deleted')
+      await this.config.publish?.([{ type: 'document.deleted', document: name, actor, data: {} }])
+    }
     return existed
   }
 }

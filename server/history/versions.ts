@@ -1,5 +1,5 @@
 import type { Logger } from 'pino'
-import type { Storage, VersionInfo, VersionKind } from '../storage/types.ts'
+import type { NewEvent, Storage, VersionInfo, VersionKind } from '../storage/types.ts'
 import { covers } from './covers.ts'
 
 export interface VersionHistoryConfiguration {
@@ -9,6 +9,8 @@ export interface VersionHistoryConfiguration {
   keep: number
   /** Named and pre-restore versions kept per document; 0 = forever. */
   keepNamed: number
+  /** The change feed: `version.created`, `version.restored` (docs/events.md). */
+  publish?: (events: readonly NewEvent[]) => Promise<void>
 }
 
 /** Kinds that share one retention budget. */
@@ -55,6 +57,7 @@ export class VersionHistory {
     const { storage, logger } = this.config
     const { kind } = info
     logger.info({ documentName, version: info.id, kind, label: info.label, createdBy: info.createdBy, bytes: info.bytes }, 'version saved')
+    await this.config.publish?.([{ type: 'version.created', document: documentName, actor: info.createdBy ?? 'server', data: versionData(info) }])
     try {
       const pruned = kind === 'auto' ? await storage.pruneVersions(documentName, AUTOMATIC, this.config.keep) : await this.pruneDeliberate(documentName)
       if (pruned > 0) logger.debug({ documentName, pruned, kind }, 'old versions deleted')
@@ -64,7 +67,17 @@ export class VersionHistory {
     }
   }
 
+  /** A restore was applied (the REST handler, once it is stored): `version.restored`. */
+  async restored(documentName: string, version: VersionInfo, preRestore: VersionInfo, user: string | null): Promise<void> {
+    await this.config.publish?.([{ type: 'version.restored', document: documentName, actor: user ?? 'anonymous', data: { version: versionData(version), preRestore: versionData(preRestore) } }])
+  }
+
   private async pruneDeliberate(documentName: string): Promise<number> {
     return this.config.keepNamed > 0 ? this.config.storage.pruneVersions(documentName, DELIBERATE, this.config.keepNamed) : 0
   }
+}
+
+/** A version as events carry it (docs/events.md). */
+function versionData(info: VersionInfo): Record<string, unknown> {
+  return { id: info.id, kind: info.kind, label: info.label, createdBy: info.createdBy, createdAt: new Date(info.createdAt).toISOString(), bytes: info.bytes }
 }

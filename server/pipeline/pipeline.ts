@@ -10,7 +10,7 @@ import { Errors } from '../../client/protocol.ts'
 import { type GateKey, documentGate } from '../chat/gate.ts'
 import { Refusal, WriteRefused } from '../errors.ts'
 import { type TransactionOrigin } from '../origin.ts'
-import type { ClientClaim } from '../storage/types.ts'
+import type { ClientClaim, NewEvent } from '../storage/types.ts'
 import { ChatCheck } from './checks/chat.ts'
 import { dependenciesCheck } from './checks/dependencies.ts'
 import { documentSizeCheck } from './checks/document-size.ts'
@@ -23,10 +23,20 @@ import { Replace, type Write, type WriteCheck } from './write.ts'
 /** Where admitted writes are stored (persistence): appended, awaited until committed. */
 export interface Journal {
   /** With `claims`: committed with them, or — when one is another owner's — not stored, resolving with the winners (Storage.append). */
-  append(documentName: string, update: Uint8Array, claims?: readonly ClientClaim[]): Promise<ClientClaim[] | void>
+  append(documentName: string, update: Uint8Array, claims?: readonly ClientClaim[], change?: WriteChange): Promise<ClientClaim[] | void>
   /** Bytes stored for a loaded document (snapshot + log). */
   storedBytes(documentName: string): number | undefined
 }
+
+/** What an admitted write changes, for the change feed (docs/events.md): who, the chat events born of it, the root types. */
+export interface WriteChange {
+  readonly actor: string
+  readonly events: readonly NewEvent[]
+  readonly types: () => readonly string[]
+}
+
+/** The actor of a write in open mode (no identity). */
+export const ANONYMOUS = 'anonymous'
 
 export interface PipelineConfiguration {
   journal: Journal
@@ -59,6 +69,7 @@ interface Verdict {
 }
 
 const NOTHING_HELD = () => {}
+const NO_EVENTS: readonly NewEvent[] = []
 
 /** The empty Yjs update (no structs, no deletions): nothing to check or store. */
 export const isEmptyUpdate = (update: Uint8Array): boolean => update.byteLength === 2 && update[0] === 0 && update[1] === 0
@@ -121,7 +132,7 @@ export class WritePipeline {
       if (!isNothing(write)) {
         let lost: ClientClaim[] | void
         try {
-          lost = await this.config.journal.append(write.documentName, write.update, write.claims)
+          lost = await this.config.journal.append(write.documentName, write.update, write.claims, this.changeOf(write))
         } catch (error) {
           release()
           const refusal = new Refusal(Errors.StorageUnavailable, error instanceof Error ? error.message : String(error))
@@ -179,6 +190,13 @@ export class WritePipeline {
       } else if (verdict) return { write, replaced, refusal: verdict }
     }
     return { write, replaced }
+  }
+
+  private changeOf(write: Write): WriteChange {
+    const actor = write.writer.principal?.id ?? ANONYMOUS
+    const born = this.chat.events(write)
+    const events = born.length === 0 ? NO_EVENTS : born.map((e) => ({ type: e.type, document: write.documentName, actor, data: e.data }))
+    return { actor, events, types: () => write.roots() }
   }
 
   private replaced(write: Write, replace: Replace): void {

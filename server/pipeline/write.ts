@@ -4,7 +4,8 @@
  */
 import * as Y from 'yjs'
 import { type DecodedUpdate, type Effects, Unappliable, effectsOf } from '../chat/effects.ts'
-import { surelyIntegrates } from '../chat/quick.ts'
+import { quickRoots, surelyIntegrates } from '../chat/quick.ts'
+import { changedRoots, rootName } from './roots.ts'
 import type { Principal } from '../chat/rules.ts'
 import { Refusal } from '../errors.ts'
 import type { ClientClaim } from '../storage/types.ts'
@@ -79,6 +80,12 @@ export class Write {
   /** The client ids the update has structs for (the gate's keys). */
   clients(): number[] {
     return this.surelyIntegrates() ? this.sure! : this.effects().clients
+  }
+
+  /** The root shared types the write changes (the change feed's `types`): read from the document when it surely integrates, else from its effects. */
+  roots(): readonly string[] {
+    const quick = this.surelyIntegrates() ? quickRoots(this.document, this.decoded, rootName) : null
+    return quick ?? changedRoots(this.effects())
   }
 
   /** The same write as another update (a check's Replace): what the later checks see, and what is stored and applied. */

@@ -8,7 +8,8 @@ import { ApiRateLimit } from '../http/api/rate-limit.ts'
 import type { Router } from '../http/router.ts'
 import type { WritePipeline } from '../pipeline/pipeline.ts'
 import type { Deletions } from '../storage/deletions.ts'
-import type { Storage } from '../storage/types.ts'
+import type { NewEvent, Storage } from '../storage/types.ts'
+import type { EventsSetup } from './events.ts'
 import { AutoVersions } from '../history/auto.ts'
 import { LiveDocuments } from '../history/live.ts'
 import { VersionHistory } from '../history/versions.ts'
@@ -28,10 +29,21 @@ export interface HistorySetup {
 /** Version history (automatic versions, retention) and the REST API, wired from the configuration. */
 export function createHistory(
   config: CollabConfig,
-  deps: { storage: Storage; deletions?: Deletions; pipeline: WritePipeline; logger: Logger; verifier: TokenVerifier | null; onAutoVersion?: (outcome: 'saved' | 'covered' | 'failed') => void },
+  deps: {
+    storage: Storage
+    /** Documents being deleted: their loads wait for the delete. */
+    deletions?: Deletions
+    pipeline: WritePipeline
+    logger: Logger
+    verifier: TokenVerifier | null
+    onAutoVersion?: (outcome: 'saved' | 'covered' | 'failed') => void
+    /** The change feed: version and deletion events. */
+    events?: EventsSetup
+  },
 ): HistorySetup {
   const { storage, pipeline, logger, verifier } = deps
-  const history = new VersionHistory({ storage, logger, keep: config.versionKeep, keepNamed: config.versionKeepNamed })
+  const publish = deps.events ? (events: readonly NewEvent[]) => deps.events!.publish(events) : undefined
+  const history = new VersionHistory({ storage, logger, keep: config.versionKeep, keepNamed: config.versionKeepNamed, publish })
   let live: LiveDocuments | undefined
   const auto =
     config.versionEveryMs > 0
@@ -40,11 +52,13 @@ export function createHistory(
   return {
     extensions: auto ? [auto] : [],
     attach(hocuspocus, router, lifecycle) {
-      live = new LiveDocuments({ hocuspocus, storage, deletions: deps.deletions, pipeline, logger, admit: (name) => lifecycle.admit(name), unload: (document) => lifecycle.unload(document) })
+      live = new LiveDocuments({ hocuspocus, storage, deletions: deps.deletions, pipeline, logger, publish, admit: (name) => lifecycle.admit(name), unload: (document) => lifecycle.unload(document) })
       // The socket's verifier: one key, one set of rules for every door.
       const auth = new ApiAuth(verifier)
       const edge = { cors: new ApiCors(config.allowedOrigins, config.trustProxy), rateLimit: new ApiRateLimit(config) }
-      addApiRoutes(router, { live, history, auto, storage, auth, edge, logger, limits: config })
+      const e = deps.events
+      const events = e ? { feed: e.feed, streams: e.streams, tickets: e.tickets, allowPrivate: config.webhookAllowPrivate, wake: () => e.webhooks.wake() } : undefined
+      addApiRoutes(router, { live, history, auto, storage, events, auth, edge, logger, limits: config })
     },
     flush: async () => auto?.flush(),
   }

@@ -1,5 +1,7 @@
 import { foldState } from './merge.ts'
-import type { ClientClaim, DocumentInfo, NewVersion, Storage, StoredDocument, VersionInfo, VersionKind } from './types.ts'
+import { MemoryEvents } from './memory-events.ts'
+import { MemoryWebhooks } from './memory-webhooks.ts'
+import type { AppendFeed, ClientClaim, DocumentInfo, NewVersion, Storage, StoredDocument, VersionInfo, VersionKind } from './types.ts'
 
 interface Entry {
   snapshot: Uint8Array | null
@@ -18,6 +20,8 @@ export class MemoryStorage implements Storage {
   private nextVersionId = 1
   /** Per document: client id → owner. */
   private readonly ownerMaps = new Map<string, Map<number, string>>()
+  readonly events = new MemoryEvents()
+  readonly webhooks = new MemoryWebhooks()
 
   private entry(name: string): Entry {
     let e = this.docs.get(name)
@@ -33,7 +37,7 @@ export class MemoryStorage implements Storage {
     return { snapshot: e?.snapshot ?? null, updates: e ? [...e.updates] : [], owners: await this.owners(name) }
   }
 
-  async append(name: string, update: Uint8Array, claims: readonly ClientClaim[] = []): Promise<ClientClaim[] | void> {
+  async append(name: string, update: Uint8Array, claims: readonly ClientClaim[] = [], feed?: AppendFeed): Promise<ClientClaim[] | void> {
     const owners = this.ownerMaps.get(name) ?? new Map<number, string>()
     const lost = claims.filter((c) => (owners.get(c.client) ?? c.owner) !== c.owner).map((c) => ({ client: c.client, owner: owners.get(c.client)! }))
     if (lost.length > 0) return lost
@@ -42,6 +46,8 @@ export class MemoryStorage implements Storage {
     const e = this.entry(name)
     e.updates.push(update)
     e.updatedAt = Date.now()
+    if (feed?.mark) this.events.mark(name, feed.mark, e.updatedAt)
+    for (const event of feed?.events ?? []) this.events.insert(event, e.updatedAt)
   }
 
   async owners(name: string): Promise<ClientClaim[]> {

@@ -5,10 +5,11 @@
  * back, and inserts the update only when every id is the claimant's.
  */
 import type pg from 'pg'
-import type { ClientClaim } from './types.ts'
+import { appendFeed } from './postgres-events.ts'
+import type { AppendFeed, ClientClaim } from './types.ts'
 
 /** Resolves with nothing when stored; with the winners when an id is another owner's (then nothing was stored). */
-export async function appendClaimed(pool: pg.Pool, migrate: () => Promise<void>, name: string, update: Uint8Array, claims: readonly ClientClaim[]): Promise<ClientClaim[] | undefined> {
+export async function appendClaimed(pool: pg.Pool, migrate: () => Promise<void>, name: string, update: Uint8Array, claims: readonly ClientClaim[], feed?: AppendFeed): Promise<ClientClaim[] | undefined> {
   await migrate()
   const client = await pool.connect()
   try {
@@ -28,6 +29,7 @@ export async function appendClaimed(pool: pg.Pool, migrate: () => Promise<void>,
       return winners
     }
     await client.query('INSERT INTO collab_updates (name, data) VALUES ($1, $2)', [name, Buffer.from(update.buffer, update.byteOffset, update.byteLength)])
+    await appendFeed(client, name, feed)
     await client.query('COMMIT')
     return undefined
   } catch (error) {

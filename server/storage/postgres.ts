@@ -2,7 +2,9 @@ import pg from 'pg'
 import type { Logger } from 'pino'
 import { foldState } from './merge.ts'
 import { appendClaimed } from './postgres-owners.ts'
-import type { ClientClaim, DocumentInfo, NewVersion, Storage, StoredDocument, VersionInfo, VersionKind } from './types.ts'
+import { FEED_SCHEMA, PostgresEvents, appendStatement } from './postgres-events.ts'
+import { PostgresWebhooks } from './postgres-webhooks.ts'
+import type { AppendFeed, ClientClaim, DocumentInfo, NewVersion, Storage, StoredDocument, VersionInfo, VersionKind } from './types.ts'
 
 export interface PostgresStorageConfiguration {
   /** postgres://user:password@host:port/database */
@@ -17,6 +19,8 @@ interface PendingAppend {
   update: Uint8Array
   /** Client-id claims that commit with this append (postgres-owners.ts). */
   claims?: readonly ClientClaim[]
+  /** The change feed's part of it (postgres-events.ts). */
+  feed?: AppendFeed
   resolve: (lost?: ClientClaim[]) => void
   reject: (error: unknown) => void
 }
@@ -57,7 +61,8 @@ const SCHEMA = `
     owner text NOT NULL,
     claimed_at timestamptz NOT NULL DEFAULT now(),
     PRIMARY KEY (name, client)
-  );`
+  );
+  ${FEED_SCHEMA}`
 
 /** Advisory lock class of version saves (the second key is the document name's hash). */
 const VERSION_LOCK_CLASS = 7276652
@@ -91,6 +96,8 @@ export class PostgresStorage implements Storage {
   private queue: PendingAppend[] = []
   private flushing = false
   private ready: Promise<void> | undefined
+  readonly events: PostgresEvents
+  readonly webhooks: PostgresWebhooks
 
   constructor(configuration: PostgresStorageConfiguration) {
     this.logger = configuration.logger
@@ -103,6 +110,8 @@ export class PostgresStorage implements Storage {
     })
     // An idle client's connection dropping (PostgreSQL restarted) must not crash the process.
     this.pool.on('error', (error) => this.logger.warn({ err: error }, 'postgres: idle connection lost'))
+    this.events = new PostgresEvents(this.pool, () => this.migrate())
+    this.webhooks = new PostgresWebhooks(this.pool, () => this.migrate())
   }
 
   /** Create the tables once (serialised across instances by an advisory lock). Retried after a failure. */
@@ -140,9 +149,9 @@ export class PostgresStorage implements Storage {
     return rows.map((r) => ({ client: Number(r.client), owner: r.owner }))
   }
 
-  append(name: string, update: Uint8Array, claims?: readonly ClientClaim[]): Promise<ClientClaim[] | void> {
+  append(name: string, update: Uint8Array, claims?: readonly ClientClaim[], feed?: AppendFeed): Promise<ClientClaim[] | void> {
     return new Promise((resolve, reject) => {
-      this.queue.push({ name, update, claims: claims?.length ? claims : undefined, resolve, reject })
+      this.queue.push({ name, update, claims: claims?.length ? claims : undefined, feed, resolve, reject })
       if (!this.flushing) {
         this.flushing = true
         setImmediate(() => void this.flush())
@@ -157,14 +166,12 @@ export class PostgresStorage implements Storage {
       const batch = this.queue.filter((p) => !p.claims)
       this.queue = []
       // An append that claims client ids: its own transaction (rare: a client id's first write).
-      for (const p of claimed) await appendClaimed(this.pool, () => this.migrate(), p.name, p.update, p.claims!).then(p.resolve, p.reject)
+      for (const p of claimed) await appendClaimed(this.pool, () => this.migrate(), p.name, p.update, p.claims!, p.feed).then(p.resolve, p.reject)
       if (batch.length === 0) continue
       try {
         await this.migrate()
-        await this.pool.query('INSERT INTO collab_updates (name, data) SELECT * FROM unnest($1::text[], $2::bytea[])', [
-          batch.map((p) => p.name),
-          batch.map((p) => Buffer.from(p.update.buffer, p.update.byteOffset, p.update.byteLength)),
-        ])
+        const { text, values } = appendStatement(batch)
+        await this.pool.query(text, values)
         for (const p of batch) p.resolve()
       } catch (error) {
         for (const p of batch) p.reject(error)

@@ -13,8 +13,13 @@ export const APPLICATION_ID = 0x594a5343
  * append changes one page, and a document's log lies together, so
  * compaction's trim frees whole pages instead of touching a page per entry.
  * Updates over INLINE_BYTES are kept apart, in `update_blobs`.
+ * 2: the change feed's outbox (docs/events.md): `events` (the commit-ordered
+ * cursor is its rowid), `event_lines` (per process: how far its
+ * `document.updated` events are paid, whether it is alive), `event_meta`
+ * (what retention removed), and the webhook tables. Only new
+ * tables: a version-1 file is brought up by creating them.
  */
-export const SCHEMA_VERSION = 1
+export const SCHEMA_VERSION = 2
 
 /**
  * Updates up to this size are stored in the log's own b-tree; larger ones (a
@@ -46,6 +51,62 @@ const LOG_TABLE = (name: string) => `
 /** Large updates, by an id SQLite assigns (one past the largest): new ones go at the b-tree's end. */
 const BLOB_TABLE = 'CREATE TABLE IF NOT EXISTS update_blobs (id INTEGER PRIMARY KEY, data BLOB NOT NULL);'
 
+/**
+ * The change feed (docs/events.md). `events.id` is AUTOINCREMENT: SQLite has
+ * one writer at a time, so ids are given in commit order, and never reused
+ * after retention deletes the oldest. What is owed after a crash is read from
+ * the log (sqlite-events.ts), so there are no marks.
+ */
+const FEED_TABLES = `
+  CREATE TABLE IF NOT EXISTS events (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    type TEXT NOT NULL,
+    document TEXT NOT NULL,
+    time INTEGER NOT NULL,
+    actor TEXT NOT NULL,
+    data TEXT NOT NULL
+  );
+  CREATE INDEX IF NOT EXISTS events_by_time ON events (time);
+  CREATE TABLE IF NOT EXISTS event_lines (
+    instance TEXT PRIMARY KEY,
+    paid_through INTEGER NOT NULL,
+    host TEXT NOT NULL,
+    pid INTEGER NOT NULL,
+    alive_at INTEGER NOT NULL
+  ) WITHOUT ROWID;
+  CREATE TABLE IF NOT EXISTS event_meta (
+    key TEXT PRIMARY KEY,
+    value INTEGER NOT NULL
+  ) WITHOUT ROWID;
+  CREATE TABLE IF NOT EXISTS webhook_endpoints (
+    id TEXT PRIMARY KEY,
+    url TEXT NOT NULL,
+    secret TEXT NOT NULL,
+    types TEXT NOT NULL,
+    documents TEXT NOT NULL,
+    source TEXT NOT NULL,
+    created_by TEXT,
+    cursor INTEGER NOT NULL,
+    attempts INTEGER NOT NULL DEFAULT 0,
+    next_at INTEGER NOT NULL DEFAULT 0,
+    first_failed_at INTEGER,
+    last_error TEXT,
+    lease_by TEXT,
+    lease_host TEXT,
+    lease_pid INTEGER,
+    lease_until INTEGER
+  ) WITHOUT ROWID;
+  CREATE TABLE IF NOT EXISTS webhook_failures (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    endpoint TEXT NOT NULL,
+    event INTEGER NOT NULL,
+    attempts INTEGER NOT NULL,
+    last_error TEXT NOT NULL,
+    failed_at INTEGER NOT NULL,
+    replay INTEGER NOT NULL DEFAULT 0
+  );
+`
+
 const TABLES = `
   CREATE TABLE IF NOT EXISTS snapshots (
     name TEXT PRIMARY KEY,
@@ -64,6 +125,7 @@ const TABLES = `
     data BLOB NOT NULL
   );
   CREATE INDEX IF NOT EXISTS versions_by_name ON versions (name, id);
+  ${FEED_TABLES}
 `
 
 /**

@@ -1,11 +1,13 @@
 import Database from 'better-sqlite3'
 import type { DbSync } from '../config.ts'
 import { foldState } from './merge.ts'
+import { SqliteEvents } from './sqlite-events.ts'
+import { SqliteWebhooks } from './sqlite-webhooks.ts'
 import { LogIds } from './sqlite-log-ids.ts'
 import { openDatabase } from './sqlite-open.ts'
 import { SqliteOwners } from './sqlite-owners.ts'
 import { INLINE_BYTES, prepareSchema } from './sqlite-schema.ts'
-import type { ClientClaim, DocumentInfo, NewVersion, Storage, StoredDocument, VersionInfo, VersionKind } from './types.ts'
+import type { AppendFeed, ClientClaim, DocumentInfo, NewVersion, Storage, StoredDocument, VersionInfo, VersionKind } from './types.ts'
 
 export interface SqliteStorageConfiguration {
   /** Database file; its directory is created. ':memory:' for a throwaway store. */
@@ -25,6 +27,8 @@ interface PendingAppend {
   update: Uint8Array
   /** Client-id claims that commit with this append (or, if one is lost, nothing does). */
   claims?: readonly ClientClaim[]
+  /** What commits with it for the change feed: events, the dirty mark. */
+  feed?: AppendFeed
   /** The winners of a lost claim: the update was not inserted. */
   lost?: ClientClaim[]
   resolve: (lost?: ClientClaim[]) => void
@@ -57,6 +61,8 @@ export class SqliteStorage implements Storage {
   /** One transaction for a batch of appends; made once (wrapping a function per flush showed in profiles). */
   private readonly insertBatch: (batch: PendingAppend[], now: number) => void
   private readonly ownersTable: SqliteOwners
+  readonly events: SqliteEvents
+  readonly webhooks: SqliteWebhooks
 
   constructor(configuration: SqliteStorageConfiguration) {
     this.commitIntervalMs = configuration.commitIntervalMs ?? 0
@@ -65,6 +71,8 @@ export class SqliteStorage implements Storage {
     prepareSchema(this.db)
     this.ownersTable = new SqliteOwners(this.db)
     this.ids = new LogIds(this.db)
+    this.events = new SqliteEvents(this.db)
+    this.webhooks = new SqliteWebhooks(this.db)
     this.stmt = {
       insert: this.db.prepare<[string, number, Uint8Array, number]>('INSERT INTO updates (name, id, data, created_at) VALUES (?, ?, ?, ?)'),
       insertBlob: this.db.prepare<[Uint8Array]>('INSERT INTO update_blobs (data) VALUES (?)'),
@@ -97,10 +105,16 @@ export class SqliteStorage implements Storage {
         const id = this.ids.next(p.name)
         if (p.update.byteLength <= INLINE_BYTES) this.stmt.insert.run(p.name, id, p.update, now)
         else this.stmt.insertRef.run(p.name, id, this.stmt.insertBlob.run(p.update).lastInsertRowid, now)
+        if (p.feed) this.feedOf(p, now)
       }
     })
     // BEGIN IMMEDIATE: the write lock before the ids are chosen (see LogIds).
     this.insertBatch = insertBatch.immediate
+  }
+
+  /** The append's change-feed part, in its transaction: the events born of it (no dirty mark: sqlite-events.ts reads those from the log). */
+  private feedOf(p: PendingAppend, now: number): void {
+    for (const event of p.feed!.events ?? []) this.events.insert(event, now)
   }
 
   /** Direct access for operations tooling and tests (e.g. PRAGMA max_page_count). */
@@ -124,9 +138,9 @@ export class SqliteStorage implements Storage {
     }
   }
 
-  append(name: string, update: Uint8Array, claims?: readonly ClientClaim[]): Promise<ClientClaim[] | void> {
+  append(name: string, update: Uint8Array, claims?: readonly ClientClaim[], feed?: AppendFeed): Promise<ClientClaim[] | void> {
     return new Promise((resolve, reject) => {
-      this.queue.push({ name, update, claims: claims?.length ? claims : undefined, resolve, reject })
+      this.queue.push({ name, update, claims: claims?.length ? claims : undefined, feed, resolve, reject })
       if (this.flushScheduled) return
       this.flushScheduled = true
       const wait = this.lastCommit + this.commitIntervalMs - performance.now()

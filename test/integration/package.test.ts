@@ -18,9 +18,9 @@ import { PACKAGE, PATH_NODE_24, ROOT, packAndInstall, systemOldNode, type Instal
 import { freePort, spawnServer, type ServerProcess } from '../helpers/process.ts'
 import { tempDirOutsideTest } from '../helpers/server.ts'
 
-/** The tarball's budget: 498 KiB packed, 1.66 MiB unpacked when set (the web page's bundle is 0.9 MiB of it), plus ~30 %. */
-const MAX_TARBALL_BYTES = 640 * 1024
-const MAX_UNPACKED_BYTES = 2.25 * 1024 * 1024
+/** The tarball's budget: 646 KiB packed with the change feed (2026-12-03; 498 KiB before it), 2.27 MiB unpacked with it (the web page's bundle is 0.9 MiB of it), plus ~10–30 %. */
+const MAX_TARBALL_BYTES = 720 * 1024
+const MAX_UNPACKED_BYTES = 2.6 * 1024 * 1024
 
 const oldNode = systemOldNode()
 const env24 = { ...process.env, PATH: PATH_NODE_24 }

@@ -17,7 +17,7 @@ const LAYERS: string[][] = [
   ['storage'],
   ['ws', 'compat', 'presence'],
   ['extensions', 'pipeline'],
-  ['history'],
+  ['history', 'events'],
   ['http'],
   ['setup'],
   ['app.ts', 'index.ts'],

@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest'
 import * as Y from 'yjs'
 import { Unappliable, effectsOf } from '../../server/chat/effects.ts'
-import { mayTouchChat, surelyIntegrates } from '../../server/chat/quick.ts'
+import { mayTouchChat, quickRoots, surelyIntegrates } from '../../server/chat/quick.ts'
+import { changedRoots, rootName } from '../../server/pipeline/roots.ts'
 
 const sure = (doc: Y.Doc, update: Uint8Array) => surelyIntegrates(doc, update, Y.decodeUpdate(update))
 
@@ -62,6 +63,7 @@ describe('the quick test: an update that surely integrates now', () => {
     const next = lcg(7)
     let sures = 0
     let unappliable = 0
+    let rooted = 0
     for (let round = 0; round < 200; round++) {
       const peers = [new Y.Doc(), new Y.Doc(), new Y.Doc()]
       const server = new Y.Doc()
@@ -86,6 +88,12 @@ describe('the quick test: an update that surely integrates now', () => {
           sures++
           expect(full).not.toBe('unappliable')
           expect([...quick].sort()).toEqual([...(full as number[])].sort())
+          // The roots it changes, read from the document, are those its effects name.
+          const roots = quickRoots(server, Y.decodeUpdate(candidate), rootName)
+          if (roots !== null) {
+            rooted++
+            expect([...roots].sort()).toEqual(changedRoots(effectsOf(server, candidate)).sort())
+          }
         }
         // The server misses some updates, so later ones may build on what it lacks.
         if (next(3) !== 0) Y.applyUpdate(server, candidate)
@@ -93,6 +101,7 @@ describe('the quick test: an update that surely integrates now', () => {
     }
     expect(sures).toBeGreaterThan(100)
     expect(unappliable).toBeGreaterThan(10)
+    expect(rooted).toBeGreaterThan(100)
   })
 })
 

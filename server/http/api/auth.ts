@@ -1,6 +1,6 @@
 import type { IncomingMessage } from 'node:http'
 import { CloseCode, Errors } from '../../../client/protocol.ts'
-import { type AccessRules, type Role, atLeast, roleFor } from '../../auth/access.ts'
+import { type AccessRules, type Role, atLeast, coversPattern, roleFor } from '../../auth/access.ts'
 import { authorize } from '../../auth/authorize.ts'
 import { TokenError, type TokenVerifier } from '../../auth/jwt.ts'
 import { ApiError } from './errors.ts'
@@ -11,10 +11,14 @@ export interface Caller {
   readonly user: string | null
   /** The role on `documentName`, or null when the token does not open it. */
   roleOn(documentName: string): Role | null
+  /** Whether the token gives at least `min` on every document a pattern (`team/*`) names. */
+  covers(pattern: string, min: Role): boolean
+  /** When the token expires (ms since the epoch); null in open mode. */
+  readonly expiresAt: number | null
 }
 
 /** Open mode (no key): every request may do everything, as on the socket — admin actions included. */
-const OPEN_MODE: Caller = { user: null, roleOn: () => 'admin' }
+const OPEN_MODE: Caller = { user: null, roleOn: () => 'admin', covers: () => true, expiresAt: null }
 
 const CHALLENGE = 'Bearer realm="collab"'
 
@@ -47,17 +51,24 @@ export class ApiAuth {
   /** Verify the request's Bearer token. Throws 401 (`unauthorized`, `token-expired`). */
   async caller(req: IncomingMessage): Promise<Caller> {
     if (!this.verifier) return OPEN_MODE
-    const token = bearer(req)
+    return this.callerOf(bearer(req))
+  }
+
+  /** Verify a token given some other way than the Authorization header. */
+  async callerOf(token: string): Promise<Caller> {
+    if (!this.verifier) return OPEN_MODE
     let rules: AccessRules
     let user: string
+    let expiresAt: number
     try {
       const verified = await this.verifier.verify(token)
       rules = verified.rules
       user = verified.user.id
+      expiresAt = verified.expiresAt
     } catch (error) {
       throw invalidToken(error instanceof TokenError && error.problem === 'expired')
     }
-    return { user, roleOn: (documentName) => roleFor(rules, documentName) }
+    return { user, roleOn: (documentName) => roleFor(rules, documentName), covers: (pattern, min) => coversPattern(rules, pattern, min), expiresAt }
   }
 
   /** Verify the token and require at least `min` on `documentName` (the socket's access decision, `authorize`). Throws 401/403. */

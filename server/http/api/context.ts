@@ -5,7 +5,10 @@ import type { Logger } from 'pino'
 import type { AutoVersions } from '../../history/auto.ts'
 import type { LiveDocuments } from '../../history/live.ts'
 import type { VersionHistory } from '../../history/versions.ts'
+import type { Feed } from '../../events/feed.ts'
 import type { Storage } from '../../storage/types.ts'
+import type { Streams } from '../stream.ts'
+import type { Tickets } from './tickets.ts'
 import { documentNameProblem } from '../../ws/limits.ts'
 import type { ApiAuth } from './auth.ts'
 import type { ApiCors } from './cors.ts'
@@ -18,6 +21,8 @@ export interface ApiDeps {
   /** Absent when automatic versions are off. */
   auto?: AutoVersions
   storage: Storage
+  /** The change feed (docs/events.md); absent with EVENTS=off. */
+  events?: { feed: Feed; streams: Streams; tickets: Tickets; allowPrivate: boolean; wake(): void }
   auth: ApiAuth
   /** What every request passes before any route: its origin (CORS) and its rate. */
   edge: { cors: ApiCors; rateLimit: ApiRateLimit }

@@ -93,7 +93,7 @@ async function remove(ctx: ApiContext): Promise<void> {
   const { user } = await deps.auth.require(req, name, 'admin')
   // No automatic version of a document being deleted (one under way is waited for, then deleted with the rest).
   await deps.auto?.forget(name)
-  if (!(await deps.live.delete(name))) throw new ApiError(Errors.NotFound, `no document ${JSON.stringify(name)}`)
+  if (!(await deps.live.delete(name, user ?? 'anonymous'))) throw new ApiError(Errors.NotFound, `no document ${JSON.stringify(name)}`)
   deps.logger.info({ documentName: name, user }, 'document deleted over REST')
   res.writeHead(204).end()
 }

@@ -4,6 +4,7 @@ import { packageVersion } from '../ops.ts'
 import { sendJson } from '../router.ts'
 import type { ApiRoute } from './context.ts'
 import { ApiErrorCode } from './errors.ts'
+import { eventPaths, eventSchemas } from './openapi-events.ts'
 
 const ref = (name: string) => ({ $ref: `#/components/schemas/${name}` })
 const json = (schema: unknown, description: string) => ({ description, content: { 'application/json': { schema } } })
@@ -74,6 +75,7 @@ const schemas = {
       reactions: { type: 'object', additionalProperties: { type: 'array', items: { type: 'string' } }, description: 'Emoji → user ids.' },
     },
   },
+  ...eventSchemas,
   TypeDiff: {
     type: 'object',
     required: ['kind', 'added', 'removed'],
@@ -253,6 +255,7 @@ export const openApiDocument = {
         },
       },
     },
+    ...eventPaths,
   },
   components: {
     securitySchemes: { bearer: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT', description: 'The same token as the WebSocket (`npm run token`).' } },

@@ -80,6 +80,7 @@ async function restore(ctx: ApiContext): Promise<void> {
     const update = restoreUpdate(current, version.data)
     if (update) await deps.live.write(open.document, update, 'restore', { role: 'admin', principal: user === null ? null : { id: user, admin: true } })
     deps.logger.info({ documentName: name, user, version: id, preRestore: preRestore.id, bytes: update?.byteLength ?? 0 }, 'version restored')
+    await deps.history.restored(name, infoOf(version), preRestore, user)
     sendJson(res, 200, { restored: versionJson(infoOf(version)), preRestore: versionJson(preRestore) })
   } finally {
     await open.close()
