@@ -6,26 +6,18 @@
  */
 import { join } from 'node:path'
 import { pino } from 'pino'
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import * as Y from 'yjs'
-import { startPostgres, type PostgresServer } from '../../scripts/cluster/services.ts'
 import { Coalescer } from '../../server/events/coalescer.ts'
 import { MemoryStorage } from '../../server/storage/memory.ts'
 import { PostgresStorage } from '../../server/storage/postgres.ts'
 import { SqliteStorage } from '../../server/storage/sqlite.ts'
 import type { Storage } from '../../server/storage/types.ts'
+import { postgresForFile } from '../helpers/postgres.ts'
 import { tempDirOutsideTest } from '../helpers/server.ts'
 
-let pgServer: PostgresServer
-let dbCount = 0
-beforeAll(async () => {
-  pgServer = await startPostgres({ dir: tempDirOutsideTest('collab-pg-') })
-})
-afterAll(async () => {
-  await pgServer?.stop()
-})
 
-const pgUrl = () => pgServer.createDatabase(`events_${++dbCount}`)
+const pgUrl = postgresForFile('events')
 const backends: Array<[string, () => Storage]> = [
   ['sqlite', () => new SqliteStorage({ path: join(tempDirOutsideTest(), 'c.db'), sync: 'normal' })],
   ['memory', () => new MemoryStorage()],

@@ -1,28 +1,21 @@
 import { join } from 'node:path'
 import { pino } from 'pino'
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import * as Y from 'yjs'
-import { startPostgres, type PostgresServer } from '../../scripts/cluster/services.ts'
 import { foldState } from '../../server/storage/merge.ts'
 import { MemoryStorage } from '../../server/storage/memory.ts'
 import { PostgresStorage } from '../../server/storage/postgres.ts'
 import { SqliteStorage } from '../../server/storage/sqlite.ts'
 import type { Storage } from '../../server/storage/types.ts'
+import { postgresForFile } from '../helpers/postgres.ts'
 import { tempDirOutsideTest } from '../helpers/server.ts'
 
-let pgServer: PostgresServer
-let dbCount = 0
-beforeAll(async () => {
-  pgServer = await startPostgres({ dir: tempDirOutsideTest('collab-pg-') })
-})
-afterAll(async () => {
-  await pgServer?.stop()
-})
+const pgUrl = postgresForFile('contract')
 
 const backends: Array<[string, () => Storage]> = [
   ['sqlite', () => new SqliteStorage({ path: join(tempDirOutsideTest(), 'c.db'), sync: 'normal' })],
   ['memory', () => new MemoryStorage()],
-  ['postgres', () => new PostgresStorage({ connectionString: pgServer.createDatabase(`contract_${++dbCount}`), logger: pino({ level: 'silent' }) })],
+  ['postgres', () => new PostgresStorage({ connectionString: pgUrl(), logger: pino({ level: 'silent' }) })],
 ]
 
 /** N single-item updates to one array, as a client would send them. */

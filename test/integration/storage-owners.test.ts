@@ -7,27 +7,19 @@
  */
 import { join } from 'node:path'
 import { pino } from 'pino'
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import * as Y from 'yjs'
-import { startPostgres, type PostgresServer } from '../../scripts/cluster/services.ts'
 import { foldState } from '../../server/storage/merge.ts'
 import { MemoryStorage } from '../../server/storage/memory.ts'
 import { PostgresStorage } from '../../server/storage/postgres.ts'
 import { SqliteStorage } from '../../server/storage/sqlite.ts'
 import type { Storage } from '../../server/storage/types.ts'
+import { postgresForFile } from '../helpers/postgres.ts'
 import { tempDirOutsideTest } from '../helpers/server.ts'
 
-let pgServer: PostgresServer
-let dbCount = 0
-beforeAll(async () => {
-  pgServer = await startPostgres({ dir: tempDirOutsideTest('collab-pg-') })
-})
-afterAll(async () => {
-  await pgServer?.stop()
-})
 
 const quiet = pino({ level: 'silent' })
-const pgUrl = () => pgServer.createDatabase(`owners_${process.pid}_${++dbCount}`)
+const pgUrl = postgresForFile('owners')
 
 /** A backend, and how to open it again on the same data (a restart). */
 const backends: Array<[string, () => { open: () => Storage }]> = [
