@@ -10,6 +10,7 @@
  * Each test here is a *sufficient* condition: when it says no, the full
  * effects decide, exactly as before.
  */
+import * as decoding from 'lib0/decoding'
 import * as Y from 'yjs'
 import { RESERVED_ROOT } from './zones.ts'
 import type { DecodedUpdate } from './effects.ts'
@@ -59,17 +60,13 @@ function refOk(store: Y.Doc['store'], ref: Y.ID | null, self: Y.ID): boolean {
   return ref.clock < Y.getState(store, ref.client)
 }
 
-/** The section count the update declares (its first varUint). */
+/** The section count the update declares (its first varUint), as `sections` in effects.ts reads it. */
 function sectionCount(update: Uint8Array): number {
-  let value = 0
-  let shift = 1
-  for (let i = 0; i < update.byteLength && i < 8; i++) {
-    const byte = update[i]!
-    value += (byte & 0x7f) * shift
-    if (byte < 0x80) return value
-    shift *= 128
+  try {
+    return decoding.readVarUint(decoding.createDecoder(update))
+  } catch {
+    return -1
   }
-  return -1
 }
 
 /**

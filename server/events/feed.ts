@@ -8,6 +8,7 @@
  */
 import type { Logger } from 'pino'
 import type { EventStore, FeedEvent, NewEvent } from '../storage/types.ts'
+import { Rerun } from './rerun.ts'
 
 export interface FeedConfiguration {
   events: EventStore
@@ -39,8 +40,10 @@ export class Feed {
   private waiters: Array<() => void> = []
   private poll: NodeJS.Timeout | undefined
   private retention: NodeJS.Timeout | undefined
-  private reading: Promise<void> | undefined
-  private again = false
+  private readonly reader = new Rerun(
+    () => this.follow(),
+    (error) => this.config.logger.warn({ err: error }, 'could not read the event outbox; trying again'),
+  )
   private closed = false
   private started: Promise<void> | undefined
   /** Called when new events arrived (webhook delivery wakes up). */
@@ -130,19 +133,7 @@ export class Feed {
   }
 
   private wake(): void {
-    if (this.reading) {
-      this.again = true
-      return
-    }
-    this.reading = this.follow()
-      .catch((error: unknown) => this.config.logger.warn({ err: error }, 'could not read the event outbox; trying again'))
-      .finally(() => {
-        this.reading = undefined
-        if (this.again) {
-          this.again = false
-          this.wake()
-        }
-      })
+    this.reader.wake()
   }
 
   private async follow(): Promise<void> {
@@ -182,6 +173,6 @@ export class Feed {
     const waiters = this.waiters
     this.waiters = []
     for (const w of waiters) w()
-    await this.reading
+    await this.reader.settled()
   }
 }

@@ -13,6 +13,7 @@ import { Webhook } from 'standardwebhooks'
 import type { DeliveryOutcome, DeliveryState, EventStore, FeedEvent, WebhookEndpoint, WebhookFailure, WebhookStore } from '../storage/types.ts'
 import { documentFilter, envelope, typeFilter } from './envelope.ts'
 import { type SendResult, send } from './webhook-send.ts'
+import { Rerun } from './rerun.ts'
 
 export interface WebhookDeliveryConfiguration {
   store: WebhookStore
@@ -53,8 +54,10 @@ export function backoff(attempts: number, baseMs: number, random = Math.random):
 export class WebhookDelivery {
   private readonly config: WebhookDeliveryConfiguration
   private timer: NodeJS.Timeout | undefined
-  private running: Promise<void> | undefined
-  private again = false
+  private readonly rounds = new Rerun(
+    () => this.round(),
+    (error) => this.config.logger.error({ err: error }, 'webhook delivery round failed; trying again'),
+  )
   private closed = false
   /** Per endpoint: the time of the oldest event it has not had (for the metric). */
   private readonly oldest = new Map<string, number>()
@@ -72,20 +75,7 @@ export class WebhookDelivery {
 
   /** New events, or a retry may be due: deliver now (one round at a time). */
   wake(): void {
-    if (this.closed) return
-    if (this.running) {
-      this.again = true
-      return
-    }
-    this.running = this.round()
-      .catch((error: unknown) => this.config.logger.error({ err: error }, 'webhook delivery round failed; trying again'))
-      .finally(() => {
-        this.running = undefined
-        if (this.again) {
-          this.again = false
-          this.wake()
-        }
-      })
+    if (!this.closed) this.rounds.wake()
   }
 
   private async round(): Promise<void> {
@@ -172,14 +162,14 @@ export class WebhookDelivery {
       break
     }
     // A full batch went (or the turn was cut short): there may be more now.
-    if (state.attempts === 0 && state.cursor < (events.at(-1)?.id ?? 0)) this.again = true
-    if (events.length === BATCH && state.attempts === 0) this.again = true
+    if (state.attempts === 0 && state.cursor < (events.at(-1)?.id ?? 0)) this.rounds.another()
+    if (events.length === BATCH && state.attempts === 0) this.rounds.another()
     return { state, parked, replayed }
   }
 
   async close(): Promise<void> {
     this.closed = true
     if (this.timer) clearInterval(this.timer)
-    await this.running
+    await this.rounds.settled()
   }
 }
