@@ -1,4 +1,4 @@
-import { HocuspocusProvider, HocuspocusProviderWebsocket } from '@hocuspocus/provider'
+import { HocuspocusProvider, HocuspocusProviderWebsocket, WebSocketStatus } from '@hocuspocus/provider'
 import { onTestFinished, vi } from 'vitest'
 import * as Y from 'yjs'
 import { readFrameHead } from '../../client/acks.ts'
@@ -28,6 +28,24 @@ export function provider(
   p.attach()
   onTestFinished(() => p.destroy())
   return p
+}
+
+/**
+ * Take a provider socket offline and wait until it is: `disconnect()` only
+ * starts the close, and a `connect()` before the close event is a no-op that
+ * leaves the socket down for good (it still reads as connected).
+ */
+export async function offline(ws: HocuspocusProviderWebsocket): Promise<void> {
+  if (ws.status === WebSocketStatus.Disconnected) return ws.disconnect()
+  const closed = new Promise<void>((resolve) => {
+    const onDisconnect = () => {
+      ws.off('disconnect', onDisconnect)
+      resolve()
+    }
+    ws.on('disconnect', onDisconnect)
+  })
+  ws.disconnect()
+  await closed
 }
 
 /** Wait until the provider has synced and the server acknowledged every change. */

@@ -13,7 +13,7 @@ import { WebsocketProvider } from 'y-websocket'
 import * as Y from 'yjs'
 import { Errors } from '../../client/protocol.ts'
 import { acks, storedText } from '../helpers/auth.ts'
-import { provider, settled } from '../helpers/clients.ts'
+import { offline, provider, settled } from '../helpers/clients.ts'
 import { call, docPath, httpBase, makeUpdate } from '../helpers/rest.ts'
 import { startServer, tempDir } from '../helpers/server.ts'
 import { TOKEN_MODE, tokenFor } from '../helpers/tokens.ts'
@@ -43,7 +43,7 @@ async function scene() {
   await vi.waitFor(() => expect(text(observer)).toBe('A1;'))
   // Ada goes offline and types.
   const adaSocket = ada.configuration.websocketProvider
-  adaSocket.disconnect()
+  await offline(adaSocket)
   await vi.waitFor(() => expect(server.hocuspocus.documents.get(DOC)!.getConnectionsCount()).toBe(1))
   ada.document.getText('text').insert(3, 'A2;')
   const victim = ada.document.clientID

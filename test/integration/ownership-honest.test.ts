@@ -8,7 +8,7 @@ import type { HocuspocusProvider } from '@hocuspocus/provider'
 import { describe, expect, it, vi } from 'vitest'
 import * as Y from 'yjs'
 import { acks, storedText } from '../helpers/auth.ts'
-import { provider, settled } from '../helpers/clients.ts'
+import { offline, provider, settled } from '../helpers/clients.ts'
 import { startServer } from '../helpers/server.ts'
 import { TOKEN_MODE, tokenFor } from '../helpers/tokens.ts'
 
@@ -26,7 +26,7 @@ describe('honest clients are never refused', () => {
     two.document.getText('text').insert(0, 'T2a;')
     await settled(two)
     const twoSocket = two.configuration.websocketProvider
-    twoSocket.disconnect()
+    await offline(twoSocket)
     // Offline, tab two writes on; the tabs share state locally (as a BroadcastChannel would): tab one sends it first.
     const before = Y.encodeStateVector(two.document)
     two.document.getText('text').insert(4, 'T2b;')

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { provider, settled } from '../helpers/clients.ts'
+import { offline, provider, settled } from '../helpers/clients.ts'
 import { whenGone, whenPresent } from '../helpers/presence.ts'
 import { startServer } from '../helpers/server.ts'
 
@@ -18,7 +18,7 @@ describe('presence of a client that comes back', () => {
 
     // The socket drops (network blip): the server removes the entry, at the clock the client still has.
     const socket = blip.configuration.websocketProvider
-    socket.disconnect()
+    await offline(socket)
     await whenGone(watcher.awareness!, id, 10_000)
     const reconnecting = Date.now()
     await socket.connect()
