@@ -41,6 +41,15 @@ export class MemoryEvents implements EventStore {
     return from < 0 ? [] : this.list.slice(from, from + limit)
   }
 
+  async ofDocument(document: string, options: { before?: number; limit: number }): Promise<FeedEvent[]> {
+    const out: FeedEvent[] = []
+    for (let i = this.list.length - 1; i >= 0 && out.length < options.limit; i--) {
+      const e = this.list[i]!
+      if (e.document === document && (options.before === undefined || e.id < options.before)) out.push(e)
+    }
+    return out
+  }
+
   async bounds(): Promise<{ newest: number; pruned: number }> {
     return { newest: this.newest, pruned: this.pruned }
   }

@@ -4,7 +4,7 @@ import { foldState } from './merge.ts'
 import { appendClaimed } from './postgres-owners.ts'
 import { FEED_SCHEMA, PostgresEvents, appendStatement } from './postgres-events.ts'
 import { PostgresWebhooks } from './postgres-webhooks.ts'
-import type { AppendFeed, ClientClaim, DocumentInfo, NewVersion, Storage, StoredDocument, VersionInfo, VersionKind } from './types.ts'
+import type { AppendExtras, ClientClaim, DocumentInfo, NewVersion, Storage, StoredDocument, VersionInfo, VersionKind } from './types.ts'
 
 export interface PostgresStorageConfiguration {
   /** postgres://user:password@host:port/database */
@@ -20,7 +20,7 @@ interface PendingAppend {
   /** Client-id claims that commit with this append (postgres-owners.ts). */
   claims?: readonly ClientClaim[]
   /** The change feed's part of it (postgres-events.ts). */
-  feed?: AppendFeed
+  feed?: AppendExtras
   resolve: (lost?: ClientClaim[]) => void
   reject: (error: unknown) => void
 }
@@ -44,6 +44,7 @@ const SCHEMA = `
     data bytea NOT NULL,
     created_at timestamptz NOT NULL DEFAULT now()
   );
+  ALTER TABLE collab_updates ADD COLUMN IF NOT EXISTS sender text;
   CREATE INDEX IF NOT EXISTS collab_updates_by_name ON collab_updates (name, id);
   CREATE TABLE IF NOT EXISTS collab_versions (
     id bigserial PRIMARY KEY,
@@ -149,7 +150,16 @@ export class PostgresStorage implements Storage {
     return rows.map((r) => ({ client: Number(r.client), owner: r.owner }))
   }
 
-  append(name: string, update: Uint8Array, claims?: readonly ClientClaim[], feed?: AppendFeed): Promise<ClientClaim[] | void> {
+  async senders(name: string, since: number): Promise<string[]> {
+    await this.migrate()
+    const { rows } = await this.pool.query<{ sender: string }>(
+      'SELECT DISTINCT sender FROM collab_updates WHERE name = $1 AND created_at >= to_timestamp($2 / 1000.0) AND sender IS NOT NULL ORDER BY sender',
+      [name, since],
+    )
+    return rows.map((r) => r.sender).sort()
+  }
+
+  append(name: string, update: Uint8Array, claims?: readonly ClientClaim[], feed?: AppendExtras): Promise<ClientClaim[] | void> {
     return new Promise((resolve, reject) => {
       this.queue.push({ name, update, claims: claims?.length ? claims : undefined, feed, resolve, reject })
       if (!this.flushing) {
