@@ -13,11 +13,23 @@ export class MemoryEvents implements EventStore {
   private newest = 0
   private pruned = 0
 
-  /** With an append: as if in its transaction (memory appends are atomic). */
+  /** With an append: as if in its transaction (memory appends are atomic). Data is stored as JSON, as the databases store it. */
   insert(event: NewEvent, now = Date.now()): FeedEvent {
-    const stored: FeedEvent = { ...event, data: structuredClone(event.data ?? null), id: ++this.newest, time: now }
-    this.list.push(stored)
-    return stored
+    return this.insertPrepared(this.prepare([event]), now)[0]!
+  }
+
+  /** Events as they would be stored (their data through JSON): throws, storing nothing, when one cannot be. */
+  prepare(events: readonly NewEvent[]): NewEvent[] {
+    return events.map((e) => ({ ...e, data: JSON.parse(JSON.stringify(e.data ?? null)) as unknown }))
+  }
+
+  /** Store events `prepare` made (it threw for any that cannot be). */
+  insertPrepared(events: readonly NewEvent[], now = Date.now()): FeedEvent[] {
+    return events.map((event) => {
+      const stored: FeedEvent = { ...event, id: ++this.newest, time: now }
+      this.list.push(stored)
+      return stored
+    })
   }
 
   mark(document: string, mark: DirtyMark, now = Date.now()): void {

@@ -1,7 +1,7 @@
 import { foldState } from './merge.ts'
 import { MemoryEvents } from './memory-events.ts'
 import { MemoryWebhooks } from './memory-webhooks.ts'
-import type { AppendExtras, ClientClaim, DocumentInfo, NewVersion, Storage, StoredDocument, VersionInfo, VersionKind } from './types.ts'
+import type { Announce, AppendExtras, ClientClaim, DocumentInfo, NewEvent, NewVersion, Storage, StoredDocument, VersionInfo, VersionKind } from './types.ts'
 
 interface Entry {
   snapshot: Uint8Array | null
@@ -40,6 +40,7 @@ export class MemoryStorage implements Storage {
   }
 
   async append(name: string, update: Uint8Array, claims: readonly ClientClaim[] = [], feed?: AppendExtras): Promise<ClientClaim[] | void> {
+    const events = feed?.events?.length ? this.events.prepare(feed.events) : []
     const owners = this.ownerMaps.get(name) ?? new Map<number, string>()
     const lost = claims.filter((c) => (owners.get(c.client) ?? c.owner) !== c.owner).map((c) => ({ client: c.client, owner: owners.get(c.client)! }))
     if (lost.length > 0) return lost
@@ -50,7 +51,7 @@ export class MemoryStorage implements Storage {
     e.updatedAt = Date.now()
     e.sent.push({ sender: feed?.sender ?? null, at: e.updatedAt })
     if (feed?.mark) this.events.mark(name, feed.mark, e.updatedAt)
-    for (const event of feed?.events ?? []) this.events.insert(event, e.updatedAt)
+    if (events.length > 0) this.events.insertPrepared(events, e.updatedAt)
   }
 
   async senders(name: string, since: number): Promise<string[]> {
@@ -91,25 +92,31 @@ export class MemoryStorage implements Storage {
       }))
   }
 
-  async delete(name: string): Promise<void> {
+  async delete(name: string, events: readonly NewEvent[] = []): Promise<void> {
+    const checked = this.events.prepare(events)
     this.docs.delete(name)
     this.versions.delete(name)
     this.ownerMaps.delete(name)
+    this.events.insertPrepared(checked)
   }
 
-  async saveVersion(name: string, version: NewVersion): Promise<VersionInfo> {
+  async saveVersion(name: string, version: NewVersion, announce?: Announce): Promise<VersionInfo> {
     const { data, ...rest } = version
-    const info: VersionInfo = { id: this.nextVersionId++, ...rest, createdAt: Date.now(), bytes: data.byteLength }
+    const info: VersionInfo = { id: this.nextVersionId, ...rest, createdAt: Date.now(), bytes: data.byteLength }
+    // As in one transaction: events that cannot be stored take the version with them.
+    const checked = this.events.prepare(announce?.(info) ?? [])
+    this.nextVersionId += 1
+    this.events.insertPrepared(checked, info.createdAt)
     let list = this.versions.get(name)
     if (!list) this.versions.set(name, (list = []))
     list.push({ ...info, data: data.slice() })
     return info
   }
 
-  async saveVersionUnlessCovered(name: string, version: NewVersion, covered: (newest: Uint8Array) => boolean): Promise<VersionInfo | null> {
+  async saveVersionUnlessCovered(name: string, version: NewVersion, covered: (newest: Uint8Array) => boolean, announce?: Announce): Promise<VersionInfo | null> {
     const newest = (this.versions.get(name) ?? []).findLast((v) => v.kind === version.kind)
     if (newest && covered(newest.data)) return null
-    return this.saveVersion(name, version)
+    return this.saveVersion(name, version, announce)
   }
 
   async listVersions(name: string, options: { before?: number; limit?: number } = {}): Promise<VersionInfo[]> {

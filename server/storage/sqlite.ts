@@ -7,7 +7,7 @@ import { LogIds } from './sqlite-log-ids.ts'
 import { openDatabase } from './sqlite-open.ts'
 import { SqliteOwners } from './sqlite-owners.ts'
 import { INLINE_BYTES, prepareSchema } from './sqlite-schema.ts'
-import type { AppendExtras, ClientClaim, DocumentInfo, NewVersion, Storage, StoredDocument, VersionInfo, VersionKind } from './types.ts'
+import type { Announce, AppendExtras, ClientClaim, DocumentInfo, NewEvent, NewVersion, Storage, StoredDocument, VersionInfo, VersionKind } from './types.ts'
 
 export interface SqliteStorageConfiguration {
   /** Database file; its directory is created. ':memory:' for a throwaway store. */
@@ -214,7 +214,7 @@ export class SqliteStorage implements Storage {
       .all(options.after ?? '', limit)
   }
 
-  async delete(name: string): Promise<void> {
+  async delete(name: string, events: readonly NewEvent[] = []): Promise<void> {
     // Appends queued before the delete commit before it, never after it (a ghost document).
     this.flush()
     this.db.transaction(() => {
@@ -223,25 +223,29 @@ export class SqliteStorage implements Storage {
       this.stmt.deleteLog.run(name)
       this.stmt.deleteVersions.run(name)
       this.ownersTable.delete(name)
+      const now = Date.now()
+      for (const event of events) this.events.insert(event, now)
     })()
   }
 
-  async saveVersion(name: string, version: NewVersion): Promise<VersionInfo> {
-    return this.insertVersion(name, version)
+  async saveVersion(name: string, version: NewVersion, announce?: Announce): Promise<VersionInfo> {
+    return this.db.transaction(() => this.insertVersion(name, version, announce))()
   }
 
-  private insertVersion(name: string, version: NewVersion): VersionInfo {
+  private insertVersion(name: string, version: NewVersion, announce: Announce | undefined): VersionInfo {
     const createdAt = Date.now()
     const { lastInsertRowid } = this.stmt.insertVersion.run(name, version.kind, version.label, version.createdBy, createdAt, version.data)
-    return { id: Number(lastInsertRowid), kind: version.kind, label: version.label, createdBy: version.createdBy, createdAt, bytes: version.data.byteLength }
+    const info = { id: Number(lastInsertRowid), kind: version.kind, label: version.label, createdBy: version.createdBy, createdAt, bytes: version.data.byteLength }
+    for (const event of announce?.(info) ?? []) this.events.insert(event, createdAt)
+    return info
   }
 
-  async saveVersionUnlessCovered(name: string, version: NewVersion, covered: (newest: Uint8Array) => boolean): Promise<VersionInfo | null> {
+  async saveVersionUnlessCovered(name: string, version: NewVersion, covered: (newest: Uint8Array) => boolean, announce?: Announce): Promise<VersionInfo | null> {
     // BEGIN IMMEDIATE: the write lock first, so another process on this file cannot insert between our read and our insert.
     return this.db.transaction(() => {
       const newest = this.stmt.newestVersion.get(name, version.kind)
       if (newest && covered(new Uint8Array(newest.data))) return null
-      return this.insertVersion(name, version)
+      return this.insertVersion(name, version, announce)
     }).immediate()
   }
 

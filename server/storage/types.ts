@@ -58,6 +58,9 @@ export interface NewVersion {
   data: Uint8Array
 }
 
+/** The change-feed events of a version being stored, made from it (its id is given by the insert): they commit in its transaction. */
+export type Announce = (info: VersionInfo) => readonly NewEvent[]
+
 export interface Storage {
   /** Read the document's snapshot and the log after it. A missing document reads as empty. */
   load(name: string): Promise<StoredDocument>
@@ -90,13 +93,13 @@ export interface Storage {
   logSize(name: string): Promise<{ count: number; bytes: number }>
   /** Known documents, ordered by name, paged. */
   list(options?: { after?: string; limit?: number }): Promise<DocumentInfo[]>
-  /** Remove a document: snapshot, log, versions and client-id owners. */
-  delete(name: string): Promise<void>
+  /** Remove a document: snapshot, log, versions and client-id owners — with `events` (its `document.deleted`) in the same transaction. */
+  delete(name: string, events?: readonly NewEvent[]): Promise<void>
   /**
    * Durably store a version: the document's full state at one moment, in its
    * own table, never read or changed by compaction. Resolves once committed.
    */
-  saveVersion(name: string, version: NewVersion): Promise<VersionInfo>
+  saveVersion(name: string, version: NewVersion, announce?: Announce): Promise<VersionInfo>
   /**
    * Store a version unless the newest stored version of the same kind already
    * holds its state: `covered(newest.data)` decides, inside the write
@@ -104,7 +107,7 @@ export interface Storage {
    * this storage — so instances racing to save the same state store it once.
    * Resolves with the stored version, or null when it was covered.
    */
-  saveVersionUnlessCovered(name: string, version: NewVersion, covered: (newest: Uint8Array) => boolean): Promise<VersionInfo | null>
+  saveVersionUnlessCovered(name: string, version: NewVersion, covered: (newest: Uint8Array) => boolean, announce?: Announce): Promise<VersionInfo | null>
   /** A document's versions, newest first; `before` pages by id. */
   listVersions(name: string, options?: { before?: number; limit?: number }): Promise<VersionInfo[]>
   /** One version with its state, or null (also when it belongs to another document). */

@@ -12,7 +12,7 @@ import { Coalescer } from '../../server/events/coalescer.ts'
 import { MemoryStorage } from '../../server/storage/memory.ts'
 import { PostgresStorage } from '../../server/storage/postgres.ts'
 import { SqliteStorage } from '../../server/storage/sqlite.ts'
-import type { FeedEvent, Storage } from '../../server/storage/types.ts'
+import type { FeedEvent, Storage, VersionInfo } from '../../server/storage/types.ts'
 import { postgresForFile } from '../helpers/postgres.ts'
 import { tempDirOutsideTest } from '../helpers/server.ts'
 
@@ -102,6 +102,29 @@ describe.each(backends)('event store: %s', (_name, make) => {
     expect(ids(await s.events.ofDocument('e', { limit: 10 }))).toEqual(['x'])
     expect(await s.events.ofDocument('none', { limit: 10 })).toEqual([])
     expect(page[0]).toEqual(written[3])
+    await s.close()
+  })
+
+  it('a version and its event commit in one transaction, as do a delete and its event: either both or neither', async () => {
+    const s = make()
+    await s.append('d', update())
+    const version = { kind: 'named' as const, label: 'v', createdBy: 'ann', data: update() }
+    const announce = (info: VersionInfo) => [{ type: 'version.created', document: 'd', actor: 'ann', data: { id: info.id } }]
+    const saved = await s.saveVersion('d', version, announce)
+    const auto = await s.saveVersionUnlessCovered('d', { ...version, kind: 'auto', label: null }, () => false, announce)
+    expect((await s.events.read(0, 10)).map((e) => [e.type, e.data])).toEqual([
+      ['version.created', { id: saved.id }],
+      ['version.created', { id: auto!.id }],
+    ])
+    // An event that cannot be stored (not JSON) takes its version with it, and its delete.
+    const broken = () => [{ type: 'version.created', document: 'd', actor: 'ann', data: { n: 1n } }]
+    await expect(s.saveVersion('d', version, broken)).rejects.toThrow()
+    expect(await s.listVersions('d')).toHaveLength(2)
+    await expect(s.delete('d', broken())).rejects.toThrow()
+    expect((await s.load('d')).updates).toHaveLength(1)
+    await s.delete('d', [{ type: 'document.deleted', document: 'd', actor: 'ann', data: {} }])
+    expect((await s.load('d')).updates).toHaveLength(0)
+    expect((await s.events.read(0, 10)).map((e) => e.type)).toEqual(['version.created', 'version.created', 'document.deleted'])
     await s.close()
   })
 

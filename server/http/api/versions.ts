@@ -78,9 +78,11 @@ async function restore(ctx: ApiContext): Promise<void> {
     const current = Y.encodeStateAsUpdate(open.document)
     const preRestore = await deps.history.save(name, current, 'pre-restore', { label: `before restoring version ${id}`, createdBy: user })
     const update = restoreUpdate(current, version.data)
-    if (update) await deps.live.write(open.document, update, 'restore', { role: 'admin', principal: user === null ? null : { id: user, admin: true } })
+    // Its event commits with the restore's write (when it changes nothing, it goes on its own).
+    const events = deps.history.restoredEvents(name, infoOf(version), preRestore, user)
+    if (update) await deps.live.write(open.document, update, 'restore', { role: 'admin', principal: user === null ? null : { id: user, admin: true } }, undefined, events)
     deps.logger.info({ documentName: name, user, version: id, preRestore: preRestore.id, bytes: update?.byteLength ?? 0 }, 'version restored')
-    await deps.history.restored(name, infoOf(version), preRestore, user)
+    await deps.history.restored(events, update !== null)
     sendJson(res, 200, { restored: versionJson(infoOf(version)), preRestore: versionJson(preRestore) })
   } finally {
     await open.close()
