@@ -8,6 +8,7 @@ import * as decoding from 'lib0/decoding'
 import WebSocket from 'ws'
 import * as Y from 'yjs'
 import { type Edit, type EditKind, makeEdit, nowUs, readEdits } from '../lib/edits.ts'
+import { benchToken } from '../lib/bench-token.ts'
 import { AuthType, MessageType, SyncStep, authFrame, readFrame, readSync, syncFrame } from '../lib/wire.ts'
 import type { ClientSpec, TargetAddress } from './messages.ts'
 import { Inbox, type Recorder, type Room } from './recorder.ts'
@@ -54,8 +55,9 @@ export class LightClient implements BenchClient {
     })
   }
 
-  connect(timeoutMs: number): Promise<void> {
+  async connect(timeoutMs: number): Promise<void> {
     const { dialect } = this.target
+    const token = await benchToken(this.target, this.spec.id)
     const url = dialect === 'yws' ? `${this.target.url}/${encodeURIComponent(this.spec.room)}` : this.target.url
     const started = nowUs()
     return new Promise<void>((resolve, reject) => {
@@ -79,7 +81,7 @@ export class LightClient implements BenchClient {
       }
       this.onSynced = done
       ws.on('open', () => {
-        if (dialect === 'hocuspocus') ws.send(authFrame(this.spec.room, 'bench'))
+        if (dialect === 'hocuspocus') ws.send(authFrame(this.spec.room, token))
         ws.send(syncFrame(dialect, this.spec.room, SyncStep.Step1, Y.encodeStateVector(this.doc)))
         if (!this.target.answerStep1) done()
       })

@@ -17,6 +17,15 @@ export interface TargetAddress {
   acks: boolean
   /** Real client library: '@hocuspocus/provider' or 'y-websocket'. */
   real: 'hocuspocus' | 'y-websocket'
+  /** Token mode: each client signs in as a user of its own (bench/lib/bench-token.ts); else the token is a placeholder. */
+  jwt?: BenchJwt
+}
+
+/** What the load generator signs tokens with (HS256), as the target was started with it. */
+export interface BenchJwt {
+  secret: string
+  audience: string
+  issuer: string
 }
 
 export interface ClientSpec {

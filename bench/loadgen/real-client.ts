@@ -7,6 +7,7 @@
 import { HocuspocusProvider, HocuspocusProviderWebsocket } from '@hocuspocus/provider'
 import { WebsocketProvider } from 'y-websocket'
 import * as Y from 'yjs'
+import { benchToken } from '../lib/bench-token.ts'
 import { type Edit, type EditKind, makeEdit, nowUs, readEdits } from '../lib/edits.ts'
 import type { BenchClient } from './light-client.ts'
 import type { ClientSpec, RealState, TargetAddress } from './messages.ts'
@@ -58,7 +59,7 @@ export class RealClient implements BenchClient {
       }
       if (this.target.real === 'hocuspocus') {
         const websocketProvider = new HocuspocusProviderWebsocket({ url: this.target.url, autoConnect: true })
-        const provider = new HocuspocusProvider({ websocketProvider, name: this.spec.room, token: 'bench', document: this.doc })
+        const provider = new HocuspocusProvider({ websocketProvider, name: this.spec.room, token: () => benchToken(this.target, this.spec.id), document: this.doc })
         provider.attach()
         provider.on('synced', done)
         provider.on('close', () => {
