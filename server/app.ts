@@ -147,7 +147,7 @@ export function createCollabServer(partial: Partial<CollabConfig> = {}, options:
     timeout: config.idleTimeoutMs,
     maxUnauthenticatedQueueSize: config.preauthQueueBytes,
     maxUnauthenticatedQueueMessages: config.preauthQueueMessages,
-    extensions: [lifecycle, ...security.extensions, socketDoor, ...(scaleOut ? [scaleOut] : []), ...(clusterPresence ? [clusterPresence] : []), ...(options.extensions ?? []), persistence, ...history.extensions],
+    extensions: [lifecycle, ...security.extensions, socketDoor, ...(scaleOut ? [scaleOut] : []), ...(clusterPresence ? [clusterPresence] : []), ...(options.extensions ?? []), persistence, ...history.extensions, ...(events?.extensions ?? [])],
   })
   const gateway = new Gateway({
     hocuspocus,

@@ -146,6 +146,8 @@ export interface CollabConfig {
   eventsWindowMs: number
   /** Events are kept this long (ms); a cursor older than that gets 410. @default 604800000 (7 days) */
   eventsRetentionMs: number
+  /** `presence.joined` / `presence.left` in the feed: a user's first connection to a document, and their last leaving it. @default false */
+  eventsPresence: boolean
   /** Event streams (SSE) open at once per client address. @default 20 */
   streamsPerIp: number
   /** A keep-alive comment on an idle stream this often, in ms. @default 15000 */
@@ -210,6 +212,7 @@ export const defaultConfig: CollabConfig = {
   events: true,
   eventsWindowMs: 1000,
   eventsRetentionMs: 604_800_000,
+  eventsPresence: false,
   streamsPerIp: 20,
   streamKeepAliveMs: 15_000,
   streamMaxBufferedBytes: 1024 * 1024,
@@ -349,6 +352,7 @@ export const ENV_VARS: Record<string, EnvVar<keyof CollabConfig>> = {
   EVENTS: { key: 'events', doc: 'the change feed: events stored with the changes, SSE at /api/events, webhooks', parse: onOff, allowed: "'on' or 'off'", shownDefault: 'on' },
   EVENTS_WINDOW_MS: { key: 'eventsWindowMs', doc: 'document.updated is coalesced per document over this window', parse: integer(10, 600_000), allowed: 'an integer from 10 to 600000 (ms)' },
   EVENTS_RETENTION_MS: { key: 'eventsRetentionMs', doc: 'events are kept this long; an older cursor gets 410', parse: integer(60_000, 31_536_000_000), allowed: 'an integer from 60000 to 31536000000 (ms, one year)' },
+  EVENTS_PRESENCE: { key: 'eventsPresence', doc: 'presence.joined / presence.left events: a user’s first connection to a document, and their last leaving it', parse: onOff, allowed: "'on' or 'off'", shownDefault: 'off' },
   STREAMS_PER_IP: { key: 'streamsPerIp', doc: 'event streams (SSE) open at once per client address', parse: integer(1, 100_000), allowed: 'an integer from 1 to 100000' },
   STREAM_KEEPALIVE_MS: { key: 'streamKeepAliveMs', doc: 'a keep-alive comment on an idle event stream this often', parse: integer(100, 300_000), allowed: 'an integer from 100 to 300000 (ms)' },
   STREAM_MAX_BUFFERED_BYTES: { key: 'streamMaxBufferedBytes', doc: 'an event stream whose reader leaves this much unread is cut off', parse: integer(1024, 1024 ** 3), allowed: 'an integer from 1024 to 1073741824 (bytes)' },

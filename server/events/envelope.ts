@@ -14,6 +14,8 @@ export const EVENT_TYPES = [
   'chat.message.deleted',
   'version.created',
   'version.restored',
+  'presence.joined',
+  'presence.left',
 ] as const
 
 export interface Envelope {

@@ -4,7 +4,7 @@
  * (later) the streams and webhooks on top.
  */
 import { randomUUID } from 'node:crypto'
-import type { Hocuspocus } from '@hocuspocus/server'
+import type { Extension, Hocuspocus } from '@hocuspocus/server'
 import type { Logger } from 'pino'
 import * as Y from 'yjs'
 import { type CollabConfig, ConfigError } from '../config.ts'
@@ -13,6 +13,7 @@ import { loadWebhooksFile } from '../events/webhook-config.ts'
 import { WebhookDelivery } from '../events/webhooks.ts'
 import { Coalescer, type DocumentState } from '../events/coalescer.ts'
 import { Feed } from '../events/feed.ts'
+import { PresenceEvents } from '../events/presence.ts'
 import { Tickets } from '../http/api/tickets.ts'
 import { Streams } from '../http/stream.ts'
 import type { Persistence } from '../extensions/persistence.ts'
@@ -27,8 +28,10 @@ export interface EventsSetup {
   readonly streams: Streams
   readonly tickets: Tickets
   readonly webhooks: WebhookDelivery
-  /** Write events outside an append (document.deleted, version.*). Never throws: a failure is logged. */
+  /** Write events outside an append (a restore that changed nothing, presence). Never throws: a failure is logged. */
   publish(events: readonly NewEvent[]): Promise<void>
+  /** Hocuspocus extensions of the feed (presence events, with EVENTS_PRESENCE). */
+  readonly extensions: Extension[]
   /** Once Hocuspocus exists: where a document's state is read from. */
   attach(hocuspocus: Hocuspocus, persistence: Persistence): void
   /** Follow the outbox; pay marks left by a crash. */
@@ -107,19 +110,21 @@ export function createEvents(config: CollabConfig, deps: { storage: Storage; log
     },
   })
   feed.onEvents(() => webhooks.wake())
+  const publish = async (events: readonly NewEvent[]): Promise<void> => {
+    try {
+      await feed.publish(events)
+    } catch (error) {
+      logger.error({ err: error, types: events.map((e) => e.type) }, 'could not store events')
+    }
+  }
   return {
     feed,
     coalescer,
     streams,
     tickets: new Tickets(),
     webhooks,
-    publish: async (events) => {
-      try {
-        await feed.publish(events)
-      } catch (error) {
-        logger.error({ err: error, types: events.map((e) => e.type) }, 'could not store events')
-      }
-    },
+    publish,
+    extensions: config.eventsPresence ? [new PresenceEvents(publish)] : [],
     attach(h, p) {
       hocuspocus = h
       persistence = p

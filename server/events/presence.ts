@@ -1,0 +1,49 @@
+/**
+ * Presence events (docs/events.md, `EVENTS_PRESENCE`, off by default):
+ * `presence.joined` when a user's first connection to a document has
+ * authenticated, `presence.left` when their last one to it closed — one pair
+ * per user and document, however many tabs. Counted per instance: a user
+ * connected to two instances joins on each.
+ */
+import type { Extension, connectedPayload, onDisconnectPayload } from '@hocuspocus/server'
+import { sessionOf } from '../auth/session.ts'
+import type { NewEvent } from '../storage/types.ts'
+
+/** The actor of a connection without identity (open mode). */
+const ANONYMOUS = 'anonymous'
+
+export class PresenceEvents implements Extension {
+  readonly extensionName = 'presence-events'
+  /** Per document: user → their open connections to it here. */
+  private readonly present = new Map<string, Map<string, number>>()
+  private readonly publish: (events: readonly NewEvent[]) => Promise<void>
+
+  constructor(publish: (events: readonly NewEvent[]) => Promise<void>) {
+    this.publish = publish
+  }
+
+  async connected({ documentName, context }: connectedPayload): Promise<void> {
+    const { id, name } = userOf(context)
+    let users = this.present.get(documentName)
+    if (!users) this.present.set(documentName, (users = new Map()))
+    const count = users.get(id) ?? 0
+    users.set(id, count + 1)
+    if (count === 0) await this.publish([{ type: 'presence.joined', document: documentName, actor: id, data: { name } }])
+  }
+
+  async onDisconnect({ documentName, context }: onDisconnectPayload): Promise<void> {
+    const { id, name } = userOf(context)
+    const users = this.present.get(documentName)
+    const count = users?.get(id)
+    if (!users || count === undefined) return
+    if (count > 1) return void users.set(id, count - 1)
+    users.delete(id)
+    if (users.size === 0) this.present.delete(documentName)
+    await this.publish([{ type: 'presence.left', document: documentName, actor: id, data: { name } }])
+  }
+}
+
+function userOf(context: unknown): { id: string; name: string } {
+  const user = sessionOf(context)?.user
+  return user ? { id: user.id, name: user.name } : { id: ANONYMOUS, name: ANONYMOUS }
+}
