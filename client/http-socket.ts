@@ -11,17 +11,20 @@
  */
 import { Errors, Fallback, encodeFrames } from './protocol.ts'
 
+/** How an HttpSocket reads: one long stream, or one long-poll after the other. */
+export type HttpMode = 'stream' | 'poll'
+
 export interface HttpSocketOptions {
   /** The Bearer token for the session's requests (the user the session is bound to). Empty: none sent. */
   token?: () => string | Promise<string>
   /** No stream byte within this long: long-poll instead. @default 4000 */
   stallMs?: number
+  /** Start by streaming, or by long-polling (where streams are known not to work). @default 'stream' */
+  mode?: HttpMode
   /** The `fetch` to use. @default globalThis.fetch */
   fetch?: typeof fetch
 }
 
-/** What the HttpSocket reports as its transport mode. */
-export type HttpMode = 'stream' | 'poll'
 
 const CONNECTING = 0
 const OPEN = 1
@@ -84,6 +87,7 @@ export class HttpSocket extends EventTarget {
     this.url = url
     this.base = fallbackUrl(url)
     this.options = options
+    this.mode = options.mode ?? 'stream'
     this.fetch = options.fetch ?? globalThis.fetch.bind(globalThis)
     setTimeout(() => void this.start(), 0)
   }

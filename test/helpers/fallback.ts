@@ -110,7 +110,9 @@ export function openStream(base: string, session: string, who: Who = {}, lastEve
         ended,
         close: () => req.destroy(),
       }
-      onTestFinished(() => req.destroy())
+      onTestFinished(() => {
+        req.destroy()
+      })
       resolve(stream)
     })
     req.on('error', (error) => {
