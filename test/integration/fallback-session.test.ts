@@ -116,6 +116,11 @@ describe('HTTP fallback session', () => {
     expect((await openStream(base, session, bob)).status).toBe(403)
     const elsewhere = await post(base, session, 1, [updateFrame(DOC, edit('other origin'))], { ...ada, origin: 'http://other.test' })
     expect([elsewhere.status, elsewhere.json().error]).toEqual([403, 'session-mismatch'])
+    const noOrigin = await post(base, session, 1, [updateFrame(DOC, edit('no origin'))], { token: ada.token })
+    expect([noOrigin.status, noOrigin.json().error]).toEqual([403, 'session-mismatch'])
+    // A browser sends no Origin on a same-origin GET: the owner's stream without one is theirs.
+    const poll = await call(`${base}/stream?poll=1`, { headers: { authorization: `Bearer ${ada.token}`, [Fallback.sessionHeader]: session } })
+    expect(poll.status).toBe(200)
     const noToken = await post(base, session, 1, [updateFrame(DOC, edit('anon'))], { origin: ada.origin })
     expect([noToken.status, noToken.json().error]).toEqual([401, 'unauthorized'])
     const unknown = await post(base, 'x'.repeat(43), 1, [updateFrame(DOC, edit('guess'))], ada)

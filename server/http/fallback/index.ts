@@ -156,7 +156,9 @@ export class HttpFallback {
     const id = header(req, Fallback.sessionHeader) ?? ''
     const session = this.sessions.get(id)
     if (!session) throw new ApiError(Errors.SessionGone, 'no such session: open a new one')
-    if (header(req, 'origin') !== session.owner.origin) throw new ApiError(Errors.SessionMismatch, 'the session was opened from another origin')
+    // Browsers send no Origin on a same-origin GET (the stream): a GET without one passes; any Origin sent must be the session's.
+    const origin = header(req, 'origin')
+    if (origin !== session.owner.origin && !(origin === undefined && req.method === 'GET')) throw new ApiError(Errors.SessionMismatch, 'the session was opened from another origin')
     const caller = await this.options.auth.caller(req)
     if (caller.user !== session.owner.user) throw new ApiError(Errors.SessionMismatch, 'the session was opened by another user')
     return { session, caller }
@@ -209,6 +211,7 @@ export class HttpFallback {
   private async stream(req: IncomingMessage, res: ServerResponse, url: URL): Promise<void> {
     const { session, caller } = await this.sessionOf(req)
     const last = counter(req, 'last-event-id', 0)
+    if (last > session.newestId) throw new ApiError(Errors.BadRequest, `Last-Event-ID: no event ${last} was sent yet`)
     if (!session.canResume(last)) {
       // What the reader missed is no longer kept: the session cannot go on without a gap.
       session.close(CloseCode.BacklogFull.code, CloseCode.BacklogFull.reason)
