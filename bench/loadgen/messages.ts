@@ -17,6 +17,8 @@ export interface TargetAddress {
   acks: boolean
   /** Real client library: '@hocuspocus/provider' or 'y-websocket'. */
   real: 'hocuspocus' | 'y-websocket'
+  /** `http`: clients use the HTTP fallback (POST + SSE at <url>/fallback) instead of a WebSocket. */
+  transport?: 'websocket' | 'http'
 }
 
 export interface ClientSpec {

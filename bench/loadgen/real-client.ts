@@ -7,6 +7,7 @@
 import { HocuspocusProvider, HocuspocusProviderWebsocket } from '@hocuspocus/provider'
 import { WebsocketProvider } from 'y-websocket'
 import * as Y from 'yjs'
+import { httpSocketClass } from '../../client/http-socket.ts'
 import { type Edit, type EditKind, makeEdit, nowUs, readEdits } from '../lib/edits.ts'
 import type { BenchClient } from './light-client.ts'
 import type { ClientSpec, RealState, TargetAddress } from './messages.ts'
@@ -57,7 +58,8 @@ export class RealClient implements BenchClient {
         resolve()
       }
       if (this.target.real === 'hocuspocus') {
-        const websocketProvider = new HocuspocusProviderWebsocket({ url: this.target.url, autoConnect: true })
+        const WebSocketPolyfill = this.target.transport === 'http' ? httpSocketClass() : undefined
+        const websocketProvider = new HocuspocusProviderWebsocket({ url: this.target.url, autoConnect: true, WebSocketPolyfill })
         const provider = new HocuspocusProvider({ websocketProvider, name: this.spec.room, token: 'bench', document: this.doc })
         provider.attach()
         provider.on('synced', done)
