@@ -45,6 +45,8 @@ export function transportClass(choice: TransportOption, WebSocketClass: WebSocke
     binaryTypeValue = 'arraybuffer'
     private inner: SocketLike | undefined
     private closedByUser = false
+    /** A WebSocket is being tried (auto): its events are not passed on until it opens. */
+    private attempting = false
     private probeTimer: ReturnType<typeof setTimeout> | undefined
 
     constructor(url: string) {
@@ -72,9 +74,12 @@ export function transportClass(choice: TransportOption, WebSocketClass: WebSocke
     }
 
     close(code?: number, reason?: string): void {
+      if (this.closedByUser) return
       this.closedByUser = true
       clearTimeout(this.probeTimer)
       this.inner?.close(code, reason)
+      // Closed while a WebSocket was still being tried: that socket's close is not passed on, so say it here.
+      if (this.attempting) setTimeout(() => this.dispatchEvent(Object.assign(new Event('close'), { code: code ?? 1005, reason: reason ?? '', wasClean: true })), 0)
     }
 
     private tryWebSocket(url: string): void {
@@ -82,18 +87,21 @@ export function transportClass(choice: TransportOption, WebSocketClass: WebSocke
       ws.binaryType = this.binaryTypeValue
       if (choice !== 'auto') return this.adopt(ws, 'websocket', url)
       this.inner = ws
+      this.attempting = true
       let settled = false
       const fallBack = () => {
         if (settled || this.closedByUser) return
         settled = true
+        this.attempting = false
         clearTimeout(timer)
         ws.close()
         this.adopt(http(url), 'http', url, true)
       }
       const timer = setTimeout(fallBack, options.upgradeTimeoutMs ?? 5000)
       ws.addEventListener('open', () => {
-        if (settled) return
+        if (settled || this.closedByUser) return
         settled = true
+        this.attempting = false
         clearTimeout(timer)
         httpUntil = 0
         this.forward(ws)

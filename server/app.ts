@@ -206,7 +206,7 @@ export function createCollabServer(partial: Partial<CollabConfig> = {}, options:
     await lifecycle.shutdown(hocuspocus)
     // Fallback sessions close with the sockets (their streams carry the close), then their streams end.
     gateway.closeAll()
-    fallback?.closeAll()
+    await fallback?.closeAll()
     hocuspocus.closeConnections()
     hocuspocus.flushPendingStores()
     // Unloading runs our compaction; wait (bounded) for the documents to go.

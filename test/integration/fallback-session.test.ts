@@ -167,4 +167,15 @@ describe('HTTP fallback session', () => {
     const after = await post(base, session, 1, [updateFrame(DOC, edit('late'))])
     expect([after.status, after.json().error]).toEqual([410, 'session-gone'])
   })
+
+  it('a server shutting down closes its sessions with 1001, as its sockets', async () => {
+    const server = await startServer()
+    const base = baseOf(server.url)
+    const session = await openSession(base)
+    const stream = await openStream(base, session)
+    await post(base, session, 0, [authFrame(DOC)])
+    await waitForEvent(stream, (e) => e.id !== undefined)
+    await server.close()
+    expect(await closeOf(stream)).toEqual({ code: 1001, reason: 'server-shutting-down' })
+  })
 })

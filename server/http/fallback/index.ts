@@ -105,8 +105,13 @@ export class HttpFallback {
     for (const path of [base, `${base}/send`, `${base}/stream`]) router.on('OPTIONS', path, preflight)
   }
 
-  /** Shutdown: end the streams (the sessions close with the gateway's sockets). */
-  closeAll(): void {
+  /**
+   * Shutdown: close every session (1001), let their streams carry the close
+   * event (written on the next turns), then end what is left.
+   */
+  async closeAll(): Promise<void> {
+    for (const session of this.sessions.values()) session.close(CloseCode.GoingAway.code, CloseCode.GoingAway.reason)
+    await new Promise((resolve) => setImmediate(resolve))
     this.streams.closeAll()
   }
 
