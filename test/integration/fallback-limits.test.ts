@@ -63,6 +63,16 @@ describe('HTTP fallback: the same door rules as a socket', () => {
     expect(await closeOf(stream)).toEqual({ code: CloseCode.RateLimited.code, reason: CloseCode.RateLimited.reason })
   })
 
+  it('POSTs that bring no new frame (acks, replays) still count against the rate limit', async () => {
+    const server = await startServer({ rateLimitPerSecond: 5, rateLimitBurst: 5 })
+    const base = baseOf(server.url)
+    const session = await openSession(base)
+    const stream = await openStream(base, session)
+    await post(base, session, 0, [authFrame(DOC)])
+    for (let i = 0; i < 10; i++) await post(base, session, 1, [])
+    expect((await closeOf(stream)).code).toBe(CloseCode.RateLimited.code)
+  })
+
   it('a frame over MAX_MESSAGE_BYTES closes the session with 1009', async () => {
     const server = await startServer({ maxMessageBytes: 2048 })
     const base = baseOf(server.url)

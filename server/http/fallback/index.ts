@@ -18,7 +18,7 @@
 import { randomBytes } from 'node:crypto'
 import type { IncomingMessage, ServerResponse } from 'node:http'
 import type { Logger } from 'pino'
-import { CloseCode, Errors, Fallback, decodeFrames } from '../../../client/protocol.ts'
+import { CloseCode, Errors, Fallback, MessageType, decodeFrames } from '../../../client/protocol.ts'
 import { type Gateway, lightRequest } from '../../ws/gateway.ts'
 import { clientAddress } from '../../ws/limits.ts'
 import type { ApiAuth, Caller } from '../api/auth.ts'
@@ -97,7 +97,8 @@ export class HttpFallback {
 
   addRoutes(router: Router, base: string): void {
     const route = (handler: (req: IncomingMessage, res: ServerResponse, url: URL) => Promise<void>) => (req: IncomingMessage, res: ServerResponse, url: URL) => this.guarded(req, res, url, handler)
-    const preflight = route(async () => undefined)
+    // An allowed origin's preflight is answered by the CORS check; anything else asking OPTIONS gets an empty answer.
+    const preflight = route(async (_req, res) => void res.writeHead(204, { 'content-length': '0' }).end())
     router.on('POST', base, route((req, res) => this.open(req, res)))
     router.on('DELETE', base, route((req, res) => this.end(req, res)))
     router.on('POST', `${base}/send`, route((req, res) => this.send(req, res)))
@@ -206,7 +207,8 @@ export class HttpFallback {
       if (!accepted.ok) {
         return sendJson(res, 409, { error: Errors.SequenceGap.reason, message: `frames from ${accepted.next} are expected`, next: accepted.next })
       }
-      session.deliver(accepted.fresh)
+      // The rate limit counts frames; a POST that brings none new (an ack, a replay) still costs one, as a Pong.
+      session.deliver(accepted.fresh.length > 0 ? accepted.fresh : [new Uint8Array([MessageType.Pong])])
       sendJson(res, 200, { next: accepted.next })
     } finally {
       release()
