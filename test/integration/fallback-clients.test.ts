@@ -112,6 +112,25 @@ describe('HTTP fallback clients', () => {
     expect(server.hocuspocus.documents.get('r')!.getText('codemirror').toString()).toBe('on a socket again')
   })
 
+  it('offline queue and typing on the fallback: edits made while paused are sent and acknowledged on resume; typing reaches a WebSocket peer', async () => {
+    const server = await startServer()
+    const client = collabClient(server.url, 'ann', { transport: 'http' })
+    const ann = client.room('r')
+    const bob = collabClient(server.url, 'bob').room('r')
+    await Promise.all([ann.synced, bob.synced])
+    ann.typing.start()
+    await vi.waitFor(() => expect(bob.typing.who().map((e) => e.user.id)).toEqual(['ann']))
+    ann.typing.stop()
+    client.pause()
+    await vi.waitFor(() => expect(client.status).toBe('offline'))
+    ann.codemirror.insert(0, 'made offline')
+    expect(ann.unsaved).toBe(true)
+    client.resume()
+    await roomSaved(ann)
+    await vi.waitFor(() => expect(bob.codemirror.toString()).toBe('made offline'))
+    expect(client.transport).toBe('http')
+  })
+
   it("transport 'http' uses the fallback only; 'websocket' never falls back", async () => {
     const server = await startServer()
     const httpOnly = collabClient(server.url, 'ann', { transport: 'http' })
