@@ -3,12 +3,14 @@
  * answer (the stream never shows a byte: the client long-polls), and
  * token refresh on a session that outlives its first token.
  */
+import { join } from 'node:path'
 import { decodeJwt } from 'jose'
 import { describe, expect, it, vi } from 'vitest'
 import { HttpSocket } from '../../client/http-socket.ts'
 import { collabClient, roomSaved } from '../helpers/collab.ts'
 import { bufferingProxy } from '../helpers/buffering-proxy.ts'
-import { startServer } from '../helpers/server.ts'
+import { spawnServer } from '../helpers/process.ts'
+import { startServer, tempDir } from '../helpers/server.ts'
 import { TOKEN_MODE, tokenFor } from '../helpers/tokens.ts'
 
 const LONG = { timeout: 20_000, interval: 20 }
@@ -59,5 +61,40 @@ describe('HTTP fallback through proxies and over time', () => {
     expect(closed).toEqual([])
     expect(client.transport).toBe('http')
     expect(server.hocuspocus.documents.get('r')!.getText('codemirror').toString()).toBe('still here')
+  })
+})
+
+describe('HTTP fallback across a server restart and a stalled upgrade', () => {
+  it('after a restart the session is gone: the client opens a new one, and what it typed meanwhile is saved', async () => {
+    const db = join(tempDir(), 'collab.db')
+    let server = await spawnServer({ DB_PATH: db })
+    const client = collabClient(server.url, 'ann', { transport: 'http' })
+    const room = client.room('r')
+    await room.synced
+    room.codemirror.insert(0, 'before. ')
+    await roomSaved(room)
+    server.proc.kill('SIGKILL')
+    await server.exited
+    room.codemirror.insert(8, 'while down.')
+    server = await spawnServer({ DB_PATH: db }, { port: server.port })
+    await roomSaved(room)
+    const reader = collabClient(server.url, 'bob').room('r')
+    await reader.synced
+    await vi.waitFor(() => expect(reader.codemirror.toString()).toBe('before. while down.'))
+    expect(client.transport).toBe('http')
+  })
+
+  it('a WebSocket that neither opens nor fails within upgradeTimeoutMs counts as blocked: the client falls back', async () => {
+    const server = await startServer()
+    /** An upgrade a proxy holds: nothing ever happens. */
+    class Stalled extends EventTarget {
+      readyState = 0
+      binaryType = 'arraybuffer'
+      send(): void {}
+      close(): void {}
+    }
+    const client = collabClient(server.url, 'ann', { WebSocketPolyfill: Stalled, fallback: { upgradeTimeoutMs: 300 } })
+    await client.room('r').synced
+    expect(client.transport).toBe('http')
   })
 })
