@@ -57,6 +57,9 @@ function yWebsocketServerEntry(): string {
   return join(dirname(require.resolve('@y/websocket-server/package.json')), 'src/server.js')
 }
 
+/** The token key of `collab-tokens` (loopback only, made up for the run). */
+const BENCH_JWT = { secret: 'bench-only-secret-0123456789-abcdefghijklmnopqrstuvwxyz', audience: 'collab-bench', issuer: 'https://bench.invalid' }
+
 export const TARGETS: Record<string, TargetSpec> = {
   collab: {
     name: 'collab',
@@ -84,6 +87,16 @@ export const TARGETS: Record<string, TargetSpec> = {
     entry: join(ROOT, 'server/main.ts'),
     env: collabEnv('full'),
     address: hocuspocusAddress('/ws'),
+    stateful: true,
+    storage: 'collab-sqlite',
+    metrics: true,
+  },
+  'collab-tokens': {
+    name: 'collab-tokens',
+    label: 'this server as shipped, in token mode: every client its own user (roles and client-id ownership checked)',
+    entry: join(ROOT, 'server/main.ts'),
+    env: (dir) => ({ ...collabEnv('normal')(dir), JWT_SECRET: BENCH_JWT.secret, JWT_AUDIENCE: BENCH_JWT.audience, JWT_ISSUER: BENCH_JWT.issuer }),
+    address: (port) => ({ ...hocuspocusAddress('/ws')(port), jwt: BENCH_JWT }),
     stateful: true,
     storage: 'collab-sqlite',
     metrics: true,

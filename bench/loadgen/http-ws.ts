@@ -10,9 +10,10 @@ export class HttpWs extends EventEmitter {
   binaryType = 'nodebuffer'
   private readonly socket: HttpSocket
 
-  constructor(url: string) {
+  /** `token`: the Bearer token of the session's requests (token-mode targets). */
+  constructor(url: string, token?: string) {
     super()
-    this.socket = new HttpSocket(url)
+    this.socket = new HttpSocket(url, token ? { token: () => token } : {})
     this.socket.addEventListener('open', () => this.emit('open'))
     this.socket.addEventListener('message', (event) => this.emit('message', Buffer.from((event as MessageEvent<ArrayBuffer>).data)))
     this.socket.addEventListener('error', () => this.emit('error', new Error('http fallback: request failed')))

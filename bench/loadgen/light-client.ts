@@ -8,6 +8,7 @@ import * as decoding from 'lib0/decoding'
 import WebSocket from 'ws'
 import * as Y from 'yjs'
 import { type Edit, type EditKind, makeEdit, nowUs, readEdits } from '../lib/edits.ts'
+import { benchToken } from '../lib/bench-token.ts'
 import { HttpWs } from './http-ws.ts'
 import { AuthType, MessageType, SyncStep, authFrame, readFrame, readSync, syncFrame } from '../lib/wire.ts'
 import type { ClientSpec, TargetAddress } from './messages.ts'
@@ -55,13 +56,14 @@ export class LightClient implements BenchClient {
     })
   }
 
-  connect(timeoutMs: number): Promise<void> {
+  async connect(timeoutMs: number): Promise<void> {
     const { dialect } = this.target
+    const token = await benchToken(this.target, this.spec.id)
     const url = dialect === 'yws' ? `${this.target.url}/${encodeURIComponent(this.spec.room)}` : this.target.url
     const started = nowUs()
     return new Promise<void>((resolve, reject) => {
       // The fallback's adapter has the part of `ws`'s surface used here (on, send, readyState, terminate).
-      const ws = this.target.transport === 'http' ? (new HttpWs(url) as unknown as WebSocket) : new WebSocket(url, { perMessageDeflate: false })
+      const ws = this.target.transport === 'http' ? (new HttpWs(url, token) as unknown as WebSocket) : new WebSocket(url, { perMessageDeflate: false })
       this.ws = ws
       ws.binaryType = 'nodebuffer' // no copy into an ArrayBuffer; we only read frames
       const timer = setTimeout(() => fail(new Error(`not synced within ${timeoutMs} ms`)), timeoutMs)
@@ -81,7 +83,7 @@ export class LightClient implements BenchClient {
       }
       this.onSynced = done
       ws.on('open', () => {
-        if (dialect === 'hocuspocus') ws.send(authFrame(this.spec.room, 'bench'))
+        if (dialect === 'hocuspocus') ws.send(authFrame(this.spec.room, token))
         ws.send(syncFrame(dialect, this.spec.room, SyncStep.Step1, Y.encodeStateVector(this.doc)))
         if (!this.target.answerStep1) done()
       })

@@ -17,8 +17,17 @@ export interface TargetAddress {
   acks: boolean
   /** Real client library: '@hocuspocus/provider' or 'y-websocket'. */
   real: 'hocuspocus' | 'y-websocket'
+  /** Token mode: each client signs in as a user of its own (bench/lib/bench-token.ts); else the token is a placeholder. */
+  jwt?: BenchJwt
   /** `http`: clients use the HTTP fallback (POST + SSE at <url>/fallback) instead of a WebSocket. */
   transport?: 'websocket' | 'http'
+}
+
+/** What the load generator signs tokens with (HS256), as the target was started with it. */
+export interface BenchJwt {
+  secret: string
+  audience: string
+  issuer: string
 }
 
 export interface ClientSpec {

@@ -8,6 +8,7 @@ import { HocuspocusProvider, HocuspocusProviderWebsocket } from '@hocuspocus/pro
 import { WebsocketProvider } from 'y-websocket'
 import * as Y from 'yjs'
 import { httpSocketClass } from '../../client/http-socket.ts'
+import { benchToken } from '../lib/bench-token.ts'
 import { type Edit, type EditKind, makeEdit, nowUs, readEdits } from '../lib/edits.ts'
 import type { BenchClient } from './light-client.ts'
 import type { ClientSpec, RealState, TargetAddress } from './messages.ts'
@@ -58,9 +59,10 @@ export class RealClient implements BenchClient {
         resolve()
       }
       if (this.target.real === 'hocuspocus') {
-        const WebSocketPolyfill = this.target.transport === 'http' ? httpSocketClass() : undefined
+        const token = () => benchToken(this.target, this.spec.id)
+        const WebSocketPolyfill = this.target.transport === 'http' ? httpSocketClass({ token }) : undefined
         const websocketProvider = new HocuspocusProviderWebsocket({ url: this.target.url, autoConnect: true, WebSocketPolyfill })
-        const provider = new HocuspocusProvider({ websocketProvider, name: this.spec.room, token: 'bench', document: this.doc })
+        const provider = new HocuspocusProvider({ websocketProvider, name: this.spec.room, token, document: this.doc })
         provider.attach()
         provider.on('synced', done)
         provider.on('close', () => {

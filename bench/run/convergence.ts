@@ -9,6 +9,7 @@
 import WebSocket from 'ws'
 import * as Y from 'yjs'
 import { CHAT_NAME, TEXT_NAME, editsInDoc } from '../lib/edits.ts'
+import { benchToken } from '../lib/bench-token.ts'
 import { SyncStep, authFrame, readFrame, readSync, syncFrame } from '../lib/wire.ts'
 import { MessageType } from '../lib/wire.ts'
 import type { RealState, TargetAddress } from '../loadgen/messages.ts'
@@ -18,13 +19,14 @@ import type { Convergence } from '../report/schema.ts'
 async function fetchRoom(address: TargetAddress, room: string, timeoutMs: number): Promise<Y.Doc> {
   const url = address.dialect === 'yws' ? `${address.url}/${encodeURIComponent(room)}` : address.url
   const doc = new Y.Doc()
+  const token = await benchToken(address, -1)
   const ws = new WebSocket(url, { perMessageDeflate: false })
   ws.binaryType = 'arraybuffer'
   try {
     await new Promise<void>((resolve, reject) => {
       const timer = setTimeout(() => reject(new Error(`no full state for ${room} within ${timeoutMs} ms`)), timeoutMs)
       ws.on('open', () => {
-        if (address.dialect === 'hocuspocus') ws.send(authFrame(room, 'bench-check'))
+        if (address.dialect === 'hocuspocus') ws.send(authFrame(room, token))
         ws.send(syncFrame(address.dialect, room, SyncStep.Step1, Y.encodeStateVector(doc)))
       })
       ws.on('message', (data: ArrayBuffer) => {

@@ -15,7 +15,7 @@
  */
 import type { Logger } from 'pino'
 import type { Change, FeedHook } from '../extensions/persistence.ts'
-import type { DirtyMark, EventStore, FeedEvent, MarkRef, NewEvent } from '../storage/types.ts'
+import type { DirtyMark, EventStore, FeedEvent, MarkRef, NewEvent, StoredMark } from '../storage/types.ts'
 
 /** What `document.updated` says of a document's state now (docs/events.md). */
 export interface DocumentState {
@@ -35,6 +35,8 @@ export interface CoalescerConfiguration {
   stateOf(document: string): Promise<DocumentState>
   /** Events written (the feed hands them on). */
   onWritten(events: readonly FeedEvent[]): void
+  /** Who sent the document's log entries stored since `since` (ms): a recovered event's authors. */
+  sendersSince(document: string, since: number): Promise<string[]>
 }
 
 interface Pending {
@@ -45,6 +47,8 @@ interface Pending {
   bytes: number
   /** Root type → who changed it. */
   types: Map<string, Set<string>>
+  /** Everyone whose changes the window holds. */
+  authors: Set<string>
 }
 
 export class Coalescer implements FeedHook {
@@ -69,11 +73,12 @@ export class Coalescer implements FeedHook {
   committed(document: string, mark: DirtyMark | undefined, change: Change, bytes: number): void {
     if (mark && (this.marked.get(document) ?? 0) < mark.cycle) this.marked.set(document, mark.cycle)
     let p = this.pending.get(document)
-    if (!p) this.pending.set(document, (p = { markCycle: 0, actor: change.actor, updates: 0, bytes: 0, types: new Map() }))
+    if (!p) this.pending.set(document, (p = { markCycle: 0, actor: change.actor, updates: 0, bytes: 0, types: new Map(), authors: new Set() }))
     if (mark) p.markCycle = Math.max(p.markCycle, mark.cycle)
     p.actor = change.actor
     p.updates += 1
     p.bytes += bytes
+    p.authors.add(change.actor)
     for (const type of safeTypes(change, this.config.logger)) {
       const who = p.types.get(type)
       if (who) who.add(change.actor)
@@ -107,7 +112,13 @@ export class Coalescer implements FeedHook {
           type: 'document.updated',
           document,
           actor: p.actor,
-          data: { ...state, updates: p.updates, bytes: p.bytes, types: Object.fromEntries([...p.types].map(([t, who]) => [t, [...who].sort()])) },
+          data: {
+            ...state,
+            updates: p.updates,
+            bytes: p.bytes,
+            types: Object.fromEntries([...p.types].map(([t, who]) => [t, [...who].sort()])),
+            authors: [...p.authors].sort(),
+          },
         })
         // The marks this pays: every mark of this instance up to the cycle closing (a newer one stays).
         if (!this.config.events.marksFromLog) clear.push({ document, instance: this.config.instance, cycle: closing })
@@ -126,22 +137,27 @@ export class Coalescer implements FeedHook {
     now.updates += old.updates
     now.bytes += old.bytes
     now.markCycle = Math.max(now.markCycle, old.markCycle)
+    for (const who of old.authors) now.authors.add(who)
     for (const [t, who] of old.types) now.types.set(t, new Set([...who, ...(now.types.get(t) ?? [])]))
   }
 
   /**
    * Pay the marks left behind (a restart after kill -9, or a dead instance's):
    * marks set before `before`, of any instance but this one. The event says
-   * `recovered: true`: which types changed, and by whom, was not kept.
+   * `recovered: true`: which types changed was not kept; its `authors` are
+   * who sent the log entries stored since the oldest mark (Storage.senders;
+   * entries compaction folded meanwhile are not named).
    */
   async recover(before: number): Promise<number> {
     const marks = await this.config.events.marks(before, this.config.instance)
     if (marks.length === 0) return 0
-    const byDocument = new Map<string, MarkRef[]>()
+    const byDocument = new Map<string, StoredMark[]>()
     for (const m of marks) byDocument.set(m.document, [...(byDocument.get(m.document) ?? []), m])
     const events: NewEvent[] = []
-    for (const document of byDocument.keys()) {
-      events.push({ type: 'document.updated', document, actor: 'server', data: { ...(await this.config.stateOf(document)), recovered: true, types: {} } })
+    for (const [document, owed] of byDocument) {
+      const since = Math.min(...owed.map((m) => m.at))
+      const authors = await this.config.sendersSince(document, since)
+      events.push({ type: 'document.updated', document, actor: 'server', data: { ...(await this.config.stateOf(document)), recovered: true, types: {}, authors } })
     }
     this.config.onWritten(await this.config.events.write(events, marks))
     this.config.logger.info({ documents: byDocument.size }, 'document.updated events owed from before a restart were written')

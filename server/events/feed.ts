@@ -90,6 +90,11 @@ export class Feed {
     if (events.length > 0) this.wake()
   }
 
+  /** This process committed events with a change of theirs (a version, a delete, a restore): read them now. */
+  committed(): void {
+    this.wake()
+  }
+
   /** Write events outside an append (REST: created, deleted, versions). */
   async publish(events: readonly NewEvent[]): Promise<FeedEvent[]> {
     const stored = await this.config.events.write(events)

@@ -14,7 +14,7 @@ import { parkedStructs, withoutUpdateListeners } from '../internals.ts'
 import { applyStored } from '../storage/merge.ts'
 import type { ColdSync } from '../ws/cold-sync.ts'
 import type { Deletions } from '../storage/deletions.ts'
-import type { AppendFeed, ClientClaim, DirtyMark, NewEvent, Storage } from '../storage/types.ts'
+import type { AppendExtras, ClientClaim, DirtyMark, NewEvent, Storage } from '../storage/types.ts'
 import { ownersOf } from '../pipeline/owners.ts'
 
 /** What an append changes, for the change feed (docs/events.md). */
@@ -158,7 +158,7 @@ export class Persistence implements Extension {
     const created = creates ? [{ type: 'document.created', document: documentName, actor: change.actor, data: {} }] : undefined
     // No feed (EVENTS=off): nothing of the change's events is stored.
     const events = !feed ? undefined : created ? [...created, ...(change.events ?? [])] : change.events
-    const extra: AppendFeed | undefined = mark || events?.length ? { mark, events } : undefined
+    const extra: AppendExtras = { sender: change.actor, mark, events }
     try {
       lost = await this.config.storage.append(documentName, update, claims, extra)
     } catch (error) {

@@ -16,6 +16,7 @@ import { Refusal, WriteRefused } from '../errors.ts'
 import { type DurableFeature, durableOrigin } from '../origin.ts'
 import type { WritePipeline } from '../pipeline/pipeline.ts'
 import { type Replace, Write, type Writer } from '../pipeline/write.ts'
+import type { HistoryFeed } from './versions.ts'
 
 export interface LiveDocumentsConfiguration {
   hocuspocus: Hocuspocus
@@ -29,8 +30,8 @@ export interface LiveDocumentsConfiguration {
   admit?: (documentName: string) => Promise<boolean>
   /** Documents being deleted: their loads wait until the delete has committed (persistence). */
   deletions?: Deletions
-  /** The change feed: `document.deleted` (docs/events.md). */
-  publish?: (events: readonly NewEvent[]) => Promise<void>
+  /** The change feed: `document.deleted` commits with the delete (docs/events.md). */
+  feed?: HistoryFeed
 }
 
 /** A document held open through Hocuspocus; `close()` lets it go (it unloads as usual once idle). */
@@ -85,8 +86,8 @@ export class LiveDocuments {
    * `decoded`: the update as the door decoded it already. Resolves with the
    * Replace when a check took part of the update out (the rest was applied).
    */
-  write(document: Document, update: Uint8Array, door: DurableFeature, writer: Writer, decoded?: DecodedUpdate): Promise<Replace | undefined> {
-    const write = new Write({ door, documentName: document.name, document, update, writer, decoded })
+  write(document: Document, update: Uint8Array, door: DurableFeature, writer: Writer, decoded?: DecodedUpdate, events?: readonly NewEvent[]): Promise<Replace | undefined> {
+    const write = new Write({ door, documentName: document.name, document, update, writer, decoded, events })
     return this.config.pipeline.apply(write, durableOrigin(door), () => document.flush())
   }
 
@@ -117,10 +118,12 @@ export class LiveDocuments {
       // Writes admitted before the connections closed are stored before storage is emptied, not after it.
       await documentGate(document).anyBusy()
     }
-    await storage.delete(name)
+    // Its event commits with the delete (a crash cannot leave one without the other).
+    const feed = this.config.feed
+    await storage.delete(name, existed && feed ? [{ type: 'document.deleted', document: name, actor, data: {} }] : undefined)
     if (existed) {
       logger.info({ documentName: name }, 'document deleted')
-      await this.config.publish?.([{ type: 'document.deleted', document: name, actor, data: {} }])
+      feed?.committed()
     }
     return existed
   }

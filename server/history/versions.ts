@@ -1,5 +1,5 @@
 import type { Logger } from 'pino'
-import type { NewEvent, Storage, VersionInfo, VersionKind } from '../storage/types.ts'
+import type { Announce, NewEvent, Storage, VersionInfo, VersionKind } from '../storage/types.ts'
 import { covers } from './covers.ts'
 
 export interface VersionHistoryConfiguration {
@@ -9,8 +9,15 @@ export interface VersionHistoryConfiguration {
   keep: number
   /** Named and pre-restore versions kept per document; 0 = forever. */
   keepNamed: number
-  /** The change feed: `version.created`, `version.restored` (docs/events.md). */
-  publish?: (events: readonly NewEvent[]) => Promise<void>
+  /** The change feed: `version.created` commits with its version, `version.restored` with the restore (docs/events.md). */
+  feed?: HistoryFeed
+}
+
+/** The change feed as history writes to it: events commit with their change; `committed` has the feed read them now. */
+export interface HistoryFeed {
+  committed(): void
+  /** Events of no change of their own (a restore that changed nothing). Never throws. */
+  publish(events: readonly NewEvent[]): Promise<void>
 }
 
 /** Kinds that share one retention budget. */
@@ -33,9 +40,15 @@ export class VersionHistory {
 
   /** Store `state` as a version (durably: resolves once committed), then apply retention. */
   async save(documentName: string, state: Uint8Array, kind: VersionKind, options: { label?: string | null; createdBy?: string | null } = {}): Promise<VersionInfo> {
-    const info = await this.config.storage.saveVersion(documentName, { kind, label: options.label ?? null, createdBy: options.createdBy ?? null, data: state })
+    const info = await this.config.storage.saveVersion(documentName, { kind, label: options.label ?? null, createdBy: options.createdBy ?? null, data: state }, this.announce(documentName))
     await this.saved(documentName, info)
     return info
+  }
+
+  /** With the feed on: the version's `version.created`, made in its transaction. */
+  private announce(documentName: string): Announce | undefined {
+    if (!this.config.feed) return undefined
+    return (info) => [{ type: 'version.created', document: documentName, actor: info.createdBy ?? 'server', data: versionData(info) }]
   }
 
   /**
@@ -46,7 +59,7 @@ export class VersionHistory {
    * Resolves with the version, or null when it was already covered.
    */
   async saveAuto(documentName: string, state: Uint8Array): Promise<VersionInfo | null> {
-    const info = await this.config.storage.saveVersionUnlessCovered(documentName, { kind: 'auto', label: null, createdBy: null, data: state }, (newest) => covers(newest, state))
+    const info = await this.config.storage.saveVersionUnlessCovered(documentName, { kind: 'auto', label: null, createdBy: null, data: state }, (newest) => covers(newest, state), this.announce(documentName))
     if (info) await this.saved(documentName, info)
     else this.config.logger.debug({ documentName }, 'automatic version not saved: the newest one already holds this state')
     return info
@@ -57,7 +70,7 @@ export class VersionHistory {
     const { storage, logger } = this.config
     const { kind } = info
     logger.info({ documentName, version: info.id, kind, label: info.label, createdBy: info.createdBy, bytes: info.bytes }, 'version saved')
-    await this.config.publish?.([{ type: 'version.created', document: documentName, actor: info.createdBy ?? 'server', data: versionData(info) }])
+    this.config.feed?.committed()
     try {
       const pruned = kind === 'auto' ? await storage.pruneVersions(documentName, AUTOMATIC, this.config.keep) : await this.pruneDeliberate(documentName)
       if (pruned > 0) logger.debug({ documentName, pruned, kind }, 'old versions deleted')
@@ -67,9 +80,17 @@ export class VersionHistory {
     }
   }
 
-  /** A restore was applied (the REST handler, once it is stored): `version.restored`. */
-  async restored(documentName: string, version: VersionInfo, preRestore: VersionInfo, user: string | null): Promise<void> {
-    await this.config.publish?.([{ type: 'version.restored', document: documentName, actor: user ?? 'anonymous', data: { version: versionData(version), preRestore: versionData(preRestore) } }])
+  /** A restore's `version.restored`, to commit with the restore's write (none with the feed off). */
+  restoredEvents(documentName: string, version: VersionInfo, preRestore: VersionInfo, user: string | null): NewEvent[] {
+    if (!this.config.feed) return []
+    return [{ type: 'version.restored', document: documentName, actor: user ?? 'anonymous', data: { version: versionData(version), preRestore: versionData(preRestore) } }]
+  }
+
+  /** The restore was stored (with its events, or, when it changed nothing, they go now). */
+  async restored(events: readonly NewEvent[], written: boolean): Promise<void> {
+    if (events.length === 0) return
+    if (written) this.config.feed?.committed()
+    else await this.config.feed?.publish(events)
   }
 
   private async pruneDeliberate(documentName: string): Promise<number> {

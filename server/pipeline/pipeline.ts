@@ -195,7 +195,8 @@ export class WritePipeline {
   private changeOf(write: Write): WriteChange {
     const actor = write.writer.principal?.id ?? ANONYMOUS
     const born = this.chat.events(write)
-    const events = born.length === 0 ? NO_EVENTS : born.map((e) => ({ type: e.type, document: write.documentName, actor, data: e.data }))
+    const chat = born.length === 0 ? NO_EVENTS : born.map((e) => ({ type: e.type, document: write.documentName, actor, data: e.data }))
+    const events = write.events.length === 0 ? chat : [...chat, ...write.events]
     return { actor, events, types: () => write.roots() }
   }
 

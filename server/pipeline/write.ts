@@ -8,7 +8,9 @@ import { quickRoots, surelyIntegrates } from '../chat/quick.ts'
 import { changedRoots, rootName } from './roots.ts'
 import type { Principal } from '../chat/rules.ts'
 import { Refusal } from '../errors.ts'
-import type { ClientClaim } from '../storage/types.ts'
+import type { ClientClaim, NewEvent } from '../storage/types.ts'
+
+const NO_EVENTS: readonly NewEvent[] = []
 
 export { Refusal } from '../errors.ts'
 export type { Principal } from '../chat/rules.ts'
@@ -41,18 +43,21 @@ export class Write {
   readonly writer: Writer
   /** Client-id claims that must commit with this write's append (set by the ownership check). */
   claims: readonly ClientClaim[] = []
+  /** Change-feed events the server's door says this write makes (a restore's `version.restored`): they commit with its append. */
+  readonly events: readonly NewEvent[]
   private decodedUpdate: DecodedUpdate | undefined
   private worked: Effects | Unappliable | undefined
   /** The clients, when the update surely integrates now without working out its effects (null: it may not; undefined: not asked yet). */
   private sure: number[] | null | undefined
 
-  constructor(fields: { door: Door; documentName: string; document: Y.Doc; update: Uint8Array; writer: Writer; decoded?: DecodedUpdate }) {
+  constructor(fields: { door: Door; documentName: string; document: Y.Doc; update: Uint8Array; writer: Writer; decoded?: DecodedUpdate; events?: readonly NewEvent[] }) {
     this.door = fields.door
     this.documentName = fields.documentName
     this.document = fields.document
     this.update = fields.update
     this.writer = fields.writer
     this.decodedUpdate = fields.decoded
+    this.events = fields.events ?? NO_EVENTS
   }
 
   /** The update's structs and delete set. */
@@ -90,7 +95,7 @@ export class Write {
 
   /** The same write as another update (a check's Replace): what the later checks see, and what is stored and applied. */
   replacedBy(update: Uint8Array): Write {
-    const write = new Write({ door: this.door, documentName: this.documentName, document: this.document, update, writer: this.writer })
+    const write = new Write({ door: this.door, documentName: this.documentName, document: this.document, update, writer: this.writer, events: this.events })
     write.claims = this.claims
     return write
   }

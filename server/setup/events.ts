@@ -59,7 +59,7 @@ export function createEvents(config: CollabConfig, deps: { storage: Storage; log
     const size = (stored.snapshot?.byteLength ?? 0) + stored.updates.reduce((s, u) => s + u.byteLength, 0)
     return { stateVector: Buffer.from(Y.encodeStateVectorFromUpdate(state)).toString('base64'), size }
   }
-  const coalescer = new Coalescer({ events: storage.events, logger, instance, windowMs: config.eventsWindowMs, stateOf, onWritten: (events) => feed.written(events) })
+  const coalescer = new Coalescer({ events: storage.events, logger, instance, windowMs: config.eventsWindowMs, stateOf, onWritten: (events) => feed.written(events), sendersSince: (document, since) => storage.senders(document, since) })
   // A mark (or SQLite line) not renewed for this long is a dead instance's, paid by whoever sees it.
   const shared = storage instanceof PostgresStorage
   const graceMs = 10 * config.eventsWindowMs + 30_000

@@ -8,11 +8,11 @@ import { ApiRateLimit } from '../http/api/rate-limit.ts'
 import type { Router } from '../http/router.ts'
 import type { WritePipeline } from '../pipeline/pipeline.ts'
 import type { Deletions } from '../storage/deletions.ts'
-import type { NewEvent, Storage } from '../storage/types.ts'
+import type { Storage } from '../storage/types.ts'
 import type { EventsSetup } from './events.ts'
 import { AutoVersions } from '../history/auto.ts'
 import { LiveDocuments } from '../history/live.ts'
-import { VersionHistory } from '../history/versions.ts'
+import { type HistoryFeed, VersionHistory } from '../history/versions.ts'
 
 export interface HistorySetup {
   /** Hocuspocus extensions to register (automatic versions, when on). */
@@ -42,8 +42,9 @@ export function createHistory(
   },
 ): HistorySetup {
   const { storage, pipeline, logger, verifier } = deps
-  const publish = deps.events ? (events: readonly NewEvent[]) => deps.events!.publish(events) : undefined
-  const history = new VersionHistory({ storage, logger, keep: config.versionKeep, keepNamed: config.versionKeepNamed, publish })
+  const e = deps.events
+  const feed: HistoryFeed | undefined = e ? { committed: () => e.feed.committed(), publish: (events) => e.publish(events) } : undefined
+  const history = new VersionHistory({ storage, logger, keep: config.versionKeep, keepNamed: config.versionKeepNamed, feed })
   let live: LiveDocuments | undefined
   const auto =
     config.versionEveryMs > 0
@@ -52,11 +53,10 @@ export function createHistory(
   return {
     extensions: auto ? [auto] : [],
     attach(hocuspocus, router, lifecycle) {
-      live = new LiveDocuments({ hocuspocus, storage, deletions: deps.deletions, pipeline, logger, publish, admit: (name) => lifecycle.admit(name), unload: (document) => lifecycle.unload(document) })
+      live = new LiveDocuments({ hocuspocus, storage, deletions: deps.deletions, pipeline, logger, feed, admit: (name) => lifecycle.admit(name), unload: (document) => lifecycle.unload(document) })
       // The socket's verifier: one key, one set of rules for every door.
       const auth = new ApiAuth(verifier)
       const edge = { cors: new ApiCors(config.allowedOrigins, config.trustProxy), rateLimit: new ApiRateLimit(config) }
-      const e = deps.events
       const events = e ? { feed: e.feed, streams: e.streams, tickets: e.tickets, allowPrivate: config.webhookAllowPrivate, wake: () => e.webhooks.wake() } : undefined
       addApiRoutes(router, { live, history, auto, storage, events, auth, edge, logger, limits: config })
     },

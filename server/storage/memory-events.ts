@@ -13,11 +13,23 @@ export class MemoryEvents implements EventStore {
   private newest = 0
   private pruned = 0
 
-  /** With an append: as if in its transaction (memory appends are atomic). */
+  /** With an append: as if in its transaction (memory appends are atomic). Data is stored as JSON, as the databases store it. */
   insert(event: NewEvent, now = Date.now()): FeedEvent {
-    const stored: FeedEvent = { ...event, data: structuredClone(event.data ?? null), id: ++this.newest, time: now }
-    this.list.push(stored)
-    return stored
+    return this.insertPrepared(this.prepare([event]), now)[0]!
+  }
+
+  /** Events as they would be stored (their data through JSON): throws, storing nothing, when one cannot be. */
+  prepare(events: readonly NewEvent[]): NewEvent[] {
+    return events.map((e) => ({ ...e, data: JSON.parse(JSON.stringify(e.data ?? null)) as unknown }))
+  }
+
+  /** Store events `prepare` made (it threw for any that cannot be). */
+  insertPrepared(events: readonly NewEvent[], now = Date.now()): FeedEvent[] {
+    return events.map((event) => {
+      const stored: FeedEvent = { ...event, id: ++this.newest, time: now }
+      this.list.push(stored)
+      return stored
+    })
   }
 
   mark(document: string, mark: DirtyMark, now = Date.now()): void {
@@ -39,6 +51,15 @@ export class MemoryEvents implements EventStore {
   async read(after: number, limit: number): Promise<FeedEvent[]> {
     const from = this.list.findIndex((e) => e.id > after)
     return from < 0 ? [] : this.list.slice(from, from + limit)
+  }
+
+  async ofDocument(document: string, options: { before?: number; limit: number }): Promise<FeedEvent[]> {
+    const out: FeedEvent[] = []
+    for (let i = this.list.length - 1; i >= 0 && out.length < options.limit; i--) {
+      const e = this.list[i]!
+      if (e.document === document && (options.before === undefined || e.id < options.before)) out.push(e)
+    }
+    return out
   }
 
   async bounds(): Promise<{ newest: number; pruned: number }> {

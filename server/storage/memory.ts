@@ -1,11 +1,13 @@
 import { foldState } from './merge.ts'
 import { MemoryEvents } from './memory-events.ts'
 import { MemoryWebhooks } from './memory-webhooks.ts'
-import type { AppendFeed, ClientClaim, DocumentInfo, NewVersion, Storage, StoredDocument, VersionInfo, VersionKind } from './types.ts'
+import type { Announce, AppendExtras, ClientClaim, DocumentInfo, NewEvent, NewVersion, Storage, StoredDocument, VersionInfo, VersionKind } from './types.ts'
 
 interface Entry {
   snapshot: Uint8Array | null
   updates: Uint8Array[]
+  /** Per log entry: who sent it, and when (ms). */
+  sent: Array<{ sender: string | null; at: number }>
   updatedAt: number
 }
 
@@ -26,7 +28,7 @@ export class MemoryStorage implements Storage {
   private entry(name: string): Entry {
     let e = this.docs.get(name)
     if (!e) {
-      e = { snapshot: null, updates: [], updatedAt: Date.now() }
+      e = { snapshot: null, updates: [], sent: [], updatedAt: Date.now() }
       this.docs.set(name, e)
     }
     return e
@@ -37,7 +39,8 @@ export class MemoryStorage implements Storage {
     return { snapshot: e?.snapshot ?? null, updates: e ? [...e.updates] : [], owners: await this.owners(name) }
   }
 
-  async append(name: string, update: Uint8Array, claims: readonly ClientClaim[] = [], feed?: AppendFeed): Promise<ClientClaim[] | void> {
+  async append(name: string, update: Uint8Array, claims: readonly ClientClaim[] = [], feed?: AppendExtras): Promise<ClientClaim[] | void> {
+    const events = feed?.events?.length ? this.events.prepare(feed.events) : []
     const owners = this.ownerMaps.get(name) ?? new Map<number, string>()
     const lost = claims.filter((c) => (owners.get(c.client) ?? c.owner) !== c.owner).map((c) => ({ client: c.client, owner: owners.get(c.client)! }))
     if (lost.length > 0) return lost
@@ -46,8 +49,14 @@ export class MemoryStorage implements Storage {
     const e = this.entry(name)
     e.updates.push(update)
     e.updatedAt = Date.now()
+    e.sent.push({ sender: feed?.sender ?? null, at: e.updatedAt })
     if (feed?.mark) this.events.mark(name, feed.mark, e.updatedAt)
-    for (const event of feed?.events ?? []) this.events.insert(event, e.updatedAt)
+    if (events.length > 0) this.events.insertPrepared(events, e.updatedAt)
+  }
+
+  async senders(name: string, since: number): Promise<string[]> {
+    const who = (this.docs.get(name)?.sent ?? []).filter((s) => s.at >= since && s.sender !== null).map((s) => s.sender!)
+    return [...new Set(who)].sort()
   }
 
   async owners(name: string): Promise<ClientClaim[]> {
@@ -60,6 +69,7 @@ export class MemoryStorage implements Storage {
     const n = e.updates.length
     e.snapshot = foldState({ snapshot: e.snapshot, updates: e.updates })
     e.updates = []
+    e.sent = []
     e.updatedAt = Date.now()
     return n
   }
@@ -82,25 +92,31 @@ export class MemoryStorage implements Storage {
       }))
   }
 
-  async delete(name: string): Promise<void> {
+  async delete(name: string, events: readonly NewEvent[] = []): Promise<void> {
+    const checked = this.events.prepare(events)
     this.docs.delete(name)
     this.versions.delete(name)
     this.ownerMaps.delete(name)
+    this.events.insertPrepared(checked)
   }
 
-  async saveVersion(name: string, version: NewVersion): Promise<VersionInfo> {
+  async saveVersion(name: string, version: NewVersion, announce?: Announce): Promise<VersionInfo> {
     const { data, ...rest } = version
-    const info: VersionInfo = { id: this.nextVersionId++, ...rest, createdAt: Date.now(), bytes: data.byteLength }
+    const info: VersionInfo = { id: this.nextVersionId, ...rest, createdAt: Date.now(), bytes: data.byteLength }
+    // As in one transaction: events that cannot be stored take the version with them.
+    const checked = this.events.prepare(announce?.(info) ?? [])
+    this.nextVersionId += 1
+    this.events.insertPrepared(checked, info.createdAt)
     let list = this.versions.get(name)
     if (!list) this.versions.set(name, (list = []))
     list.push({ ...info, data: data.slice() })
     return info
   }
 
-  async saveVersionUnlessCovered(name: string, version: NewVersion, covered: (newest: Uint8Array) => boolean): Promise<VersionInfo | null> {
+  async saveVersionUnlessCovered(name: string, version: NewVersion, covered: (newest: Uint8Array) => boolean, announce?: Announce): Promise<VersionInfo | null> {
     const newest = (this.versions.get(name) ?? []).findLast((v) => v.kind === version.kind)
     if (newest && covered(newest.data)) return null
-    return this.saveVersion(name, version)
+    return this.saveVersion(name, version, announce)
   }
 
   async listVersions(name: string, options: { before?: number; limit?: number } = {}): Promise<VersionInfo[]> {

@@ -12,7 +12,7 @@
  * appends that owe no event never touch it.
  */
 import type pg from 'pg'
-import type { AppendFeed, EventStore, FeedEvent, MarkRef, NewEvent, StoredMark } from './types.ts'
+import type { AppendExtras, EventStore, FeedEvent, MarkRef, NewEvent, StoredMark } from './types.ts'
 
 export const FEED_SCHEMA = `
   CREATE TABLE IF NOT EXISTS collab_events (
@@ -24,6 +24,7 @@ export const FEED_SCHEMA = `
     data jsonb NOT NULL
   );
   CREATE INDEX IF NOT EXISTS collab_events_by_time ON collab_events (time);
+  CREATE INDEX IF NOT EXISTS collab_events_by_document ON collab_events (document, id);
   CREATE TABLE IF NOT EXISTS collab_event_counter (
     one boolean PRIMARY KEY DEFAULT true CHECK (one),
     n bigint NOT NULL,
@@ -100,9 +101,13 @@ const upsertMarks = (first: number) => `
  * some append owes the feed something — its marks and events, in the same
  * statement (one statement is one transaction).
  */
-export function appendStatement(batch: ReadonlyArray<{ name: string; update: Uint8Array; feed?: AppendFeed }>): { text: string; values: unknown[] } {
-  const values: unknown[] = [batch.map((p) => p.name), batch.map((p) => Buffer.from(p.update.buffer, p.update.byteOffset, p.update.byteLength))]
-  const insert = 'INSERT INTO collab_updates (name, data) SELECT * FROM unnest($1::text[], $2::bytea[])'
+export function appendStatement(batch: ReadonlyArray<{ name: string; update: Uint8Array; feed?: AppendExtras }>): { text: string; values: unknown[] } {
+  const values: unknown[] = [
+    batch.map((p) => p.name),
+    batch.map((p) => Buffer.from(p.update.buffer, p.update.byteOffset, p.update.byteLength)),
+    batch.map((p) => p.feed?.sender ?? null),
+  ]
+  const insert = 'INSERT INTO collab_updates (name, data, sender) SELECT * FROM unnest($1::text[], $2::bytea[], $3::text[])'
   const marks = new Map<string, { document: string; instance: string; cycle: number }>()
   const events: NewEvent[] = []
   for (const p of batch) {
@@ -158,6 +163,15 @@ export class PostgresEvents implements EventStore {
     return rows.map(toEvent)
   }
 
+  async ofDocument(document: string, options: { before?: number; limit: number }): Promise<FeedEvent[]> {
+    await this.migrate()
+    const { rows } = await this.pool.query<EventRow>(
+      'SELECT id, type, document, time, actor, data FROM collab_events WHERE document = $1 AND id < $2 ORDER BY id DESC LIMIT $3',
+      [document, options.before ?? Number.MAX_SAFE_INTEGER, options.limit],
+    )
+    return rows.map(toEvent)
+  }
+
   async bounds(): Promise<{ newest: number; pruned: number }> {
     await this.migrate()
     const { rows } = await this.pool.query<{ n: string; pruned: string }>('SELECT n, pruned FROM collab_event_counter')
@@ -188,7 +202,7 @@ export class PostgresEvents implements EventStore {
 }
 
 /** Inside a claimed append's transaction (postgres-owners.ts): its marks and events. */
-export async function appendFeed(client: pg.PoolClient, name: string, feed: AppendFeed | undefined): Promise<void> {
+export async function appendFeed(client: pg.PoolClient, name: string, feed: AppendExtras | undefined): Promise<void> {
   if (!feed?.mark && !feed?.events?.length) return
   const parts: string[] = []
   const values: unknown[] = []

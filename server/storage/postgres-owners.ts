@@ -6,10 +6,10 @@
  */
 import type pg from 'pg'
 import { appendFeed } from './postgres-events.ts'
-import type { AppendFeed, ClientClaim } from './types.ts'
+import type { AppendExtras, ClientClaim } from './types.ts'
 
 /** Resolves with nothing when stored; with the winners when an id is another owner's (then nothing was stored). */
-export async function appendClaimed(pool: pg.Pool, migrate: () => Promise<void>, name: string, update: Uint8Array, claims: readonly ClientClaim[], feed?: AppendFeed): Promise<ClientClaim[] | undefined> {
+export async function appendClaimed(pool: pg.Pool, migrate: () => Promise<void>, name: string, update: Uint8Array, claims: readonly ClientClaim[], feed?: AppendExtras): Promise<ClientClaim[] | undefined> {
   await migrate()
   const client = await pool.connect()
   try {
@@ -28,7 +28,7 @@ export async function appendClaimed(pool: pg.Pool, migrate: () => Promise<void>,
       await client.query('ROLLBACK')
       return winners
     }
-    await client.query('INSERT INTO collab_updates (name, data) VALUES ($1, $2)', [name, Buffer.from(update.buffer, update.byteOffset, update.byteLength)])
+    await client.query('INSERT INTO collab_updates (name, data, sender) VALUES ($1, $2, $3)', [name, Buffer.from(update.buffer, update.byteOffset, update.byteLength), feed?.sender ?? null])
     await appendFeed(client, name, feed)
     await client.query('COMMIT')
     return undefined

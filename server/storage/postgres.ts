@@ -2,9 +2,9 @@ import pg from 'pg'
 import type { Logger } from 'pino'
 import { foldState } from './merge.ts'
 import { appendClaimed } from './postgres-owners.ts'
-import { FEED_SCHEMA, PostgresEvents, appendStatement } from './postgres-events.ts'
+import { FEED_SCHEMA, PostgresEvents, appendFeed, appendStatement } from './postgres-events.ts'
 import { PostgresWebhooks } from './postgres-webhooks.ts'
-import type { AppendFeed, ClientClaim, DocumentInfo, NewVersion, Storage, StoredDocument, VersionInfo, VersionKind } from './types.ts'
+import type { Announce, AppendExtras, ClientClaim, DocumentInfo, NewEvent, NewVersion, Storage, StoredDocument, VersionInfo, VersionKind } from './types.ts'
 
 export interface PostgresStorageConfiguration {
   /** postgres://user:password@host:port/database */
@@ -20,7 +20,7 @@ interface PendingAppend {
   /** Client-id claims that commit with this append (postgres-owners.ts). */
   claims?: readonly ClientClaim[]
   /** The change feed's part of it (postgres-events.ts). */
-  feed?: AppendFeed
+  feed?: AppendExtras
   resolve: (lost?: ClientClaim[]) => void
   reject: (error: unknown) => void
 }
@@ -44,6 +44,7 @@ const SCHEMA = `
     data bytea NOT NULL,
     created_at timestamptz NOT NULL DEFAULT now()
   );
+  ALTER TABLE collab_updates ADD COLUMN IF NOT EXISTS sender text;
   CREATE INDEX IF NOT EXISTS collab_updates_by_name ON collab_updates (name, id);
   CREATE TABLE IF NOT EXISTS collab_versions (
     id bigserial PRIMARY KEY,
@@ -149,7 +150,16 @@ export class PostgresStorage implements Storage {
     return rows.map((r) => ({ client: Number(r.client), owner: r.owner }))
   }
 
-  append(name: string, update: Uint8Array, claims?: readonly ClientClaim[], feed?: AppendFeed): Promise<ClientClaim[] | void> {
+  async senders(name: string, since: number): Promise<string[]> {
+    await this.migrate()
+    const { rows } = await this.pool.query<{ sender: string }>(
+      'SELECT DISTINCT sender FROM collab_updates WHERE name = $1 AND created_at >= to_timestamp($2 / 1000.0) AND sender IS NOT NULL ORDER BY sender',
+      [name, since],
+    )
+    return rows.map((r) => r.sender).sort()
+  }
+
+  append(name: string, update: Uint8Array, claims?: readonly ClientClaim[], feed?: AppendExtras): Promise<ClientClaim[] | void> {
     return new Promise((resolve, reject) => {
       this.queue.push({ name, update, claims: claims?.length ? claims : undefined, feed, resolve, reject })
       if (!this.flushing) {
@@ -233,51 +243,60 @@ export class PostgresStorage implements Storage {
     return rows.map((r) => ({ name: r.name, bytes: Number(r.bytes), updatedAt: r.updated_at.getTime() }))
   }
 
-  async delete(name: string): Promise<void> {
+  async delete(name: string, events: readonly NewEvent[] = []): Promise<void> {
     await this.migrate()
-    await this.pool.query(
-      `WITH s AS (DELETE FROM collab_snapshots WHERE name = $1), v AS (DELETE FROM collab_versions WHERE name = $1),
-         o AS (DELETE FROM collab_client_owners WHERE name = $1)
-       DELETE FROM collab_updates WHERE name = $1`,
-      [name],
-    )
+    await this.transaction(async (client) => {
+      await client.query(
+        `WITH s AS (DELETE FROM collab_snapshots WHERE name = $1), v AS (DELETE FROM collab_versions WHERE name = $1),
+           o AS (DELETE FROM collab_client_owners WHERE name = $1)
+         DELETE FROM collab_updates WHERE name = $1`,
+        [name],
+      )
+      await appendFeed(client, name, { events })
+    })
   }
 
-  async saveVersion(name: string, version: NewVersion): Promise<VersionInfo> {
+  async saveVersion(name: string, version: NewVersion, announce?: Announce): Promise<VersionInfo> {
     await this.migrate()
-    return this.insertVersion(this.pool, name, version)
+    return this.transaction((client) => this.insertVersion(client, name, version, announce))
   }
 
-  private async insertVersion(db: pg.Pool | pg.PoolClient, name: string, version: NewVersion): Promise<VersionInfo> {
-    const { rows } = await db.query<VersionRow>(
-      `INSERT INTO collab_versions (name, kind, label, created_by, data) VALUES ($1, $2, $3, $4, $5) RETURNING ${VERSION_COLUMNS}`,
-      [name, version.kind, version.label, version.createdBy, Buffer.from(version.data.buffer, version.data.byteOffset, version.data.byteLength)],
-    )
-    return versionInfo(rows[0]!)
-  }
-
-  async saveVersionUnlessCovered(name: string, version: NewVersion, covered: (newest: Uint8Array) => boolean): Promise<VersionInfo | null> {
-    await this.migrate()
+  /** `work` inside BEGIN … COMMIT on one pooled client; rolled back when it throws. */
+  private async transaction<T>(work: (client: pg.PoolClient) => Promise<T>): Promise<T> {
     const client = await this.pool.connect()
     try {
       await client.query('BEGIN')
-      // One saver per document at a time, across instances (two int4 keys: apart from compaction's bigint locks).
-      await client.query('SELECT pg_advisory_xact_lock($1, hashtext($2))', [VERSION_LOCK_CLASS, name])
-      const { rows } = await client.query<{ data: Buffer }>('SELECT data FROM collab_versions WHERE name = $1 AND kind = $2 ORDER BY id DESC LIMIT 1', [name, version.kind])
-      const newest = rows[0]
-      if (newest && covered(new Uint8Array(newest.data))) {
-        await client.query('COMMIT')
-        return null
-      }
-      const info = await this.insertVersion(client, name, version)
+      const out = await work(client)
       await client.query('COMMIT')
-      return info
+      return out
     } catch (error) {
       await client.query('ROLLBACK').catch(() => undefined)
       throw error
     } finally {
       client.release()
     }
+  }
+
+  private async insertVersion(client: pg.PoolClient, name: string, version: NewVersion, announce: Announce | undefined): Promise<VersionInfo> {
+    const { rows } = await client.query<VersionRow>(
+      `INSERT INTO collab_versions (name, kind, label, created_by, data) VALUES ($1, $2, $3, $4, $5) RETURNING ${VERSION_COLUMNS}`,
+      [name, version.kind, version.label, version.createdBy, Buffer.from(version.data.buffer, version.data.byteOffset, version.data.byteLength)],
+    )
+    const info = versionInfo(rows[0]!)
+    if (announce) await appendFeed(client, name, { events: announce(info) })
+    return info
+  }
+
+  async saveVersionUnlessCovered(name: string, version: NewVersion, covered: (newest: Uint8Array) => boolean, announce?: Announce): Promise<VersionInfo | null> {
+    await this.migrate()
+    return this.transaction(async (client) => {
+      // One saver per document at a time, across instances (two int4 keys: apart from compaction's bigint locks).
+      await client.query('SELECT pg_advisory_xact_lock($1, hashtext($2))', [VERSION_LOCK_CLASS, name])
+      const { rows } = await client.query<{ data: Buffer }>('SELECT data FROM collab_versions WHERE name = $1 AND kind = $2 ORDER BY id DESC LIMIT 1', [name, version.kind])
+      const newest = rows[0]
+      if (newest && covered(new Uint8Array(newest.data))) return null
+      return this.insertVersion(client, name, version, announce)
+    })
   }
 
   async listVersions(name: string, options: { before?: number; limit?: number } = {}): Promise<VersionInfo[]> {

@@ -60,6 +60,7 @@ export class SqliteEvents implements EventStore {
         'SELECT DISTINCT name AS document FROM updates WHERE created_at >= ? UNION SELECT name AS document FROM snapshots WHERE updated_at >= ?',
       ),
       read: db.prepare<[number, number], EventRow>('SELECT id, type, document, time, actor, data FROM events WHERE id > ? ORDER BY id LIMIT ?'),
+      ofDocument: db.prepare<[string, number, number], EventRow>('SELECT id, type, document, time, actor, data FROM events WHERE document = ? AND id < ? ORDER BY id DESC LIMIT ?'),
       newest: db.prepare<[], number | null>("SELECT seq FROM sqlite_sequence WHERE name = 'events'").pluck(),
       pruned: db.prepare<[], number | null>("SELECT value FROM event_meta WHERE key = 'pruned'").pluck(),
       lastBefore: db.prepare<[number], number | null>('SELECT max(id) FROM events WHERE time < ?').pluck(),
@@ -100,6 +101,10 @@ export class SqliteEvents implements EventStore {
 
   async read(after: number, limit: number): Promise<FeedEvent[]> {
     return this.stmt.read.all(after, limit).map(toEvent)
+  }
+
+  async ofDocument(document: string, options: { before?: number; limit: number }): Promise<FeedEvent[]> {
+    return this.stmt.ofDocument.all(document, options.before ?? Number.MAX_SAFE_INTEGER, options.limit).map(toEvent)
   }
 
   async bounds(): Promise<{ newest: number; pruned: number }> {

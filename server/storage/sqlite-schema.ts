@@ -18,8 +18,11 @@ export const APPLICATION_ID = 0x594a5343
  * `document.updated` events are paid, whether it is alive), `event_meta`
  * (what retention removed), and the webhook tables. Only new
  * tables: a version-1 file is brought up by creating them.
+ * 3: each log entry records who sent it (`updates.sender`, NULL in older
+ * entries), and one document's events are read by `events_by_document`
+ * (its activity). Only a new column and index: an older file gets them.
  */
-export const SCHEMA_VERSION = 2
+export const SCHEMA_VERSION = 3
 
 /**
  * Updates up to this size are stored in the log's own b-tree; larger ones (a
@@ -45,6 +48,7 @@ const LOG_TABLE = (name: string) => `
     data BLOB,
     blob INTEGER,
     created_at INTEGER NOT NULL,
+    sender TEXT,
     PRIMARY KEY (name, id)
   ) WITHOUT ROWID;`
 
@@ -67,6 +71,7 @@ const FEED_TABLES = `
     data TEXT NOT NULL
   );
   CREATE INDEX IF NOT EXISTS events_by_time ON events (time);
+  CREATE INDEX IF NOT EXISTS events_by_document ON events (document, id);
   CREATE TABLE IF NOT EXISTS event_lines (
     instance TEXT PRIMARY KEY,
     paid_through INTEGER NOT NULL,
@@ -137,10 +142,15 @@ export function prepareSchema(db: Database.Database): void {
   db.transaction(() => {
     const version = db.pragma('user_version', { simple: true }) as number
     if (version < 1 && hasTable(db, 'updates')) migrateRowidLog(db)
+    if (version < 3 && hasTable(db, 'updates') && !hasColumn(db, 'updates', 'sender')) db.exec('ALTER TABLE updates ADD COLUMN sender TEXT')
     db.exec(TABLES)
     if (version !== SCHEMA_VERSION) db.pragma(`user_version = ${SCHEMA_VERSION}`)
     if (db.pragma('application_id', { simple: true }) !== APPLICATION_ID) db.pragma(`application_id = ${APPLICATION_ID}`)
   }).immediate()
+}
+
+function hasColumn(db: Database.Database, table: string, column: string): boolean {
+  return (db.pragma(`table_info(${table})`) as Array<{ name: string }>).some((c) => c.name === column)
 }
 
 function hasTable(db: Database.Database, name: string): boolean {

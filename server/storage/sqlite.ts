@@ -7,7 +7,7 @@ import { LogIds } from './sqlite-log-ids.ts'
 import { openDatabase } from './sqlite-open.ts'
 import { SqliteOwners } from './sqlite-owners.ts'
 import { INLINE_BYTES, prepareSchema } from './sqlite-schema.ts'
-import type { AppendFeed, ClientClaim, DocumentInfo, NewVersion, Storage, StoredDocument, VersionInfo, VersionKind } from './types.ts'
+import type { Announce, AppendExtras, ClientClaim, DocumentInfo, NewEvent, NewVersion, Storage, StoredDocument, VersionInfo, VersionKind } from './types.ts'
 
 export interface SqliteStorageConfiguration {
   /** Database file; its directory is created. ':memory:' for a throwaway store. */
@@ -27,8 +27,8 @@ interface PendingAppend {
   update: Uint8Array
   /** Client-id claims that commit with this append (or, if one is lost, nothing does). */
   claims?: readonly ClientClaim[]
-  /** What commits with it for the change feed: events, the dirty mark. */
-  feed?: AppendFeed
+  /** Who sent it; what commits with it for the change feed (events, the dirty mark). */
+  feed?: AppendExtras
   /** The winners of a lost claim: the update was not inserted. */
   lost?: ClientClaim[]
   resolve: (lost?: ClientClaim[]) => void
@@ -74,9 +74,10 @@ export class SqliteStorage implements Storage {
     this.events = new SqliteEvents(this.db)
     this.webhooks = new SqliteWebhooks(this.db)
     this.stmt = {
-      insert: this.db.prepare<[string, number, Uint8Array, number]>('INSERT INTO updates (name, id, data, created_at) VALUES (?, ?, ?, ?)'),
+      insert: this.db.prepare<[string, number, Uint8Array, number, string | null]>('INSERT INTO updates (name, id, data, created_at, sender) VALUES (?, ?, ?, ?, ?)'),
       insertBlob: this.db.prepare<[Uint8Array]>('INSERT INTO update_blobs (data) VALUES (?)'),
-      insertRef: this.db.prepare<[string, number, number | bigint, number]>('INSERT INTO updates (name, id, blob, created_at) VALUES (?, ?, ?, ?)'),
+      insertRef: this.db.prepare<[string, number, number | bigint, number, string | null]>('INSERT INTO updates (name, id, blob, created_at, sender) VALUES (?, ?, ?, ?, ?)'),
+      senders: this.db.prepare<[string, number], { sender: string }>('SELECT DISTINCT sender FROM updates WHERE name = ? AND created_at >= ? AND sender IS NOT NULL ORDER BY sender'),
       snapshot: this.db.prepare<[string], { data: Buffer }>('SELECT data FROM snapshots WHERE name = ?'),
       log: this.db.prepare<[string], { id: number; data: Buffer }>(`SELECT u.id, coalesce(u.data, b.data) AS data FROM ${LOG} WHERE u.name = ? ORDER BY u.id`),
       logSize: this.db.prepare<[string], { count: number; bytes: number | null }>(`SELECT count(*) AS count, sum(${LOG_BYTES}) AS bytes FROM ${LOG} WHERE u.name = ?`),
@@ -103,8 +104,9 @@ export class SqliteStorage implements Storage {
       for (const p of batch) {
         if (p.claims && (p.lost = this.ownersTable.claim(p.name, p.claims, now))) continue
         const id = this.ids.next(p.name)
-        if (p.update.byteLength <= INLINE_BYTES) this.stmt.insert.run(p.name, id, p.update, now)
-        else this.stmt.insertRef.run(p.name, id, this.stmt.insertBlob.run(p.update).lastInsertRowid, now)
+        const sender = p.feed?.sender ?? null
+        if (p.update.byteLength <= INLINE_BYTES) this.stmt.insert.run(p.name, id, p.update, now, sender)
+        else this.stmt.insertRef.run(p.name, id, this.stmt.insertBlob.run(p.update).lastInsertRowid, now, sender)
         if (p.feed) this.feedOf(p, now)
       }
     })
@@ -138,7 +140,7 @@ export class SqliteStorage implements Storage {
     }
   }
 
-  append(name: string, update: Uint8Array, claims?: readonly ClientClaim[], feed?: AppendFeed): Promise<ClientClaim[] | void> {
+  append(name: string, update: Uint8Array, claims?: readonly ClientClaim[], feed?: AppendExtras): Promise<ClientClaim[] | void> {
     return new Promise((resolve, reject) => {
       this.queue.push({ name, update, claims: claims?.length ? claims : undefined, feed, resolve, reject })
       if (this.flushScheduled) return
@@ -151,6 +153,10 @@ export class SqliteStorage implements Storage {
 
   async owners(name: string): Promise<ClientClaim[]> {
     return this.ownersTable.load(name)
+  }
+
+  async senders(name: string, since: number): Promise<string[]> {
+    return this.stmt.senders.all(name, since).map((r) => r.sender)
   }
 
   /** Append transactions committed so far (metrics, tests). */
@@ -208,7 +214,7 @@ export class SqliteStorage implements Storage {
       .all(options.after ?? '', limit)
   }
 
-  async delete(name: string): Promise<void> {
+  async delete(name: string, events: readonly NewEvent[] = []): Promise<void> {
     // Appends queued before the delete commit before it, never after it (a ghost document).
     this.flush()
     this.db.transaction(() => {
@@ -217,25 +223,29 @@ export class SqliteStorage implements Storage {
       this.stmt.deleteLog.run(name)
       this.stmt.deleteVersions.run(name)
       this.ownersTable.delete(name)
+      const now = Date.now()
+      for (const event of events) this.events.insert(event, now)
     })()
   }
 
-  async saveVersion(name: string, version: NewVersion): Promise<VersionInfo> {
-    return this.insertVersion(name, version)
+  async saveVersion(name: string, version: NewVersion, announce?: Announce): Promise<VersionInfo> {
+    return this.db.transaction(() => this.insertVersion(name, version, announce))()
   }
 
-  private insertVersion(name: string, version: NewVersion): VersionInfo {
+  private insertVersion(name: string, version: NewVersion, announce: Announce | undefined): VersionInfo {
     const createdAt = Date.now()
     const { lastInsertRowid } = this.stmt.insertVersion.run(name, version.kind, version.label, version.createdBy, createdAt, version.data)
-    return { id: Number(lastInsertRowid), kind: version.kind, label: version.label, createdBy: version.createdBy, createdAt, bytes: version.data.byteLength }
+    const info = { id: Number(lastInsertRowid), kind: version.kind, label: version.label, createdBy: version.createdBy, createdAt, bytes: version.data.byteLength }
+    for (const event of announce?.(info) ?? []) this.events.insert(event, createdAt)
+    return info
   }
 
-  async saveVersionUnlessCovered(name: string, version: NewVersion, covered: (newest: Uint8Array) => boolean): Promise<VersionInfo | null> {
+  async saveVersionUnlessCovered(name: string, version: NewVersion, covered: (newest: Uint8Array) => boolean, announce?: Announce): Promise<VersionInfo | null> {
     // BEGIN IMMEDIATE: the write lock first, so another process on this file cannot insert between our read and our insert.
     return this.db.transaction(() => {
       const newest = this.stmt.newestVersion.get(name, version.kind)
       if (newest && covered(new Uint8Array(newest.data))) return null
-      return this.insertVersion(name, version)
+      return this.insertVersion(name, version, announce)
     }).immediate()
   }
 

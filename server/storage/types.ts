@@ -58,6 +58,9 @@ export interface NewVersion {
   data: Uint8Array
 }
 
+/** The change-feed events of a version being stored, made from it (its id is given by the insert): they commit in its transaction. */
+export type Announce = (info: VersionInfo) => readonly NewEvent[]
+
 export interface Storage {
   /** Read the document's snapshot and the log after it. A missing document reads as empty. */
   load(name: string): Promise<StoredDocument>
@@ -68,13 +71,19 @@ export interface Storage {
    * when one is another owner's, nothing of this append is stored and it
    * resolves with those claims as stored (the winners).
    */
-  append(name: string, update: Uint8Array, claims?: readonly ClientClaim[], feed?: AppendFeed): Promise<ClientClaim[] | void>
+  append(name: string, update: Uint8Array, claims?: readonly ClientClaim[], feed?: AppendExtras): Promise<ClientClaim[] | void>
   /** The change feed's outbox (docs/events.md): events in commit order, dirty marks. */
   readonly events: EventStore
   /** Webhook endpoints and their delivery state (docs/events.md#webhooks). */
   readonly webhooks: WebhookStore
   /** Who owns which client id of the document (also what `load` returns as `owners`). */
   owners(name: string): Promise<ClientClaim[]>
+  /**
+   * Who sent the log entries stored at or after `since` (ms since the epoch),
+   * each once, sorted. Entries compaction folded are gone, and who sent them
+   * with them (the change feed keeps the authors per window).
+   */
+  senders(name: string, since: number): Promise<string[]>
   /**
    * Fold the snapshot and log into a new snapshot in one transaction, never
    * losing an append that races it. Returns the number of log entries folded.
@@ -84,13 +93,13 @@ export interface Storage {
   logSize(name: string): Promise<{ count: number; bytes: number }>
   /** Known documents, ordered by name, paged. */
   list(options?: { after?: string; limit?: number }): Promise<DocumentInfo[]>
-  /** Remove a document: snapshot, log, versions and client-id owners. */
-  delete(name: string): Promise<void>
+  /** Remove a document: snapshot, log, versions and client-id owners — with `events` (its `document.deleted`) in the same transaction. */
+  delete(name: string, events?: readonly NewEvent[]): Promise<void>
   /**
    * Durably store a version: the document's full state at one moment, in its
    * own table, never read or changed by compaction. Resolves once committed.
    */
-  saveVersion(name: string, version: NewVersion): Promise<VersionInfo>
+  saveVersion(name: string, version: NewVersion, announce?: Announce): Promise<VersionInfo>
   /**
    * Store a version unless the newest stored version of the same kind already
    * holds its state: `covered(newest.data)` decides, inside the write
@@ -98,7 +107,7 @@ export interface Storage {
    * this storage — so instances racing to save the same state store it once.
    * Resolves with the stored version, or null when it was covered.
    */
-  saveVersionUnlessCovered(name: string, version: NewVersion, covered: (newest: Uint8Array) => boolean): Promise<VersionInfo | null>
+  saveVersionUnlessCovered(name: string, version: NewVersion, covered: (newest: Uint8Array) => boolean, announce?: Announce): Promise<VersionInfo | null>
   /** A document's versions, newest first; `before` pages by id. */
   listVersions(name: string, options?: { before?: number; limit?: number }): Promise<VersionInfo[]>
   /** One version with its state, or null (also when it belongs to another document). */
@@ -135,7 +144,9 @@ export type NewEvent = Omit<FeedEvent, 'id' | 'time'>
  * change (chat), and the document's dirty mark (`document.updated` is
  * coalesced: the mark says an event is owed, the coalescer pays it).
  */
-export interface AppendFeed {
+export interface AppendExtras {
+  /** Who sent it (the token's `sub`, `anonymous` in open mode, or `server`): stored with the log entry, with its time. */
+  readonly sender?: string
   readonly events?: readonly NewEvent[]
   readonly mark?: DirtyMark
 }
@@ -173,6 +184,8 @@ export interface EventStore {
   write(events: readonly NewEvent[], clear?: readonly MarkRef[], paid?: { instance: string; through: number }): Promise<FeedEvent[]>
   /** Events with id > `after`, oldest first, at most `limit`. */
   read(after: number, limit: number): Promise<FeedEvent[]>
+  /** One document's events with id < `before` (all when absent), newest first, at most `limit` (a document's activity). */
+  ofDocument(document: string, options: { before?: number; limit: number }): Promise<FeedEvent[]>
   /** The newest id (0 when none) and the newest id retention removed (0 when none): a cursor below `pruned` cannot resume. */
   bounds(): Promise<{ newest: number; pruned: number }>
   /** Delete events older than `before` (ms since the epoch); returns how many went. */
@@ -180,7 +193,7 @@ export interface EventStore {
   /** Dirty marks set before `before` (ms), of any instance but `except`. */
   marks(before: number, except?: string): Promise<StoredMark[]>
   /**
-   * True when the store writes no marks (AppendFeed.mark is ignored) and
+   * True when the store writes no marks (AppendExtras.mark is ignored) and
    * tells what is owed from its own log instead: per instance a line, and
    * every document changed at or after a dead instance's line is owed
    * (SQLite: its processes are on one host). The append then costs nothing

@@ -45,13 +45,20 @@ export class EchoFilter {
   private sent: Sent[] | undefined
   /** Update frames looked at so far (the clock of `due`). */
   private frames = 0
+  /** The last address remembered, and its UTF-8 (a socket's updates are mostly for one document). */
+  private lastAddress = ''
+  private lastEncoded: Uint8Array = new Uint8Array(0)
 
   /** An update this socket sent for `address`, on its way to the document. */
   remember(address: string, update: Uint8Array): void {
     if (update.byteLength > MAX_REMEMBERED_BYTES) return
     this.sent ??= []
     if (this.sent.length >= REMEMBERED) this.sent.shift()
-    const encoded = utf8.encode(address)
+    if (address !== this.lastAddress) {
+      this.lastAddress = address
+      this.lastEncoded = utf8.encode(address)
+    }
+    const encoded = this.lastEncoded
     const frameLength = varUintLength(encoded.byteLength) + encoded.byteLength + 2 + varUintLength(update.byteLength) + update.byteLength
     this.sent.push({ address: encoded, update: update.slice(), frameLength, due: this.frames + PATIENCE })
   }

@@ -41,6 +41,7 @@ describe('events: born where the change commits', () => {
     const data = updated.data as { stateVector: string; size: number; types: Record<string, string[]>; updates: number }
     expect(updated.actor).toBe('ann')
     expect(data.types).toEqual({ codemirror: ['ann'] })
+    expect((updated.data as { authors: string[] }).authors).toEqual(['ann'])
     expect(data.size).toBeGreaterThan(0)
     expect(Y.decodeStateVector(Buffer.from(data.stateVector, 'base64'))).toEqual(Y.decodeStateVector(Y.encodeStateVector(ann.doc)))
   })
@@ -125,9 +126,11 @@ describe('events: born where the change commits', () => {
     const db = new Database(dbPath, { readonly: true })
     try {
       const rows = db.prepare<[], { type: string; data: string }>("SELECT type, data FROM events WHERE document = 'crash' ORDER BY id").all()
-      const updated = rows.filter((r) => r.type === 'document.updated').map((r) => JSON.parse(r.data) as { stateVector: string; recovered?: boolean })
+      const updated = rows.filter((r) => r.type === 'document.updated').map((r) => JSON.parse(r.data) as { stateVector: string; recovered?: boolean; authors?: string[] })
       expect(updated).toHaveLength(1)
       expect(updated[0]!.recovered).toBe(true)
+      // Who wrote it is read from the log entries (open mode: anonymous).
+      expect(updated[0]!.authors).toEqual(['anonymous'])
       const doc = new Y.Doc()
       doc.getArray<number>('edits').push(stored)
       const covered = Y.decodeStateVector(Buffer.from(updated[0]!.stateVector, 'base64'))

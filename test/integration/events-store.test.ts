@@ -12,7 +12,7 @@ import { Coalescer } from '../../server/events/coalescer.ts'
 import { MemoryStorage } from '../../server/storage/memory.ts'
 import { PostgresStorage } from '../../server/storage/postgres.ts'
 import { SqliteStorage } from '../../server/storage/sqlite.ts'
-import type { Storage } from '../../server/storage/types.ts'
+import type { FeedEvent, Storage, VersionInfo } from '../../server/storage/types.ts'
 import { postgresForFile } from '../helpers/postgres.ts'
 import { tempDirOutsideTest } from '../helpers/server.ts'
 
@@ -89,6 +89,57 @@ describe.each(backends)('event store: %s', (_name, make) => {
     expect(await s.events.prune(cut)).toBe(2)
     expect(await s.events.bounds()).toEqual({ newest: later[0]!.id, pruned: first[1]!.id })
     expect((await s.events.read(0, 10)).map((e) => e.id)).toEqual([later[0]!.id])
+    await s.close()
+  })
+
+  it("one document's events, newest first, paged by `before` (the activity feed)", async () => {
+    const s = make()
+    const written = await s.events.write([chatEvent('d', '1'), chatEvent('e', 'x'), chatEvent('d', '2'), chatEvent('d', '3')])
+    const ids = (events: FeedEvent[]) => events.map((e) => (e.data as { id: string }).id)
+    const page = await s.events.ofDocument('d', { limit: 2 })
+    expect(ids(page)).toEqual(['3', '2'])
+    expect(ids(await s.events.ofDocument('d', { before: page[1]!.id, limit: 2 }))).toEqual(['1'])
+    expect(ids(await s.events.ofDocument('e', { limit: 10 }))).toEqual(['x'])
+    expect(await s.events.ofDocument('none', { limit: 10 })).toEqual([])
+    expect(page[0]).toEqual(written[3])
+    await s.close()
+  })
+
+  it('a version and its event commit in one transaction, as do a delete and its event: either both or neither', async () => {
+    const s = make()
+    await s.append('d', update())
+    const version = { kind: 'named' as const, label: 'v', createdBy: 'ann', data: update() }
+    const announce = (info: VersionInfo) => [{ type: 'version.created', document: 'd', actor: 'ann', data: { id: info.id } }]
+    const saved = await s.saveVersion('d', version, announce)
+    const auto = await s.saveVersionUnlessCovered('d', { ...version, kind: 'auto', label: null }, () => false, announce)
+    expect((await s.events.read(0, 10)).map((e) => [e.type, e.data])).toEqual([
+      ['version.created', { id: saved.id }],
+      ['version.created', { id: auto!.id }],
+    ])
+    // An event that cannot be stored (not JSON) takes its version with it, and its delete.
+    const broken = () => [{ type: 'version.created', document: 'd', actor: 'ann', data: { n: 1n } }]
+    await expect(s.saveVersion('d', version, broken)).rejects.toThrow()
+    expect(await s.listVersions('d')).toHaveLength(2)
+    await expect(s.delete('d', broken())).rejects.toThrow()
+    expect((await s.load('d')).updates).toHaveLength(1)
+    await s.delete('d', [{ type: 'document.deleted', document: 'd', actor: 'ann', data: {} }])
+    expect((await s.load('d')).updates).toHaveLength(0)
+    expect((await s.events.read(0, 10)).map((e) => e.type)).toEqual(['version.created', 'version.created', 'document.deleted'])
+    await s.close()
+  })
+
+  it('each stored update records its sender and time: who wrote the log entries since a moment', async () => {
+    const s = make()
+    await s.append('d', update(), undefined, { sender: 'ann' })
+    await s.append('d', update(), undefined, { sender: 'bob' })
+    await s.append('d', update(), undefined, { sender: 'ann' })
+    await s.append('e', update(), undefined, { sender: 'eve' })
+    await s.append('d', update())
+    expect(await s.senders('d', 0)).toEqual(['ann', 'bob'])
+    expect(await s.senders('d', Date.now() + 60_000)).toEqual([])
+    // Compaction folds the entries, and who wrote them with them (the change feed keeps the authors).
+    await s.compact('d')
+    expect(await s.senders('d', 0)).toEqual([])
     await s.close()
   })
 })
@@ -195,20 +246,21 @@ describe('event store: a dead instance’s marks on PostgreSQL', () => {
     const a = new PostgresStorage({ connectionString: url, logger: pino({ level: 'silent' }) })
     const b = new PostgresStorage({ connectionString: url, logger: pino({ level: 'silent' }) })
     const coalescer = (s: Storage, instance: string) =>
-      new Coalescer({ events: s.events, logger: pino({ level: 'silent' }), instance, windowMs: 60_000, stateOf: async () => ({ stateVector: '', size: 1 }), onWritten: () => {} })
+      new Coalescer({ events: s.events, logger: pino({ level: 'silent' }), instance, windowMs: 60_000, stateOf: async () => ({ stateVector: '', size: 1 }), onWritten: () => {}, sendersSince: (d, since) => s.senders(d, since) })
     // A's appends commit their marks, then A dies before its window closes.
     const dead = coalescer(a, 'a')
     const mark = dead.markFor('doc')!
-    await a.append('doc', update(), undefined, { mark })
-    await a.append('other', update(), undefined, { mark })
+    await a.append('doc', update(), undefined, { mark, sender: 'ann' })
+    await a.append('other', update(), undefined, { mark, sender: 'bob' })
     const survivor = coalescer(b, 'b')
     // Within the grace: left to A.
     expect(await survivor.recover(Date.now() - 60_000)).toBe(0)
     expect(await survivor.recover(Date.now() + 1)).toBe(2)
     const events = await b.events.read(0, 10)
-    expect(events.map((e) => [e.type, e.document, (e.data as { recovered?: boolean }).recovered]).sort()).toEqual([
-      ['document.updated', 'doc', true],
-      ['document.updated', 'other', true],
+    // Which types changed was not kept; who sent the entries since the mark was.
+    expect(events.map((e) => [e.type, e.document, (e.data as { recovered?: boolean }).recovered, (e.data as { authors?: string[] }).authors]).sort()).toEqual([
+      ['document.updated', 'doc', true, ['ann']],
+      ['document.updated', 'other', true, ['bob']],
     ])
     expect(await b.events.marks(Date.now() + 1)).toEqual([])
     expect(await survivor.recover(Date.now() + 1)).toBe(0)

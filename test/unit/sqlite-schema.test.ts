@@ -117,6 +117,25 @@ describe('SQLite schema', () => {
     expect(numbers(await again.load('x'))).toEqual([0])
   })
 
+  it('a file of schema 2 (log entries without a sender) gets the column: old entries read back, new ones record who sent them', async () => {
+    const path = join(tempDir(), 'v2.db')
+    const first = storage(path)
+    await first.append('x', pushes(new Y.Doc(), 0, 1)[0]!)
+    await first.close()
+    const old = new Database(path)
+    // Make it a version-2 file again: the log as it was, without `sender`.
+    old.exec('ALTER TABLE updates DROP COLUMN sender; DROP INDEX events_by_document;')
+    old.pragma('user_version = 2')
+    old.close()
+    const again = storage(path)
+    expect(again.database.pragma('user_version', { simple: true })).toBe(SCHEMA_VERSION)
+    const doc = new Y.Doc()
+    Y.applyUpdate(doc, (await again.load('x')).updates[0]!)
+    await again.append('x', pushes(doc, 1, 1)[0]!, undefined, { sender: 'ann' })
+    expect(numbers(await again.load('x'))).toEqual([0, 1])
+    expect(await again.senders('x', 0)).toEqual(['ann'])
+  })
+
   it('an append to a document commits one page: one WAL frame, the log being one b-tree', async () => {
     const path = join(tempDir(), 'collab.db')
     const s = storage(path)

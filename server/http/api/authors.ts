@@ -1,13 +1,23 @@
 /**
- * /api/documents/{name}/authors: who wrote with which Yjs client id — the
- * document's client-id owners (docs/security.md, "Client ids"), as storage
- * holds them, so every instance answers the same. An editor colours text by
- * author with it: each item's id names its client, this map its user.
+ * Attribution: who wrote a document.
+ * - /api/documents/{name}/authors: who wrote with which Yjs client id — the
+ *   document's client-id owners (docs/security.md, "Client ids"), as storage
+ *   holds them, so every instance answers the same. An editor colours text by
+ *   author with it: each item's id names its client, this map its user.
+ * - /api/documents/{name}/activity: who changed it, when, how much and which
+ *   shared types — the document's events of the change feed's outbox
+ *   (docs/events.md), newest first: one store for the feed and the activity,
+ *   kept for EVENTS_RETENTION_MS whatever compaction does.
  */
 import { Errors } from '../../../client/protocol.ts'
+import { envelope, listParam, typeFilter } from '../../events/envelope.ts'
+import type { FeedEvent } from '../../storage/types.ts'
 import { sendJson } from '../router.ts'
-import { type ApiContext, type ApiRoute, documentName } from './context.ts'
+import { type ApiContext, type ApiRoute, documentName, intParam } from './context.ts'
 import { ApiError } from './errors.ts'
+
+/** Events looked at per activity request at most (a sparse `types` filter pages on from where the scan stopped). */
+const MAX_SCANNED = 5000
 
 async function authors(ctx: ApiContext): Promise<void> {
   const { req, res, deps } = ctx
@@ -18,4 +28,44 @@ async function authors(ctx: ApiContext): Promise<void> {
   sendJson(res, 200, { name, authors: Object.fromEntries(owners.map((o) => [String(o.client), o.owner])) })
 }
 
-export const authorRoutes: ApiRoute[] = [{ method: 'GET', path: '/api/documents/{name}/authors', handler: authors }]
+/** The users whose changes an event holds: a document.updated's `authors`, else its actor. */
+export function authorsOf(event: FeedEvent): string[] {
+  const named = (event.data as { authors?: unknown } | null)?.authors
+  return Array.isArray(named) ? (named as string[]) : [event.actor]
+}
+
+async function activity(ctx: ApiContext): Promise<void> {
+  const { req, res, url, deps } = ctx
+  const name = documentName(ctx)
+  if (!deps.events) throw new ApiError(Errors.NotFound, 'the activity is the change feed’s, which is off (EVENTS=off)')
+  const limit = intParam(url, 'limit', 1, 1000, 100)!
+  let before = intParam(url, 'before', 1, Number.MAX_SAFE_INTEGER)
+  let wanted: (type: string) => boolean
+  try {
+    wanted = typeFilter(listParam(url.searchParams.get('types')))
+  } catch (error) {
+    throw new ApiError(Errors.BadRequest, error instanceof Error ? error.message : String(error))
+  }
+  await deps.auth.require(req, name, 'read')
+  const found: FeedEvent[] = []
+  let scanned = 0
+  let exhausted = false
+  while (found.length < limit && scanned < MAX_SCANNED) {
+    const page = await deps.storage.events.ofDocument(name, { before, limit: Math.min(Math.max(limit, 100), MAX_SCANNED - scanned) })
+    for (const event of page) {
+      scanned += 1
+      before = event.id
+      if (wanted(event.type) && found.push(event) === limit) break
+    }
+    if (page.length === 0) exhausted = true
+    if (exhausted || found.length === limit) break
+  }
+  // More may be older: page on before the last event looked at.
+  const next = !exhausted && (found.length === limit || scanned >= MAX_SCANNED) && before !== undefined ? String(before) : null
+  sendJson(res, 200, { name, activity: found.map((e) => ({ ...envelope(e), authors: authorsOf(e) })), next })
+}
+
+export const authorRoutes: ApiRoute[] = [
+  { method: 'GET', path: '/api/documents/{name}/authors', handler: authors },
+  { method: 'GET', path: '/api/documents/{name}/activity', handler: activity },
+]

@@ -185,6 +185,34 @@ export const openApiDocument = {
         },
       },
     },
+    '/api/documents/{name}/activity': {
+      parameters: [name],
+      get: {
+        operationId: 'documentActivity',
+        summary:
+          'Who changed the document, when, how much and which shared types (role: read): its events of the change feed (docs/events.md), newest first, each with `authors` — for `document.updated` everyone whose changes its window holds (`data.types` names them per type, `data.updates`/`data.bytes` say how much), else the actor. Kept for EVENTS_RETENTION_MS, across compaction.',
+        parameters: [
+          query('limit', 'At most this many (1–1000).', { type: 'integer', minimum: 1, maximum: 1000, default: 100 }),
+          query('before', 'Only events older than this event id (the `next` of the previous page).', { type: 'integer', minimum: 1 }),
+          query('types', 'Comma-separated event types, or `prefix.*`. Default: all.', { type: 'string' }),
+        ],
+        responses: {
+          '200': json(
+            {
+              type: 'object',
+              required: ['name', 'activity', 'next'],
+              properties: {
+                name: { type: 'string' },
+                activity: { type: 'array', items: { allOf: [ref('Event'), { type: 'object', required: ['authors'], properties: { authors: { type: 'array', items: { type: 'string' } } } }] } },
+                next: { type: ['string', 'null'], description: 'Pass as `before` for older events; null when there are none.' },
+              },
+            },
+            'The activity.',
+          ),
+          ...errors(['404', 'The change feed is off (EVENTS=off) (`not-found`).']),
+        },
+      },
+    },
     '/api/documents/{name}/chat': {
       parameters: [name],
       get: {
@@ -247,10 +275,22 @@ export const openApiDocument = {
       parameters: [name],
       get: {
         operationId: 'diffVersions',
-        summary: 'What changed between two versions (or a version and `current`), per shared type: lines added and removed. Unchanged types are left out.',
+        summary: 'What changed between two versions (or a version and `current`), per shared type: lines added and removed (unchanged types are left out), and who wrote it.',
         parameters: [query('from', 'A version id, or `current`.', { type: 'string' }, true), query('to', 'A version id, or `current`.', { type: 'string' }, true)],
         responses: {
-          '200': json({ type: 'object', required: ['from', 'to', 'types'], properties: { from: {}, to: {}, types: { type: 'object', additionalProperties: ref('TypeDiff') } } }, 'The differences.'),
+          '200': json(
+            {
+              type: 'object',
+              required: ['from', 'to', 'types', 'authors'],
+              properties: {
+                from: {},
+                to: {},
+                types: { type: 'object', additionalProperties: ref('TypeDiff') },
+                authors: { type: 'array', items: { type: 'string' }, description: 'Users whose client ids wrote what `to` has beyond `from`. Yjs keeps no author for a deletion: one who only deleted is in the activity, not here.' },
+              },
+            },
+            'The differences.',
+          ),
           ...errors(notFound),
         },
       },

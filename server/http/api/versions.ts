@@ -4,7 +4,7 @@ import * as Y from 'yjs'
 import { diffStates } from '../../history/diff.ts'
 import { restoreUpdate } from '../../history/restore.ts'
 import { docFrom, documentJson } from '../../history/shape.ts'
-import type { VersionInfo } from '../../storage/types.ts'
+import type { ClientClaim, VersionInfo } from '../../storage/types.ts'
 import { sendJson } from '../router.ts'
 import { type ApiContext, type ApiRoute, documentName, intParam, readJsonBody, sendBinary, versionId, versionJson, wantsBinary } from './context.ts'
 import { ApiError } from './errors.ts'
@@ -78,9 +78,11 @@ async function restore(ctx: ApiContext): Promise<void> {
     const current = Y.encodeStateAsUpdate(open.document)
     const preRestore = await deps.history.save(name, current, 'pre-restore', { label: `before restoring version ${id}`, createdBy: user })
     const update = restoreUpdate(current, version.data)
-    if (update) await deps.live.write(open.document, update, 'restore', { role: 'admin', principal: user === null ? null : { id: user, admin: true } })
+    // Its event commits with the restore's write (when it changes nothing, it goes on its own).
+    const events = deps.history.restoredEvents(name, infoOf(version), preRestore, user)
+    if (update) await deps.live.write(open.document, update, 'restore', { role: 'admin', principal: user === null ? null : { id: user, admin: true } }, undefined, events)
     deps.logger.info({ documentName: name, user, version: id, preRestore: preRestore.id, bytes: update?.byteLength ?? 0 }, 'version restored')
-    await deps.history.restored(name, infoOf(version), preRestore, user)
+    await deps.history.restored(events, update !== null)
     sendJson(res, 200, { restored: versionJson(infoOf(version)), preRestore: versionJson(preRestore) })
   } finally {
     await open.close()
@@ -106,7 +108,25 @@ async function diff(ctx: ApiContext): Promise<void> {
   await deps.auth.require(req, name, 'read')
   const from = await stateOf(ctx, name, 'from')
   const to = await stateOf(ctx, name, 'to')
-  sendJson(res, 200, { from: from.info, to: to.info, types: diffStates(from.state, to.state) })
+  const authors = authorsBetween(from.state, to.state, await deps.storage.owners(name))
+  sendJson(res, 200, { from: from.info, to: to.info, types: diffStates(from.state, to.state), authors })
+}
+
+/**
+ * The users whose client ids have structs in `to` beyond `from` (through the
+ * client-id owners): who wrote what the diff adds. Yjs records no author for a
+ * deletion, so someone who only deleted is not named (the activity is).
+ */
+function authorsBetween(from: Uint8Array, to: Uint8Array, owners: readonly ClientClaim[]): string[] {
+  const before = Y.decodeStateVector(Y.encodeStateVectorFromUpdate(from))
+  const after = Y.decodeStateVector(Y.encodeStateVectorFromUpdate(to))
+  const ownerOf = new Map(owners.map((o) => [o.client, o.owner]))
+  const who = new Set<string>()
+  for (const [client, clock] of after) {
+    const owner = ownerOf.get(client)
+    if (owner !== undefined && clock > (before.get(client) ?? 0)) who.add(owner)
+  }
+  return [...who].sort()
 }
 
 export const versionRoutes: ApiRoute[] = [
