@@ -90,11 +90,6 @@ export class HttpFallback {
     this.streams = new Streams({ ...limits, streamsPerIp: limits.maxConnectionsPerIp || Number.MAX_SAFE_INTEGER }, logger)
   }
 
-  /** Sessions open now. */
-  get size(): number {
-    return [...this.sessions.values()].filter((s) => !s.closed).length
-  }
-
   addRoutes(router: Router, base: string): void {
     const route = (handler: (req: IncomingMessage, res: ServerResponse, url: URL) => Promise<void>) => (req: IncomingMessage, res: ServerResponse, url: URL) => this.guarded(req, res, url, handler)
     // An allowed origin's preflight is answered by the CORS check; anything else asking OPTIONS gets an empty answer.
