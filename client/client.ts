@@ -12,6 +12,7 @@ import type { PresenceUser } from './presence.ts'
 import { closeCodeByNumber, CloseCode, MessageType, SyncStep } from './protocol.ts'
 import { Room } from './room.ts'
 import { CollabSocket, defaultReconnect, type ReconnectOptions, type WebSocketConstructor } from './socket.ts'
+import { type Transport, type TransportOption, transportClass } from './transport.ts'
 import { DEFAULT_TYPING_TIMEOUT_MS } from './typing.ts'
 
 /** `connected`: the socket is open; `connecting`: an attempt is under way; `offline`: neither (waiting to retry, paused, stopped or closed). */
@@ -64,6 +65,14 @@ export interface CollabClientOptions {
    * `import WebSocket from 'ws'`). @default globalThis.WebSocket (browsers, Node 22+)
    */
   WebSocketPolyfill?: WebSocketConstructor
+  /**
+   * How to reach the server: `websocket` only; `http`, the HTTP fallback only (POST + Server-Sent
+   * Events, for networks whose proxies block WebSockets); `auto`, a WebSocket first and the fallback
+   * when the upgrade fails or stalls, trying a WebSocket again later. @default 'auto'
+   */
+  transport?: TransportOption
+  /** Tuning of the fallback (ms): `upgradeTimeoutMs` (5000), `stallMs` (4000: no stream byte, long-poll), `retryWebSocketMs` (300000). */
+  fallback?: { upgradeTimeoutMs?: number; stallMs?: number; retryWebSocketMs?: number }
 }
 
 /** Client events and their payloads. */
@@ -71,6 +80,8 @@ export interface ClientEvents {
   [event: string]: unknown
   /** `client.status` changed. */
   status: ClientStatus
+  /** The connection that opened uses this transport (`client.transport`). */
+  transport: Transport
   /** The client stopped retrying (bad credentials, or the server said not to retry); see `client.stopped`. */
   stopped: StopReason
   /** Something went wrong that the app may want to log (offline store, listener errors). */
@@ -92,6 +103,10 @@ export class CollabClient implements Subscribable<ClientEvents> {
   readonly user: Readonly<PresenceUser>
   /** Why the client stopped trying, or null while it is allowed to connect. */
   stopped: StopReason | null = null
+  /** The transport of the current (or last) connection; null before the first one opens. */
+  transport: Transport | null = null
+  /** The last token the rooms were given: the HTTP fallback's requests carry it. */
+  private lastToken: string | undefined
   /** A resume waiting for the old socket's close (see `resume()`). */
   private pendingResume: (() => void) | undefined
   private readonly options: CollabClientOptions
@@ -110,12 +125,20 @@ export class CollabClient implements Subscribable<ClientEvents> {
     this.reconnect = { ...defaultReconnect, ...options.reconnect }
     this.openStore = options.offline === false ? undefined : (options.offline ?? defaultOfflineStore())
     const WebSocketClass = options.WebSocketPolyfill ?? (globalThis as { WebSocket?: WebSocketConstructor }).WebSocket
-    if (typeof WebSocketClass !== 'function') {
+    const choice = options.transport ?? 'auto'
+    if (choice !== 'http' && typeof WebSocketClass !== 'function') {
       throw new TypeError("collab client: this runtime has no WebSocket (Node.js before 22): pass one, e.g. new CollabClient({ ..., WebSocketPolyfill: WebSocket }) with WebSocket from the 'ws' package")
     }
     this.socket = new CollabSocket({
       url: options.url,
-      WebSocket: WebSocketClass,
+      WebSocket: transportClass(choice, typeof WebSocketClass === 'function' ? WebSocketClass : undefined, {
+        ...options.fallback,
+        token: async () => this.lastToken ?? (await this.token()),
+        onTransport: (transport) => {
+          this.transport = transport
+          this.events.emit('transport', transport)
+        },
+      }),
       reconnect: this.reconnect,
       autoConnect: options.startPaused !== true,
       observer: {
@@ -229,6 +252,7 @@ export class CollabClient implements Subscribable<ClientEvents> {
       if (error instanceof IdentityMismatchError) this.stop({ kind: 'identity', reason: error.code, error })
       throw error
     }
+    this.lastToken = token
     return token
   }
 

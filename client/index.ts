@@ -38,5 +38,7 @@ export {
 export type { OfflineStore, OfflineStoreContext, OfflineStoreFactory } from './offline.ts'
 export { JOURNAL_MAX_LENGTH, JournalOverflowError } from './journal.ts'
 export type { ReconnectOptions, WebSocketConstructor } from './socket.ts'
+export { HttpSocket, httpSocketClass, type HttpMode, type HttpSocketOptions } from './http-socket.ts'
+export type { Transport, TransportOption } from './transport.ts'
 export type { Subscribable } from './emitter.ts'
 export { CloseCode, closeCodeByNumber, type CloseCodeInfo, type CloseCodeName } from './protocol.ts'

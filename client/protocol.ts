@@ -163,6 +163,22 @@ export const Errors = {
   TooManyStreams: { status: 429, reason: 'too-many-streams', scope: 'request', retry: true },
   /** Event stream ended: the reader left more than STREAM_MAX_BUFFERED_BYTES unread; reconnect with Last-Event-ID. */
   SlowConsumer: { reason: 'slow-consumer', scope: 'request', retry: true },
+  /**
+   * HTTP fallback: the session's server-side backlog (frames its reader has not
+   * confirmed) grew past FALLBACK_BACKLOG_BYTES; the session ends like a socket. Reconnect.
+   */
+  BacklogFull: { code: 4417, reason: 'backlog-full', scope: 'socket', retry: true },
+  /**
+   * HTTP fallback: no such session (never opened, expired, closed, or on another instance), or a
+   * stream asked to resume from frames no longer kept. Open a new session (the rooms sync again).
+   */
+  SessionGone: { status: 410, reason: 'session-gone', scope: 'request', retry: true },
+  /** HTTP fallback: the session was opened by another user or from another origin; nothing was done. */
+  SessionMismatch: { status: 403, reason: 'session-mismatch', scope: 'request', retry: false },
+  /** HTTP fallback: a POST's first frame is past the next one the server expects (`next` in the body); resend from there. */
+  SequenceGap: { status: 409, reason: 'sequence-gap', scope: 'request', retry: true },
+  /** HTTP fallback: this address has MAX_CONNECTIONS_PER_IP sockets and sessions open already. */
+  TooManyConnections: { status: 429, reason: 'too-many-connections', scope: 'request', retry: true },
   /** Webhooks: the URL is not http(s), or resolves to an address webhooks may not reach (WEBHOOK_ALLOW_PRIVATE). */
   WebhookUrlRefused: { status: 422, reason: 'webhook-url-refused', scope: 'request', retry: false },
 } as const satisfies Record<string, ErrorInfo>
@@ -184,4 +200,52 @@ export function closeCodeByNumber(code: number): CloseCodeInfo | undefined {
 /** The reason string of a document-scoped Close message: `<code> <reason>`. */
 export function documentCloseReason(info: CloseCodeInfo): string {
   return `${info.code} ${info.reason}`
+}
+
+/**
+ * The HTTP fallback transport (docs/protocol.md#http-fallback): the same
+ * frames as the socket, POSTed in a body of length-prefixed frames and
+ * streamed back as Server-Sent Events.
+ */
+export const Fallback = {
+  /** The content type of every POST (not a CORS-safelisted one: a cross-site form cannot send it). */
+  contentType: 'application/x-collab-frames',
+  /** The session's secret. Never in a URL. */
+  sessionHeader: 'x-collab-session',
+  /** A POST: the sequence number of its first frame (the session's frames count from 0). */
+  seqHeader: 'x-collab-seq',
+  /** A POST: the id of the last stream event the client has read (the server may forget up to there). */
+  ackHeader: 'x-collab-ack',
+  /** The path under the socket's path: `/ws` → `/ws/fallback`, `/` → `/fallback`. */
+  path: 'fallback',
+} as const
+
+/** Frames as a POST body: each a 4-byte big-endian length, then its bytes. */
+export function encodeFrames(frames: readonly Uint8Array[]): Uint8Array {
+  let size = 0
+  for (const f of frames) size += 4 + f.byteLength
+  const out = new Uint8Array(size)
+  const view = new DataView(out.buffer)
+  let at = 0
+  for (const f of frames) {
+    view.setUint32(at, f.byteLength)
+    out.set(f, at + 4)
+    at += 4 + f.byteLength
+  }
+  return out
+}
+
+/** A POST body back into frames, each its own exact ArrayBuffer; null when it is not whole. */
+export function decodeFrames(body: Uint8Array): Uint8Array[] | null {
+  const view = new DataView(body.buffer, body.byteOffset, body.byteLength)
+  const frames: Uint8Array[] = []
+  let at = 0
+  while (at < body.byteLength) {
+    if (at + 4 > body.byteLength) return null
+    const length = view.getUint32(at)
+    if (at + 4 + length > body.byteLength) return null
+    frames.push(body.slice(at + 4, at + 4 + length))
+    at += 4 + length
+  }
+  return frames
 }

@@ -15,6 +15,9 @@ import { createHistory } from './setup/history.ts'
 import { addOpsRoutes } from './http/ops.ts'
 import { Readiness } from './readiness.ts'
 import { addStaticRoutes } from './http/static.ts'
+import { ApiAuth } from './http/api/auth.ts'
+import { ApiCors } from './http/api/cors.ts'
+import { FALLBACK_HEADERS, HttpFallback, fallbackBase } from './http/fallback/index.ts'
 import { Router } from './http/router.ts'
 import { createLogger } from './log.ts'
 import { secretsOf } from './secrets.ts'
@@ -161,6 +164,11 @@ export function createCollabServer(partial: Partial<CollabConfig> = {}, options:
     onSend: (type, bytes) => metrics.frameSent(type, bytes),
   })
 
+  // The HTTP fallback for clients whose WebSockets are blocked: sessions are sockets to the same gateway (server/http/fallback).
+  const fallback = config.httpFallback
+    ? new HttpFallback({ gateway, logger, limits: config, auth: new ApiAuth(security.verifier), cors: new ApiCors(config.allowedOrigins, config.trustProxy, FALLBACK_HEADERS) })
+    : undefined
+
   const readiness = new Readiness(logger)
   readiness.add('storage', async () => {
     await persistence.checkWritable()
@@ -174,6 +182,7 @@ export function createCollabServer(partial: Partial<CollabConfig> = {}, options:
   if (security.verifier && !config.metricsToken) logger.info('/metrics is not served: a token key is configured and METRICS_TOKEN is not set')
   // The web page (client/demo/dist) at `/`; WebSocket upgrades on `/` go to the upgrade listener below.
   addStaticRoutes(router)
+  if (fallback) for (const path of WS_PATHS) fallback.addRoutes(router, fallbackBase(path))
   events?.attach(hocuspocus, persistence)
   history.attach(hocuspocus, router, { admit: (name) => lifecycle.admit(hocuspocus, name), unload: (document) => lifecycle.unloadNow(hocuspocus, document) })
 
@@ -195,7 +204,9 @@ export function createCollabServer(partial: Partial<CollabConfig> = {}, options:
     events?.streams.closeAll()
     httpServer.close()
     await lifecycle.shutdown(hocuspocus)
+    // Fallback sessions close with the sockets (their streams carry the close), then their streams end.
     gateway.closeAll()
+    await fallback?.closeAll()
     hocuspocus.closeConnections()
     hocuspocus.flushPendingStores()
     // Unloading runs our compaction; wait (bounded) for the documents to go.

@@ -154,6 +154,10 @@ export interface CollabConfig {
   streamKeepAliveMs: number
   /** A stream whose reader lets this many bytes pile up unread is cut off (slow consumer). @default 1 MiB */
   streamMaxBufferedBytes: number
+  /** The HTTP fallback transport for clients whose WebSockets are blocked (docs/protocol.md#http-fallback). @default true */
+  httpFallback: boolean
+  /** An HTTP fallback session whose reader leaves this many bytes of frames unconfirmed is closed (4417 backlog-full). @default 4 MiB */
+  fallbackBacklogBytes: number
   /** A JSON file of webhook endpoints configured by the deployment (docs/events.md#webhooks). @default undefined */
   webhooksFile?: string
   /** A webhook request that has not answered within this time fails (ms). @default 10000 */
@@ -216,6 +220,8 @@ export const defaultConfig: CollabConfig = {
   streamsPerIp: 20,
   streamKeepAliveMs: 15_000,
   streamMaxBufferedBytes: 1024 * 1024,
+  httpFallback: true,
+  fallbackBacklogBytes: 4 * 1024 * 1024,
   webhookTimeoutMs: 10_000,
   webhookRetryForMs: 86_400_000,
   webhookAllowPrivate: false,
@@ -356,6 +362,8 @@ export const ENV_VARS: Record<string, EnvVar<keyof CollabConfig>> = {
   STREAMS_PER_IP: { key: 'streamsPerIp', doc: 'event streams (SSE) open at once per client address', parse: integer(1, 100_000), allowed: 'an integer from 1 to 100000' },
   STREAM_KEEPALIVE_MS: { key: 'streamKeepAliveMs', doc: 'a keep-alive comment on an idle event stream this often', parse: integer(100, 300_000), allowed: 'an integer from 100 to 300000 (ms)' },
   STREAM_MAX_BUFFERED_BYTES: { key: 'streamMaxBufferedBytes', doc: 'an event stream whose reader leaves this much unread is cut off', parse: integer(1024, 1024 ** 3), allowed: 'an integer from 1024 to 1073741824 (bytes)' },
+  HTTP_FALLBACK: { key: 'httpFallback', doc: 'the HTTP fallback transport (POST + SSE) for clients whose WebSockets are blocked', parse: onOff, allowed: "'on' or 'off'", shownDefault: 'on' },
+  FALLBACK_BACKLOG_BYTES: { key: 'fallbackBacklogBytes', doc: 'an HTTP fallback session whose reader leaves this much unconfirmed is closed', parse: integer(65_536, 1024 ** 3), allowed: 'an integer from 65536 to 1073741824 (bytes)' },
   WEBHOOKS_FILE: { key: 'webhooksFile', doc: 'JSON file of webhook endpoints set by the deployment', parse: nonEmpty, allowed: 'the path of a JSON file (docs/events.md#webhooks)' },
   WEBHOOK_TIMEOUT_MS: { key: 'webhookTimeoutMs', doc: 'a webhook request not answered within this fails', parse: integer(100, 300_000), allowed: 'an integer from 100 to 300000 (ms)' },
   WEBHOOK_RETRY_FOR_MS: { key: 'webhookRetryForMs', doc: 'a failing webhook delivery is retried this long, then parked as failed', parse: integer(0, 2_592_000_000), allowed: 'an integer from 0 to 2592000000 (ms, 30 days)' },

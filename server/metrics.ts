@@ -140,7 +140,7 @@ export class Metrics {
 
   /** Gauges read at scrape time from the live server. */
   gauges(sources: { connections: () => number; documents: () => number }): void {
-    new Gauge({ name: 'collab_connections', help: 'Open WebSocket connections', registers: [this.registry], collect() { this.set(sources.connections()) } })
+    new Gauge({ name: 'collab_connections', help: 'Open connections: WebSockets and HTTP fallback sessions', registers: [this.registry], collect() { this.set(sources.connections()) } })
     new Gauge({ name: 'collab_documents_loaded', help: 'Documents loaded in memory', registers: [this.registry], collect() { this.set(sources.documents()) } })
   }
 }

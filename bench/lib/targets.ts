@@ -71,6 +71,16 @@ export const TARGETS: Record<string, TargetSpec> = {
     storage: 'collab-sqlite',
     metrics: true,
   },
+  'collab-http': {
+    name: 'collab-http',
+    label: 'this server as shipped, its clients on the HTTP fallback (POST + SSE) instead of WebSockets',
+    entry: join(ROOT, 'server/main.ts'),
+    env: collabEnv('normal'),
+    address: (port) => ({ ...hocuspocusAddress('/ws')(port), transport: 'http' }),
+    stateful: true,
+    storage: 'collab-sqlite',
+    metrics: true,
+  },
   'collab-full': {
     name: 'collab-full',
     label: 'this server with DB_SYNC=full (fsync per commit group)',

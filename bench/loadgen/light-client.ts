@@ -9,6 +9,7 @@ import WebSocket from 'ws'
 import * as Y from 'yjs'
 import { type Edit, type EditKind, makeEdit, nowUs, readEdits } from '../lib/edits.ts'
 import { benchToken } from '../lib/bench-token.ts'
+import { HttpWs } from './http-ws.ts'
 import { AuthType, MessageType, SyncStep, authFrame, readFrame, readSync, syncFrame } from '../lib/wire.ts'
 import type { ClientSpec, TargetAddress } from './messages.ts'
 import { Inbox, type Recorder, type Room } from './recorder.ts'
@@ -61,7 +62,8 @@ export class LightClient implements BenchClient {
     const url = dialect === 'yws' ? `${this.target.url}/${encodeURIComponent(this.spec.room)}` : this.target.url
     const started = nowUs()
     return new Promise<void>((resolve, reject) => {
-      const ws = new WebSocket(url, { perMessageDeflate: false })
+      // The fallback's adapter has the part of `ws`'s surface used here (on, send, readyState, terminate).
+      const ws = this.target.transport === 'http' ? (new HttpWs(url, token) as unknown as WebSocket) : new WebSocket(url, { perMessageDeflate: false })
       this.ws = ws
       ws.binaryType = 'nodebuffer' // no copy into an ArrayBuffer; we only read frames
       const timer = setTimeout(() => fail(new Error(`not synced within ${timeoutMs} ms`)), timeoutMs)

@@ -19,6 +19,8 @@ export interface TargetAddress {
   real: 'hocuspocus' | 'y-websocket'
   /** Token mode: each client signs in as a user of its own (bench/lib/bench-token.ts); else the token is a placeholder. */
   jwt?: BenchJwt
+  /** `http`: clients use the HTTP fallback (POST + SSE at <url>/fallback) instead of a WebSocket. */
+  transport?: 'websocket' | 'http'
 }
 
 /** What the load generator signs tokens with (HS256), as the target was started with it. */

@@ -7,6 +7,7 @@
 import { HocuspocusProvider, HocuspocusProviderWebsocket } from '@hocuspocus/provider'
 import { WebsocketProvider } from 'y-websocket'
 import * as Y from 'yjs'
+import { httpSocketClass } from '../../client/http-socket.ts'
 import { benchToken } from '../lib/bench-token.ts'
 import { type Edit, type EditKind, makeEdit, nowUs, readEdits } from '../lib/edits.ts'
 import type { BenchClient } from './light-client.ts'
@@ -58,8 +59,10 @@ export class RealClient implements BenchClient {
         resolve()
       }
       if (this.target.real === 'hocuspocus') {
-        const websocketProvider = new HocuspocusProviderWebsocket({ url: this.target.url, autoConnect: true })
-        const provider = new HocuspocusProvider({ websocketProvider, name: this.spec.room, token: () => benchToken(this.target, this.spec.id), document: this.doc })
+        const token = () => benchToken(this.target, this.spec.id)
+        const WebSocketPolyfill = this.target.transport === 'http' ? httpSocketClass({ token }) : undefined
+        const websocketProvider = new HocuspocusProviderWebsocket({ url: this.target.url, autoConnect: true, WebSocketPolyfill })
+        const provider = new HocuspocusProvider({ websocketProvider, name: this.spec.room, token, document: this.doc })
         provider.attach()
         provider.on('synced', done)
         provider.on('close', () => {

@@ -2,7 +2,7 @@
  * The header: open a room by name, pick your name, paste a token, and the
  * connection badge — connecting, syncing, saving (a change is not yet stored
  * by the server), saved, offline, or refused — from `client.status`,
- * `room.isSynced` and `room.unsaved`.
+ * `room.isSynced` and `room.unsaved`; and `client.transport` (over HTTP, it says so).
  */
 import { CloseCode, type CollabClient, type Room, tokenClaims } from '../index.ts'
 import { type Advice, adviceFor, identityAdvice } from './advice.ts'
@@ -17,9 +17,11 @@ export function badgeState(client: CollabClient, room: Room, refusal: Advice | n
   if (client.stopped) return ['refused', `Refused: ${client.stopped.reason}`]
   if (client.status === 'offline') return ['offline', room.unsaved ? 'Offline · changes kept on this device' : 'Offline']
   if (client.status === 'connecting') return ['connecting', 'Connecting…']
-  if (!room.isSynced) return ['syncing', 'Connected · syncing…']
-  if (room.unsaved) return ['saving', 'Connected · saving…']
-  return ['saved', 'Connected · saved']
+  // Over the HTTP fallback (a proxy blocks WebSockets), the badge says so.
+  const connected = client.transport === 'http' ? 'Connected over HTTP' : 'Connected'
+  if (!room.isSynced) return ['syncing', `${connected} · syncing…`]
+  if (room.unsaved) return ['saving', `${connected} · saving…`]
+  return ['saved', `${connected} · saved`]
 }
 
 /** Wire the header to the client and room; returns a function that removes its listeners. */
@@ -40,10 +42,14 @@ export function mountHeader(client: CollabClient, room: Room, settings: Settings
     const [state, label] = badgeState(client, room, refusal)
     badge.dataset.state = state
     badge.textContent = label
-    badge.title = state === 'saved' ? 'Every change is stored on the server' : label
+    badge.dataset.transport = client.transport ?? ''
+    badge.title =
+      (state === 'saved' ? 'Every change is stored on the server' : label) +
+      (client.transport === 'http' ? ' (WebSockets are blocked on this network: using the HTTP fallback)' : '')
   }
   const offs = [
     client.on('status', update),
+    client.on('transport', update),
     client.on('stopped', ({ kind, reason, code, error }) => {
       if (kind === 'identity' && error) refuse(identityAdvice(error.tokenSub, error.userId))
       else {

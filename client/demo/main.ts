@@ -28,6 +28,11 @@ function socketUrl(): string {
   return url.toString()
 }
 
+function transportParam(): 'auto' | 'websocket' | 'http' {
+  const asked = new URLSearchParams(location.search).get('transport')
+  return asked === 'http' || asked === 'websocket' ? asked : 'auto'
+}
+
 const settings = loadSettings(location, history)
 document.title = `${settings.room} · Collab`
 
@@ -38,6 +43,8 @@ const client = new CollabClient({
   user: settings.idFromToken ? { name: settings.user.name, color: settings.user.color } : settings.user,
   // Away after two idle minutes (the default is five).
   awayAfterMs: 120_000,
+  // `?transport=http|websocket` pins one; by default a WebSocket, and the HTTP fallback where it is blocked.
+  transport: transportParam(),
 })
 // Problems the client works around (e.g. no IndexedDB in a private window): worth a warning, not an error.
 client.on('error', ({ error, context }) => console.warn(`collab: ${context}`, error))

@@ -19,7 +19,7 @@ export type { Principal } from '../chat/rules.ts'
  * Where a write came in: the Hocuspocus socket, the y-websocket endpoint, a
  * REST update, a restore (the server's own write, made for an admin).
  */
-export type Door = 'socket' | 'yws' | 'rest' | 'restore'
+export type Door = 'socket' | 'yws' | 'http' | 'rest' | 'restore'
 
 export type Role = 'read' | 'write' | 'admin'
 

@@ -1,3 +1,4 @@
+import type { SocketDoorName } from './door-socket.ts'
 import * as decoding from 'lib0/decoding'
 import * as encoding from 'lib0/encoding'
 import * as Y from 'yjs'
@@ -193,8 +194,8 @@ export function syncMessage(address: string, step: number, payload: Uint8Array):
 export interface DecodedAtDoor {
   readonly update: Uint8Array
   readonly decoded: DecodedUpdate
-  /** The y-websocket endpoint or the Hocuspocus socket. */
-  readonly door: 'socket' | 'yws'
+  /** The Hocuspocus socket, the y-websocket endpoint or the HTTP fallback. */
+  readonly door: SocketDoorName
 }
 
 /** The slot a DecodedFrames keeps its entry in, on the frame's own ArrayBuffer. */

@@ -5,6 +5,7 @@ import type { Logger } from 'pino'
 import { WebSocket, WebSocketServer } from 'ws'
 import { CloseCode, type CloseCodeInfo } from '../../client/protocol.ts'
 import { ColdHolds } from './cold-hold.ts'
+import type { DoorSocket, SocketDoorName } from './door-socket.ts'
 import type { ColdSync } from './cold-sync.ts'
 import { EchoFilter } from './echo.ts'
 import { type DecodedFrames, type Frame, inspectFrame, peekType } from './frame.ts'
@@ -54,8 +55,8 @@ export interface Dialect {
   outbound(frame: Uint8Array): { send: Uint8Array } | { drop: true } | { close: CloseCodeInfo }
 }
 
-/** What Hocuspocus reads of the upgrade request: a path-only url and the headers. */
-function lightRequest(req: IncomingMessage): Request {
+/** What Hocuspocus reads of the upgrade request (or the fallback's opening request): a path-only url and the headers. */
+export function lightRequest(req: IncomingMessage): Request {
   const headers = new Headers()
   for (const [key, value] of Object.entries(req.headers)) {
     if (Array.isArray(value)) for (const v of value) headers.append(key, v)
@@ -75,6 +76,8 @@ export class Gateway {
   private readonly wss: WebSocketServer
   private readonly options: GatewayOptions
   private readonly perAddress: AddressCounter
+  /** Sockets of other transports (the HTTP fallback's sessions), open now. */
+  private readonly adopted = new Set<DoorSocket>()
 
   constructor(options: GatewayOptions) {
     this.options = options
@@ -82,9 +85,33 @@ export class Gateway {
     this.wss = new WebSocketServer({ noServer: true, maxPayload: options.limits.maxMessageBytes, perMessageDeflate: false })
   }
 
-  /** Number of open sockets. */
+  /** Number of open sockets (WebSockets and HTTP fallback sessions). */
   get size(): number {
-    return this.wss.clients.size
+    return this.wss.clients.size + this.adopted.size
+  }
+
+  /**
+   * Count one more connection for a client address, against the same cap as
+   * its sockets (MAX_CONNECTIONS_PER_IP); false when at the cap. Give it back
+   * with `releaseAddress`.
+   */
+  acquireAddress(address: string): boolean {
+    return this.perAddress.acquire(address)
+  }
+
+  releaseAddress(address: string): void {
+    this.perAddress.release(address)
+  }
+
+  /**
+   * Take a socket of another transport (an HTTP fallback session) through the
+   * same frame guard, limits, close codes and Hocuspocus connection handling
+   * as a WebSocket. Its origin and address were checked by its own door.
+   */
+  adopt(socket: DoorSocket, request: Request, context: { remoteAddress: string }, door: SocketDoorName = 'http'): void {
+    this.adopted.add(socket)
+    socket.on('close', () => this.adopted.delete(socket))
+    this.accept(socket, request, context, door)
   }
 
   /**
@@ -105,7 +132,10 @@ export class Gateway {
     }
     // The TCP socket's 'close' comes last, whatever ends the connection.
     socket.once('close', this.releaser(address))
-    this.wss.handleUpgrade(req, socket, head, (ws) => this.accept(ws, lightRequest(req), { remoteAddress: address }, dialect))
+    this.wss.handleUpgrade(req, socket, head, (ws) => {
+      ws.binaryType = 'arraybuffer'
+      this.accept(ws, lightRequest(req), { remoteAddress: address }, dialect ? 'yws' : 'socket', dialect)
+    })
   }
 
   /**
@@ -116,9 +146,8 @@ export class Gateway {
     return () => this.perAddress.release(address)
   }
 
-  private accept(ws: WebSocket, request: Request, context: { remoteAddress: string }, dialect?: Dialect): void {
+  private accept(ws: DoorSocket, request: Request, context: { remoteAddress: string }, door: SocketDoorName, dialect?: Dialect): void {
     const { hocuspocus, logger, onSend, onEcho, limits } = this.options
-    ws.binaryType = 'arraybuffer'
     let refused = false
     const refuse = (info: CloseCodeInfo, detail: string) => {
       if (refused) return
@@ -153,11 +182,11 @@ export class Gateway {
     const bucket = new TokenBucket(limits.rateLimitPerSecond, limits.rateLimitBurst)
     const documents = new Set<string>()
 
-    ws.on('message', (data, isBinary) => {
+    ws.on('message', (data: ArrayBuffer, isBinary: boolean) => {
       if (refused) return
       if (!bucket.take()) return refuse(CloseCode.RateLimited, `over ${limits.rateLimitPerSecond}/s`)
       if (!isBinary) return refuse(CloseCode.TextFrame, 'text frames are not part of the protocol')
-      const received = new Uint8Array(data as ArrayBuffer)
+      const received = new Uint8Array(data)
       const bytes = dialect ? dialect.inbound(received) : received
       if (!bytes) return refuse(CloseCode.UnsupportedMessage, 'message type not accepted on this endpoint')
       const verdict = inspectFrame(bytes)
@@ -172,7 +201,7 @@ export class Gateway {
         }
         // The update's checks are the write pipeline's (server/pipeline); it takes what was decoded here.
         if (frame.update && frame.decoded) {
-          this.options.frames?.record(frame.update, frame.decoded, dialect ? 'yws' : 'socket')
+          this.options.frames?.record(frame.update, frame.decoded, door)
           echoes.remember(frame.address, frame.update)
         } else if (frame.awareness) this.options.frames?.recordAwareness(bytes, frame.awareness)
       }
@@ -181,12 +210,12 @@ export class Gateway {
       if (socket.cold?.inbound(frame, bytes)) return
       client.handleMessage(bytes)
     })
-    ws.on('close', (code, reason) => {
+    ws.on('close', (code: number, reason: Buffer) => {
       clearTimeout(authTimer)
       socket.cold?.close()
       client.handleClose({ code, reason: reason.toString() })
     })
-    ws.on('error', (error) => logger.warn({ err: error, remoteAddress: context.remoteAddress }, 'websocket error'))
+    ws.on('error', (error: Error) => logger.warn({ err: error, remoteAddress: context.remoteAddress }, 'websocket error'))
     // A dialect authenticates on the client's behalf (the token came with the URL).
     if (dialect) client.handleMessage(dialect.authFrame())
   }
@@ -196,6 +225,7 @@ export class Gateway {
     for (const ws of this.wss.clients) {
       if (ws.readyState === WebSocket.OPEN || ws.readyState === WebSocket.CONNECTING) ws.close(info.code, info.reason)
     }
+    for (const socket of [...this.adopted]) socket.close(info.code, info.reason)
   }
 
   close(): void {

@@ -1,6 +1,6 @@
-import type { WebSocket } from 'ws'
 import { MessageType } from '../../client/protocol.ts'
 import type { ColdHolds } from './cold-hold.ts'
+import type { DoorSocket } from './door-socket.ts'
 import type { EchoFilter } from './echo.ts'
 import { authReplyOf, peekType } from './frame.ts'
 import type { Dialect } from './gateway.ts'
@@ -27,11 +27,11 @@ export class OutboundSocket {
   /** Cold sync's holds for this socket (server/ws/cold-hold.ts), when on. */
   cold: ColdHolds | undefined
   private authenticated = false
-  private readonly ws: WebSocket
+  private readonly ws: DoorSocket
   private readonly echoes: EchoFilter
   private readonly hooks: OutboundHooks
 
-  constructor(ws: WebSocket, echoes: EchoFilter, hooks: OutboundHooks) {
+  constructor(ws: DoorSocket, echoes: EchoFilter, hooks: OutboundHooks) {
     this.ws = ws
     this.echoes = echoes
     this.hooks = hooks

@@ -3,6 +3,7 @@ import * as decoding from 'lib0/decoding'
 import { expect, vi } from 'vitest'
 import * as Y from 'yjs'
 import { carriesChanges, readFrameHead } from '../../client/acks.ts'
+import { httpSocketClass } from '../../client/http-socket.ts'
 import { MessageType, SyncStep } from '../../client/protocol.ts'
 import { readFrame } from './raw.ts'
 import { settled } from './clients.ts'
@@ -32,8 +33,8 @@ function numbersIn(update: Uint8Array): number[] {
  * frame was in flight when a socket closed may have been stored, and then no
  * later frame carries it. (This server holds in memory only what is stored.)
  */
-function ledgerSocket(name: string, acknowledged: Set<number>, onAck: () => void, onServerState: (stateVector: Uint8Array) => void): typeof WebSocket {
-  return class LedgerSocket extends WebSocket {
+function ledgerSocket(name: string, acknowledged: Set<number>, onAck: () => void, onServerState: (stateVector: Uint8Array) => void, Base: typeof WebSocket): typeof WebSocket {
+  return class LedgerSocket extends Base {
     private readonly inFlight: number[][] = []
 
     constructor(url: string | URL, protocols?: string | string[]) {
@@ -93,8 +94,11 @@ export class AckedWriter {
   private timer: NodeJS.Timeout | undefined
   private readonly next: { value: number }
 
-  /** `next` is the counter shared by all writers of a test, so numbers never repeat. */
-  constructor(url: string, name: string, next: { value: number }) {
+  /**
+   * `next` is the counter shared by all writers of a test, so numbers never repeat.
+   * `transport: 'http'`: the provider's socket is an HTTP fallback session (client/http-socket.ts).
+   */
+  constructor(url: string, name: string, next: { value: number }, transport: 'websocket' | 'http' = 'websocket') {
     this.next = next
     const notify = () => this.waiters.forEach((w) => w())
     const onServerState = (stateVector: Uint8Array) => {
@@ -102,7 +106,9 @@ export class AckedWriter {
       for (const [n, [client, clock]] of this.ids) if ((held.get(client) ?? 0) > clock) this.acked.add(n)
       notify()
     }
-    const WebSocketPolyfill = ledgerSocket(name, this.acked, notify, onServerState)
+    // HttpSocket has the WebSocket surface the provider and the ledger use.
+    const Base = transport === 'http' ? (httpSocketClass() as unknown as typeof WebSocket) : WebSocket
+    const WebSocketPolyfill = ledgerSocket(name, this.acked, notify, onServerState, Base)
     this.socket = new HocuspocusProviderWebsocket({ url, WebSocketPolyfill })
     this.provider = new HocuspocusProvider({ websocketProvider: this.socket, name, token: 'open', document: this.doc })
     this.provider.attach() // a provider on a socket of its own making does not attach itself
@@ -189,13 +195,13 @@ export function expectNoneMissing(acknowledged: number[], stored: number[], cont
  * after a random number (5 to 5 + `maxAcks`) of acknowledged edits. Returns how many
  * edits were acknowledged in all.
  */
-export async function killNineRounds(env: Record<string, string>, name: string, rounds: number, maxAcks = 200): Promise<number> {
+export async function killNineRounds(env: Record<string, string>, name: string, rounds: number, maxAcks = 200, transport: 'websocket' | 'http' = 'websocket'): Promise<number> {
   const next = { value: 0 }
   const acknowledged: number[] = []
   env = { ...FAST_WRITERS, ...env }
   let server = await spawnServer(env)
   for (let round = 0; round < rounds; round++) {
-    const writer = new AckedWriter(server.url, name, next)
+    const writer = new AckedWriter(server.url, name, next, transport)
     await writer.settled()
     writer.start()
     // A random moment: after a random number of acknowledged edits.

@@ -2,15 +2,16 @@
  * Nobody can write under somebody else's name (issue 16): Ada edits offline,
  * Bob takes her Yjs client id and types at her next clocks, Ada comes back.
  * Bob's forged structs are nowhere — not applied, not stored, not broadcast —
- * and Ada's edit, acknowledged, survives a restart. At the socket, the
+ * and Ada’s edit, acknowledged, survives a restart. At the socket, the HTTP fallback, the
  * y-websocket endpoint and REST. Each "not broadcast" ends on a positive
  * barrier (Ada's own edit reaching the observer, sent after the attempt).
  */
 import { join } from 'node:path'
-import type { HocuspocusProvider } from '@hocuspocus/provider'
+import { HocuspocusProvider, HocuspocusProviderWebsocket } from '@hocuspocus/provider'
 import { describe, expect, it, onTestFinished, vi } from 'vitest'
 import { WebsocketProvider } from 'y-websocket'
 import * as Y from 'yjs'
+import { httpSocketClass } from '../../client/http-socket.ts'
 import { Errors } from '../../client/protocol.ts'
 import { acks, storedText } from '../helpers/auth.ts'
 import { offline, provider, settled } from '../helpers/clients.ts'
@@ -108,6 +109,22 @@ describe('a client id belongs to the user who first used it', () => {
     expect(await storedText(s.server, DOC)).toBe('B;A1;A2;')
     const metrics = await (await fetch(`${httpBase(s.server.url)}/metrics`, { headers: { authorization: `Bearer ${METRICS_TOKEN}` } })).text()
     expect(metrics).toMatch(/collab_foreign_structs_dropped_total\{door="yws"\} [1-9]/)
+  })
+
+  it('HTTP fallback: the same forgery is dropped', async () => {
+    const s = await scene()
+    const websocketProvider = new HocuspocusProviderWebsocket({ url: s.server.url, WebSocketPolyfill: httpSocketClass({ token: () => s.bobToken }) })
+    const bob = new HocuspocusProvider({ websocketProvider, name: DOC, token: s.bobToken, document: new Y.Doc() })
+    bob.attach()
+    onTestFinished(() => (bob.destroy(), websocketProvider.destroy()))
+    await settled(bob)
+    const answers = acks(bob)
+    bob.document.clientID = s.victim
+    bob.document.getText('text').insert(3, 'EVIL;')
+    await vi.waitFor(() => expect(answers).toContain(false))
+    expect(answers).not.toContain(true)
+    await s.adaReturns()
+    await expectVictimSafe(s, 'http')
   })
 
   it('REST: an update under Ada’s id is not stored or applied; the answer names what was dropped', async () => {

@@ -24,11 +24,16 @@ export type CorsOutcome = 'preflight' | 'route'
 export class ApiCors {
   private readonly allowed: ReadonlySet<string>
   private readonly trustProxy: number
+  private readonly allowHeaders: string
 
-  /** `trustProxy` (TRUST_PROXY): behind a proxy, the Host the browser sent may arrive as X-Forwarded-Host. */
-  constructor(allowedOrigins: readonly string[], trustProxy = 0) {
+  /**
+   * `trustProxy` (TRUST_PROXY): behind a proxy, the Host the browser sent may arrive as X-Forwarded-Host.
+   * `extraHeaders`: request headers a caller may send besides the API's (the HTTP fallback's).
+   */
+  constructor(allowedOrigins: readonly string[], trustProxy = 0, extraHeaders: readonly string[] = []) {
     this.allowed = new Set(allowedOrigins)
     this.trustProxy = trustProxy
+    this.allowHeaders = [ALLOW_HEADERS, ...extraHeaders].join(', ')
   }
 
   /** Whether `origin` is the server's own (a page this server serves), judged by the Host the browser sent. */
@@ -68,7 +73,7 @@ export class ApiCors {
   answerPreflight(res: ServerResponse): void {
     res.writeHead(204, {
       'access-control-allow-methods': ALLOW_METHODS,
-      'access-control-allow-headers': ALLOW_HEADERS,
+      'access-control-allow-headers': this.allowHeaders,
       'access-control-max-age': String(MAX_AGE_SECONDS),
       'content-length': '0',
     })

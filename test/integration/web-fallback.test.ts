@@ -1,0 +1,58 @@
+/**
+ * The web page behind a proxy that refuses WebSocket upgrades: Debian's nginx
+ * running the configuration docs/protocol.md shows (default buffering kept).
+ * In headless Chromium the page falls back to HTTP by itself, says so in its
+ * badge, and edits, chats and shows presence with a client on a WebSocket
+ * straight to the server, both ways.
+ */
+import { describe, expect, it } from 'vitest'
+import { openAs, screenshot, shared, useBrowser } from '../helpers/browser.ts'
+import { collabClient, roomSaved, texts } from '../helpers/collab.ts'
+import { blockingProxy } from '../helpers/nginx-blocking.ts'
+import { startServer } from '../helpers/server.ts'
+
+const WAIT = { timeout: 30_000, interval: 50 }
+
+describe('web page behind a proxy that refuses WebSockets', () => {
+  const browser = useBrowser()
+
+  it('falls back to HTTP, says so, and edits, chats and shows presence with a WebSocket client both ways', async () => {
+    const server = await startServer()
+    const serverPort = new URL(server.url).port
+    const proxyPort = await blockingProxy(Number(serverPort))
+    const viaProxy = `ws://127.0.0.1:${proxyPort}/ws`
+
+    const ada = await openAs(browser.get(), viaProxy, 'behind-proxy', 'Ada')
+    await expect.poll(() => ada.page.locator('#badge').innerText(), WAIT).toBe('Connected over HTTP · saved')
+    expect(await ada.page.evaluate(() => (globalThis as unknown as { collab: { client: { transport: string } } }).collab.client.transport)).toBe('http')
+
+    const bobClient = collabClient(server.url, 'bob')
+    const bob = bobClient.room('behind-proxy')
+    await bob.synced
+    expect(bobClient.transport).toBe('websocket')
+
+    // Edits, both ways.
+    await ada.page.locator('.cm-content').click()
+    await ada.page.keyboard.type('typed behind nginx')
+    await expect.poll(() => bob.codemirror.toString(), WAIT).toBe('typed behind nginx')
+    bob.codemirror.insert(bob.codemirror.length, ' + from bob')
+    await roomSaved(bob)
+    await expect.poll(async () => (await shared(ada.page)).codemirror, WAIT).toBe('typed behind nginx + from bob')
+
+    // Chat, both ways.
+    await ada.page.locator('#chat-input').click()
+    await ada.page.keyboard.type('hello from the proxy side')
+    await ada.page.keyboard.press('Enter')
+    await expect.poll(() => texts(bob), WAIT).toContain('hello from the proxy side')
+    bob.chat.send('hello from the socket side')
+    await expect.poll(async () => (await shared(ada.page)).chat, WAIT).toContain('hello from the socket side')
+
+    // Presence, both ways.
+    await expect.poll(() => bob.presence.others().map((e) => e.user.name), WAIT).toContain('Ada')
+    await expect.poll(() => ada.page.locator('#presence').innerText(), WAIT).toContain('Bob')
+    await expect.poll(() => ada.page.locator('#badge').getAttribute('data-state'), WAIT).toBe('saved')
+
+    await screenshot(ada.page, 'behind-upgrade-refusing-proxy')
+    expect(ada.errors.filter((e) => !/WebSocket/i.test(e))).toEqual([])
+  }, 120_000)
+})
