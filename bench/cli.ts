@@ -29,7 +29,8 @@ scenarios:
 ${SCENARIOS.map((s) => `  ${s.name.padEnd(12)} ${s.description}`).join('\n')}
 
 options:
-  --clients N      editors in total (light protocol clients + real providers); soak: clients connected at once
+  --clients N      editors in total (light protocol clients + real providers); soak: clients connected at once;
+                   restart-storm, crowd, isolation: the storm's clients
   --docs D         documents the editors are spread over (soak: small documents)
   --rate R         edits per second per editor
   --duration S     seconds of editing per target (the first --warmup seconds are not measured)
@@ -38,9 +39,11 @@ options:
   --workers W      load-generator processes (default 1: the other core runs the server)
   --real K         real @hocuspocus/provider / y-websocket clients among the editors
   --steps a,b,...  ramp: editor counts to try
-  --sizes a,b,...  cold-load: document sizes in MB (soak: the big document's, default 1)
+  --sizes a,b,...  cold-load: document sizes in MB (soak: the big document's, default 1; crowd, isolation: the
+                   crowd's document, default 20; restart-storm: the big documents, default 1,2,5)
   --repeat N       steady-load scenarios: N runs per target, interleaved; rows are medians, every run listed
   --instances N    scale-out: server instances sharing Redis (and PostgreSQL for collab), default 2
+  --editors N      isolation: editors on the small documents (default 200)
   --out DIR        where to write results (default bench/results)
   --profile DIR    write V8 CPU profiles of every target and load generator into DIR
 `
@@ -78,6 +81,7 @@ async function main(): Promise<number> {
       sizes: { type: 'string' },
       repeat: { type: 'string' },
       instances: { type: 'string' },
+      editors: { type: 'string' },
       out: { type: 'string' },
       profile: { type: 'string' },
       help: { type: 'boolean', short: 'h' },
@@ -101,6 +105,7 @@ async function main(): Promise<number> {
     sizes: numbers(values.sizes, 'sizes'),
     repeat: number(values.repeat, 'repeat'),
     instances: instances(values.instances),
+    editors: number(values.editors, 'editors'),
   }
   const targets = parseTargets(values.targets, scenario.defaultTargets)
   if (values.profile) enableProfiling(resolve(values.profile))

@@ -37,16 +37,17 @@ export interface GeneratedDoc {
   operations: number
 }
 
-function generate(megabytes: number): GeneratedDoc {
-  const random = rng(megabytes * 7919)
+function generate(bytes: number, seed: number): GeneratedDoc {
+  const random = rng(seed)
   const doc = new Y.Doc()
   const text = doc.getText(TEXT_NAME)
-  const target = megabytes * 1024 * 1024
+  const target = bytes
+  // Check the real encoded size now and then (encoding is costly); small documents more often.
+  const batch = bytes >= 1024 * 1024 ? 2000 : Math.max(20, Math.round(bytes / 2000))
   let operations = 0
   let approx = 0
   while (approx < target) {
-    // Check the real encoded size now and then; encoding is costly.
-    for (let i = 0; i < 2000; i++) {
+    for (let i = 0; i < batch; i++) {
       doc.clientID = 1000 + Math.floor(random() * 40)
       const length = text.length
       if (length > 1000 && random() < 0.1) {
@@ -63,14 +64,23 @@ function generate(megabytes: number): GeneratedDoc {
 }
 
 export function benchDocument(megabytes: number): GeneratedDoc {
-  const file = join(CACHE, `cold-${megabytes}mb.bin`)
+  return cached(`cold-${megabytes}mb.bin`, () => generate(megabytes * 1024 * 1024, megabytes * 7919))
+}
+
+/** A document of about `kb` KB (restart-storm's small documents), built and cached like benchDocument. */
+export function smallDocument(kb: number): GeneratedDoc {
+  return cached(`small-${kb}kb.bin`, () => generate(kb * 1024, kb * 104729))
+}
+
+function cached(name: string, build: () => GeneratedDoc): GeneratedDoc {
+  const file = join(CACHE, name)
   if (existsSync(file)) {
     const update = new Uint8Array(readFileSync(file))
     const doc = new Y.Doc()
     Y.applyUpdate(doc, update)
     return { update, stateVector: Y.encodeStateVector(doc), operations: -1 }
   }
-  const generated = generate(megabytes)
+  const generated = build()
   mkdirSync(CACHE, { recursive: true })
   writeFileSync(file, generated.update)
   return generated

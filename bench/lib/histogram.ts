@@ -100,3 +100,12 @@ export function mergeHistograms(parts: HistogramData[]): Histogram {
   for (const p of parts) h.add(p)
   return h
 }
+
+/** What `later` recorded after `earlier` (two snapshots of one cumulative histogram); max is `later`'s. */
+export function histogramBetween(earlier: HistogramData, later: HistogramData): Histogram {
+  const h = mergeHistograms([later])
+  for (const [i, c] of earlier.buckets) h.counts[i] = Math.max(0, (h.counts[i] ?? 0) - c)
+  h.count = Math.max(0, later.count - earlier.count)
+  h.sum = Math.max(0, later.sum - earlier.sum)
+  return h
+}

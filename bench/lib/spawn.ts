@@ -92,11 +92,13 @@ export interface StartOptions {
   /** Reuse this data directory instead of a fresh one (cold-load). */
   dir?: string
   keepDir?: boolean
+  /** Listen on this port instead of a free one (restart-storm: the restarted server where the clients reconnect to). */
+  port?: number
 }
 
 export async function startTarget(spec: TargetSpec, options: StartOptions = {}): Promise<RunningTarget> {
   const dir = options.dir ?? tempDir(spec.name)
-  const port = await freePort()
+  const port = options.port ?? (await freePort())
   const lines: string[] = []
   const keep = (chunk: Buffer) => {
     lines.push(...chunk.toString().split('\n').filter(Boolean))
@@ -135,7 +137,7 @@ export async function startTarget(spec: TargetSpec, options: StartOptions = {}):
       child.kill('SIGKILL')
       throw new Error(`${spec.name} did not listen on ${port} within 20 s:\n${lines.join('\n')}`)
     }
-    await new Promise((r) => setTimeout(r, 50))
+    await new Promise((r) => setTimeout(r, options.port === undefined ? 50 : 10))
   }
 
   const ask = (type: 'gc' | 'sample') =>

@@ -119,6 +119,15 @@ export const TARGETS: Record<string, TargetSpec> = {
     stateful: true,
     storage: 'hocuspocus-sqlite',
   },
+  'hocuspocus-sqlite': {
+    name: 'hocuspocus-sqlite',
+    label: 'bare Hocuspocus 4 with @hocuspocus/extension-sqlite (loads and stores the whole state)',
+    entry: join(ROOT, 'bench/peers/hocuspocus.ts'),
+    env: (dir) => ({ BENCH_SQLITE_PATH: join(dir, 'hocuspocus.db'), BENCH_SQLITE_EXTENSION: '1' }),
+    address: hocuspocusAddress(''),
+    stateful: true,
+    storage: 'hocuspocus-sqlite',
+  },
   'y-websocket': {
     name: 'y-websocket',
     label: '@y/websocket-server 0.1.1 (reference y-websocket server)',

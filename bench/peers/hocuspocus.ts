@@ -7,18 +7,25 @@
  * stored state read from one `documents(name, data)` row and applied with
  * Y.applyUpdate in onLoadDocument.
  *
+ * With BENCH_SQLITE_EXTENSION=1 as well (target `hocuspocus-sqlite`): the
+ * stock @hocuspocus/extension-sqlite itself on that file — loads and stores,
+ * the natural peer for stored documents (restart-storm, crowd, isolation).
+ *
  * For scale-out only (BENCH_REDIS_URL set): @hocuspocus/extension-redis with
  * its defaults, pointed at that redis-server, channels under
  * BENCH_REDIS_PREFIX — what a user gets from the stock scale-out recipe.
  */
 import { Redis } from '@hocuspocus/extension-redis'
+import { SQLite } from '@hocuspocus/extension-sqlite'
 import { type Extension, Server, type onLoadDocumentPayload } from '@hocuspocus/server'
 import Database from 'better-sqlite3'
 import * as Y from 'yjs'
 
 const extensions: Extension[] = []
 const sqlitePath = process.env.BENCH_SQLITE_PATH
-if (sqlitePath) {
+if (sqlitePath && process.env.BENCH_SQLITE_EXTENSION === '1') {
+  extensions.push(new SQLite({ database: sqlitePath }))
+} else if (sqlitePath) {
   const db = new Database(sqlitePath, { readonly: true })
   const fetch = db.prepare<[string], { data: Buffer }>('SELECT data FROM documents WHERE name = ?')
   extensions.push({

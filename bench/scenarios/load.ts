@@ -6,6 +6,8 @@ import { say } from '../lib/progress.ts'
 import type { TargetSpec } from '../lib/targets.ts'
 import type { CaseResult, TargetResult, Workload } from '../report/schema.ts'
 import { type LoadOptions, runLoad } from '../run/load-run.ts'
+import { crowd, isolation } from './crowd.ts'
+import { restartStorm } from './restart-storm.ts'
 import type { Overrides, Scenario, ScenarioOutput } from './types.ts'
 
 const ALL = ['collab', 'collab-memory', 'hocuspocus', 'y-websocket', 'relay']
@@ -127,17 +129,34 @@ export const chat: Scenario = {
 
 export const quick: Scenario = {
   name: 'quick',
-  description: 'smoke test (<60 s): 40 editors on 8 documents, 2 edits/s, 4 s per target, then 20 chat users in 2 rooms; fails if any target misses updates or does not converge',
+  description:
+    'smoke test (~90 s): 40 editors on 8 documents, 2 edits/s, 4 s per target, then 20 chat users in 2 rooms, then tiny restart-storm, crowd and isolation; fails if any target misses updates, does not converge, or a storm client does not sync',
   defaultTargets: ALL,
-  run: (targets, o) =>
-    runCases(
+  async run(targets, o) {
+    const steady = await runCases(
       [
         { name: 'quick', workload: workload({ ...base, clients: 40, docs: 8, rate: 2, durationSec: 4, warmupSec: 1, realClients: 4 }, o) },
         // Chat messages as our client sends them: this server's chat guard must let every one through.
         { name: 'quick-chat', workload: workload({ ...base, clients: 20, docs: 2, rate: 2, durationSec: 3, warmupSec: 1, realClients: 2, kind: 'chat' }, o) },
       ],
       targets,
-    ),
+    )
+    // A small case of each storm, on the targets that keep documents and speak the Hocuspocus protocol (no timing asserted).
+    const stored = targets.filter((t) => t.storage && t.address(0).dialect === 'hocuspocus')
+    if (stored.length === 0) return steady
+    const storms = [
+      await restartStorm.run(stored, { clients: 20, docs: 4, sizes: [0.25] }),
+      await crowd.run(stored, { clients: 4, sizes: [0.25] }),
+      await isolation.run(stored, { clients: 4, sizes: [0.25], editors: 20, docs: 4, duration: 1, warmup: 1 }),
+    ]
+    return {
+      ...steady,
+      extra: Object.assign({}, steady.extra, ...storms.map((s) => s.extra)),
+      notes: [...steady.notes, ...storms.flatMap((s) => s.notes)],
+      failures: [...(steady.failures ?? []), ...storms.flatMap((s) => s.failures ?? [])],
+      charts: [...(steady.charts ?? []), ...storms.flatMap((s) => s.charts ?? [])],
+    }
+  },
 }
 
 export const durableAck: Scenario = {

@@ -22,6 +22,8 @@ export interface Overrides {
   repeat?: number
   /** scale-out: server instances. */
   instances?: number
+  /** isolation: editors on the small documents. */
+  editors?: number
 }
 
 export interface ScenarioOutput {
