@@ -25,6 +25,8 @@ import { Metrics } from './metrics.ts'
 import { PostgresStorage } from './storage/postgres.ts'
 import { SqliteStorage } from './storage/sqlite.ts'
 import { ColdSync } from './ws/cold-sync.ts'
+import { SharedStates } from './ws/shared-state.ts'
+import { LoadQueue } from './storage/load-queue.ts'
 import { DecodedFrames } from './ws/frame.ts'
 import { WritePipeline } from './pipeline/pipeline.ts'
 import { SocketDoor } from './pipeline/socket-door.ts'
@@ -114,13 +116,20 @@ export function createCollabServer(partial: Partial<CollabConfig> = {}, options:
     : undefined
   // The change feed (docs/events.md): marks and events commit with the appends (server/events).
   const events = createEvents(config, { storage, logger, metrics })
-  const coldSync = config.coldSync ? new ColdSync(() => metrics.coldSyncs.inc()) : undefined
+  const coldSync = config.coldSync
+    ? new ColdSync({ onServe: () => metrics.coldSyncs.inc(), shared: new SharedStates((bytes) => metrics.sharedStateBytes.inc(bytes)) })
+    : undefined
+  // Admission control for loads: a storm waits for a slot rather than loading everything at once.
+  const loads = new LoadQueue(config.loadConcurrency)
+  metrics.loadQueue(loads)
   // Loads of a document being deleted wait for the delete (server/storage/deletions.ts).
   const deletions = new Deletions()
   const persistence = new Persistence({
     storage,
     deletions,
     coldSync,
+    loads,
+    onLoad: (seconds) => metrics.loadSeconds.observe(seconds),
     logger,
     compactAfterUpdates: config.compactAfterUpdates,
     compactAfterBytes: config.compactAfterBytes,
@@ -175,6 +184,10 @@ export function createCollabServer(partial: Partial<CollabConfig> = {}, options:
     return 'ok'
   })
   if (scaleOut) readiness.add('redis', async () => scaleOut.health())
+  // Mid-storm: still serving (200), so load balancers do not drain every instance at once; a storage fault is 'failing' (503).
+  readiness.add('loads', async () =>
+    loads.length > config.loadQueueDegraded ? { state: 'degraded', detail: `${loads.length} document loads waiting (LOAD_QUEUE_DEGRADED ${config.loadQueueDegraded})` } : 'ok',
+  )
   const router = new Router()
   const sources = { documents: () => hocuspocus.getDocumentsCount(), connections: () => gateway.size }
   metrics.gauges(sources)
@@ -221,6 +234,7 @@ export function createCollabServer(partial: Partial<CollabConfig> = {}, options:
     await scaleOut?.close()
     gateway.close()
     httpServer.closeAllConnections()
+    metrics.stop()
     await storage.close()
   }
 

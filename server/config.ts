@@ -26,8 +26,12 @@ export interface CollabConfig {
    * @default 'normal'
    */
   dbSync: DbSync
-  /** Send a stored document to a client that holds nothing while the document loads (server/ws/cold-sync.ts). */
+  /** Send a stored document to a client that holds nothing while the document loads, and one shared encoding of a loaded one (server/ws/cold-sync.ts). */
   coldSync: boolean
+  /** Document loads (storage read + build) at once; more wait in a queue, in order (0: no bound). @default 8 */
+  loadConcurrency: number
+  /** /readyz answers `degraded` (still 200) while more loads than this wait in the queue. @default 100 */
+  loadQueueDegraded: number
   /** SQLite: under load, at most one append transaction per this many ms (0: one per event-loop turn). */
   dbCommitIntervalMs: number
   /** pino log level. @default 'info' */
@@ -177,6 +181,8 @@ export const defaultConfig: CollabConfig = {
   dbSync: 'normal',
   dbCommitIntervalMs: 0,
   coldSync: true,
+  loadConcurrency: 8,
+  loadQueueDegraded: 100,
   logLevel: 'info',
   logFormat: 'auto',
   maxMessageBytes: 16 * 1024 * 1024,
@@ -310,7 +316,9 @@ export const ENV_VARS: Record<string, EnvVar<keyof CollabConfig>> = {
   DB_PATH: { key: 'dbPath', doc: 'SQLite file, created with its directory', parse: nonEmpty, allowed: "a file path, or ':memory:'" },
   DB_SYNC: { key: 'dbSync', doc: "SQLite durability: 'normal' survives process crashes, 'full' also power loss", parse: oneOf<DbSync>(['normal', 'full']), allowed: "'normal' or 'full'" },
   DB_COMMIT_INTERVAL_MS: { key: 'dbCommitIntervalMs', doc: 'SQLite: under load, at most one append transaction per this many ms', parse: integer(0, 1000), allowed: 'an integer from 0 to 1000 (ms)' },
-  COLD_SYNC: { key: 'coldSync', doc: 'send a stored document to a client that holds nothing while the document loads', parse: onOff, allowed: "'on' or 'off'" },
+  COLD_SYNC: { key: 'coldSync', doc: 'send a client that holds nothing the stored document while it loads, and one shared encoding once loaded', parse: onOff, allowed: "'on' or 'off'" },
+  LOAD_CONCURRENCY: { key: 'loadConcurrency', doc: 'document loads at once; more wait in a queue (0: no bound)', parse: integer(0, 10_000), allowed: 'an integer from 0 to 10000' },
+  LOAD_QUEUE_DEGRADED: { key: 'loadQueueDegraded', doc: "/readyz says 'degraded' (still 200) while more loads than this wait", parse: integer(1, 10_000_000), allowed: 'an integer from 1 to 10000000' },
   LOG_LEVEL: { key: 'logLevel', doc: 'log level (JSON lines on stdout)', parse: oneOf(LOG_LEVELS), allowed: LOG_LEVELS.join(', ') },
   LOG_FORMAT: { key: 'logFormat', doc: "log lines: 'auto' (readable at a terminal, JSON otherwise), 'pretty' or 'json'", parse: oneOf<LogFormat>(['auto', 'pretty', 'json']), allowed: "'auto', 'pretty' or 'json'" },
   MAX_MESSAGE_BYTES: { key: 'maxMessageBytes', doc: 'largest WebSocket frame; larger ones close the socket with 1009', parse: integer(1024, 1024 ** 3), allowed: 'an integer from 1024 to 1073741824' },

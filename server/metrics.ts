@@ -1,6 +1,9 @@
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client'
 import { MessageType } from '../client/protocol.ts'
 
+/** How often the event-loop lag is sampled, ms. */
+const LAG_SAMPLE_MS = 100
+
 /** Prometheus label for each message type. */
 const TYPE_LABEL: Record<number, string> = {
   [MessageType.Sync]: 'sync',
@@ -121,9 +124,41 @@ export class Metrics {
   readonly webhookOldestPending = new Gauge({ name: 'collab_webhook_oldest_pending_seconds', help: 'Age of the oldest event an endpoint is waiting to retry (0: none)', registers: [this.registry] })
   readonly streamsEnded = new Counter({ name: 'collab_streams_ended_total', help: 'Event streams the server ended, by reason (slow-consumer, token-expired, server-shutting-down, cursor-gone)', labelNames: ['reason'], registers: [this.registry] })
   readonly compactions = new Counter({ name: 'collab_compactions_total', help: 'Log compactions, by outcome', labelNames: ['outcome'], registers: [this.registry] })
+  readonly loadSeconds = new Histogram({
+    name: 'collab_document_load_seconds',
+    help: 'Time to load one document once admitted: storage read and build (waiting in the load queue not included)',
+    buckets: [0.001, 0.005, 0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
+    registers: [this.registry],
+  })
+  readonly sharedStateBytes = new Counter({ name: 'collab_shared_state_bytes_total', help: 'Bytes sent from a shared encoding of a loaded document to clients that held nothing (server/ws/shared-state.ts)', registers: [this.registry] })
+  readonly eventLoopLag = new Histogram({
+    name: 'collab_event_loop_lag_seconds',
+    help: `How late a timer set every ${LAG_SAMPLE_MS} ms fires: the event loop's delay, as a histogram`,
+    buckets: [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5],
+    registers: [this.registry],
+  })
+  private lagTimer: NodeJS.Timeout | undefined
 
   constructor() {
     collectDefaultMetrics({ register: this.registry })
+    let expected = performance.now() + LAG_SAMPLE_MS
+    this.lagTimer = setInterval(() => {
+      const now = performance.now()
+      this.eventLoopLag.observe(Math.max(0, now - expected) / 1000)
+      expected = now + LAG_SAMPLE_MS
+    }, LAG_SAMPLE_MS)
+    this.lagTimer.unref()
+  }
+
+  /** Stop sampling the event loop (shutdown). */
+  stop(): void {
+    clearInterval(this.lagTimer)
+  }
+
+  /** The load queue's length, read at scrape time. */
+  loadQueue(queue: { readonly length: number; readonly active: number }): void {
+    new Gauge({ name: 'collab_load_queue_length', help: 'Document loads waiting for a slot (LOAD_CONCURRENCY)', registers: [this.registry], collect() { this.set(queue.length) } })
+    new Gauge({ name: 'collab_loads_active', help: 'Document loads running now', registers: [this.registry], collect() { this.set(queue.active) } })
   }
 
   /** One inbound frame accepted (`type` -1: a pong). */

@@ -1,5 +1,6 @@
 import type {
   Extension,
+  afterLoadDocumentPayload,
   afterUnloadDocumentPayload,
   onChangePayload,
   onLoadDocumentPayload,
@@ -14,6 +15,7 @@ import { parkedStructs, withoutUpdateListeners } from '../internals.ts'
 import { applyStored } from '../storage/merge.ts'
 import type { ColdSync } from '../ws/cold-sync.ts'
 import type { Deletions } from '../storage/deletions.ts'
+import type { LoadQueue } from '../storage/load-queue.ts'
 import type { AppendExtras, ClientClaim, DirtyMark, NewEvent, Storage } from '../storage/types.ts'
 import { ownersOf } from '../pipeline/owners.ts'
 
@@ -54,6 +56,10 @@ export interface PersistenceConfiguration {
   deletions?: Deletions
   /** The change feed: marks and events commit with each append. */
   feed?: FeedHook
+  /** Admission control: loads (storage read and build) wait here for a slot. */
+  loads?: LoadQueue
+  /** Called with every load's time, from its slot to the built document, in seconds (metrics). */
+  onLoad?: (seconds: number) => void
 }
 
 const SERVER_CHANGE: Change = { actor: 'server' }
@@ -86,15 +92,23 @@ export class Persistence implements Extension {
 
   async onLoadDocument({ documentName, document }: onLoadDocumentPayload): Promise<void> {
     try {
-      await this.load(documentName, document)
-    } finally {
-      // Whatever happened: sockets still waiting for this load hand their frames on (server/ws/cold-sync.ts).
-      this.config.coldSync?.loaded(documentName)
+      await this.config.deletions?.settled(documentName)
+      const loads = this.config.loads
+      await (loads ? loads.run(() => this.load(documentName, document)) : this.load(documentName, document))
+    } catch (error) {
+      // Sockets waiting for this load hand their frames on as they were (server/ws/cold-sync.ts).
+      this.config.coldSync?.failed(documentName)
+      throw error
     }
   }
 
+  /** Loaded: sockets waiting with nothing are answered from the shared state (server/ws/cold-sync.ts). */
+  async afterLoadDocument({ documentName, document }: afterLoadDocumentPayload): Promise<void> {
+    this.config.coldSync?.ready(documentName, document)
+  }
+
   private async load(documentName: string, document: Y.Doc): Promise<void> {
-    await this.config.deletions?.settled(documentName)
+    const started = performance.now()
     const stored = await this.config.storage.load(documentName)
     // Before the (slow) apply: the clients that asked for the document with nothing may get the stored bytes now.
     const empty = document.store.clients.size === 0 && parkedStructs(document) === null
@@ -106,7 +120,8 @@ export class Persistence implements Extension {
     const refused = withoutUpdateListeners(document, () => applyStored(document, stored))
     // Who owns which client id, kept with the document (the ownership check reads it).
     ownersOf(document).record(stored.owners)
-    served?.release(Y.encodeStateVector(document))
+    served?.built(document, Y.encodeStateVector(document), parkedStructs(document) === null)
+    this.config.onLoad?.((performance.now() - started) / 1000)
     if (refused > 0) this.config.logger.error({ documentName, refused }, 'stored updates Yjs could not apply were skipped')
     this.logSizes.set(documentName, {
       count: stored.updates.length,

@@ -23,8 +23,6 @@ export interface ColdHoldOptions {
   forward(frame: Uint8Array): void
   /** Write a frame to the socket. */
   send(frame: Uint8Array): Promise<void>
-  /** Whether Hocuspocus has the document loaded or is loading it. */
-  loadedOrLoading(documentName: string): boolean
 }
 
 /** An empty state vector: no clients (varUint 0). */
@@ -34,7 +32,7 @@ const isEmptyStateVector = (sv: Uint8Array) => sv.byteLength === 1 && sv[0] === 
  * One socket's side of cold sync (server/ws/cold-sync.ts): an empty SyncStep1
  * for a document this socket has not authenticated yet is held at the door,
  * with what the socket sends for that document after it (but its Auth), until the auth reply
- * — and, when the document then still has to be loaded, until its load.
+ * — then served by cold sync at once (the document is loaded) or by its load.
  */
 export class ColdHolds {
   private readonly options: ColdHoldOptions
@@ -75,12 +73,12 @@ export class ColdHolds {
     if (!held || held.phase !== 'auth') return
     // Refused: Hocuspocus drops what it queued for the document; so do we.
     if (!authenticated) return this.drop(address)
-    if (this.options.loadedOrLoading(address)) return this.release(address)
-    // Not loaded: Hocuspocus starts loading it for this socket now; wait for the stored state.
+    // Authenticated: served now if the document is loaded, else by its load (server/ws/cold-sync.ts).
     held.phase = 'load'
-    held.cancel = this.options.coldSync.wait(address, { send: (data) => this.options.send(data), release: (step1) => this.release(address, step1) })
     held.timer = setTimeout(() => this.release(address), LOAD_WAIT_MS)
     held.timer.unref()
+    const cancel = this.options.coldSync.join(address, { send: (data) => this.options.send(data), release: (step1) => this.release(address, step1) })
+    if (this.held?.get(address) === held) held.cancel = cancel
   }
 
   /** The socket closed. */

@@ -176,7 +176,6 @@ export class Gateway {
             onSend?.(peekType(data), data.byteLength)
             ws.send(data, () => resolve())
           }),
-        loadedOrLoading: (name) => hocuspocus.documents.has(name) || hocuspocus.loadingDocuments.has(name),
       })
     }
     const bucket = new TokenBucket(limits.rateLimitPerSecond, limits.rateLimitBurst)
