@@ -6,6 +6,7 @@ import { createSecurity } from './setup/security.ts'
 import { YWS_PREFIX, YwsAdapter } from './compat/yws.ts'
 import { type CollabConfig, defaultConfig } from './config.ts'
 import { ClusterPresence } from './extensions/cluster-presence.ts'
+import { ColdAnswer } from './extensions/cold-answer.ts'
 import { DocumentLifecycle } from './extensions/lifecycle.ts'
 import { Persistence } from './extensions/persistence.ts'
 import { Deletions } from './storage/deletions.ts'
@@ -159,7 +160,7 @@ export function createCollabServer(partial: Partial<CollabConfig> = {}, options:
     timeout: config.idleTimeoutMs,
     maxUnauthenticatedQueueSize: config.preauthQueueBytes,
     maxUnauthenticatedQueueMessages: config.preauthQueueMessages,
-    extensions: [lifecycle, ...security.extensions, socketDoor, ...(scaleOut ? [scaleOut] : []), ...(clusterPresence ? [clusterPresence] : []), ...(options.extensions ?? []), persistence, ...history.extensions, ...(events?.extensions ?? [])],
+    extensions: [lifecycle, ...security.extensions, socketDoor, ...(scaleOut ? [scaleOut] : []), ...(clusterPresence ? [clusterPresence] : []), ...(options.extensions ?? []), persistence, ...history.extensions, ...(events?.extensions ?? []), ...(coldSync ? [new ColdAnswer()] : [])],
   })
   const gateway = new Gateway({
     hocuspocus,

@@ -1,3 +1,4 @@
+import type * as Y from 'yjs'
 import { MessageType, SyncStep } from '../../client/protocol.ts'
 import type { ColdSync } from './cold-sync.ts'
 import type { Frame } from './frame.ts'
@@ -5,14 +6,20 @@ import type { Frame } from './frame.ts'
 /** What one socket may have held for one document before it is handed on (then Hocuspocus's own limits apply). */
 const MAX_HELD_FRAMES = 64
 const MAX_HELD_BYTES = 1 << 20
-/** The longest a socket waits for a load that never offered its stored state (a hook refused it, say). */
+/** The longest a socket waits for its connection to a document (a load that never finished, a hook that refused it). */
 const LOAD_WAIT_MS = 30_000
+const EMPTY_STATE_VECTOR = Uint8Array.of(0)
 
 interface Held {
+  /** The SyncStep1 first, then what the socket sent for the document after it. */
   frames: Uint8Array[]
   bytes: number
-  /** Waiting for the auth reply, or (authenticated) for the load. */
-  phase: 'auth' | 'load'
+  /** The state vector of the held SyncStep1. */
+  stateVector: Uint8Array
+  /** Waiting for the auth reply, or (authenticated) for the connection to the document. */
+  phase: 'auth' | 'connect'
+  /** Sent the stored snapshot while the document loaded (server/ws/cold-sync.ts). */
+  gotSnapshot: boolean
   cancel?: () => void
   timer?: NodeJS.Timeout
 }
@@ -29,10 +36,12 @@ export interface ColdHoldOptions {
 const isEmptyStateVector = (sv: Uint8Array) => sv.byteLength === 1 && sv[0] === 0
 
 /**
- * One socket's side of cold sync (server/ws/cold-sync.ts): an empty SyncStep1
- * for a document this socket has not authenticated yet is held at the door,
- * with what the socket sends for that document after it (but its Auth), until the auth reply
- * — then served by cold sync at once (the document is loaded) or by its load.
+ * One socket's side of cold sync (server/ws/cold-sync.ts): the first
+ * SyncStep1 for a document this socket has not authenticated yet is held at
+ * the door, with what the socket sends for that document after it (but its
+ * Auth), until the auth reply — dropped if refused —, then until Hocuspocus
+ * has connected the socket to the loaded document, when it is answered from
+ * the document's shared answer and the rest is handed on.
  */
 export class ColdHolds {
   private readonly options: ColdHoldOptions
@@ -53,16 +62,15 @@ export class ColdHolds {
       if (held.frames.length > MAX_HELD_FRAMES || held.bytes > MAX_HELD_BYTES) this.release(frame.address)
       return true
     }
-    const cold =
+    const first =
       frame.type === MessageType.Sync &&
       frame.syncStep === SyncStep.Step1 &&
       frame.address === frame.documentName &&
       frame.stateVector !== undefined &&
-      isEmptyStateVector(frame.stateVector) &&
       !this.authenticated?.has(frame.address)
-    if (!cold) return false
+    if (!first || !frame.stateVector) return false
     this.held ??= new Map()
-    this.held.set(frame.address, { frames: [bytes], bytes: bytes.byteLength, phase: 'auth' })
+    this.held.set(frame.address, { frames: [bytes], bytes: bytes.byteLength, stateVector: frame.stateVector, phase: 'auth', gotSnapshot: false })
     return true
   }
 
@@ -73,12 +81,37 @@ export class ColdHolds {
     if (!held || held.phase !== 'auth') return
     // Refused: Hocuspocus drops what it queued for the document; so do we.
     if (!authenticated) return this.drop(address)
-    // Authenticated: served now if the document is loaded, else by its load (server/ws/cold-sync.ts).
-    held.phase = 'load'
+    held.phase = 'connect'
     held.timer = setTimeout(() => this.release(address), LOAD_WAIT_MS)
     held.timer.unref()
-    const cancel = this.options.coldSync.join(address, { send: (data) => this.options.send(data), release: (step1) => this.release(address, step1) })
-    if (this.held?.get(address) === held) held.cancel = cancel
+    // A client that holds nothing may get the stored snapshot while the document loads.
+    if (isEmptyStateVector(held.stateVector)) {
+      held.cancel = this.options.coldSync.join(address, {
+        send: (data) => this.options.send(data),
+        release: () => this.release(address),
+        servedSnapshot: () => (held.gotSnapshot = true),
+      })
+    }
+  }
+
+  /**
+   * Hocuspocus connected this socket to the loaded `document` (its `connected`
+   * hook; `open`: the connection is still attached). The held SyncStep1 is
+   * answered here, the rest handed on.
+   */
+  connected(address: string, document: Y.Doc, open: boolean): void {
+    const held = this.held?.get(address)
+    if (!held || held.phase !== 'connect') return
+    this.take(address)
+    if (!open) return
+    const { coldSync } = this.options
+    const snapshot = held.gotSnapshot ? coldSync.snapshotVector(document) : undefined
+    const answer = snapshot
+      ? coldSync.shared.afterSnapshot(address, document, snapshot)
+      : coldSync.shared.answer(address, document, held.gotSnapshot ? EMPTY_STATE_VECTOR : held.stateVector)
+    coldSync.shared.served(answer)
+    for (const frame of answer.frames) void this.options.send(frame)
+    for (const frame of held.frames.slice(1)) this.options.forward(frame)
   }
 
   /** The socket closed. */
@@ -86,10 +119,10 @@ export class ColdHolds {
     for (const address of [...(this.held?.keys() ?? [])]) this.drop(address)
   }
 
-  private release(address: string, step1?: Uint8Array): void {
+  /** Hand the held frames to Hocuspocus as they were: it answers as usual. */
+  private release(address: string): void {
     const held = this.take(address)
     if (!held) return
-    if (step1) held.frames[0] = step1
     for (const frame of held.frames) this.options.forward(frame)
   }
 

@@ -5,34 +5,31 @@ import { syncMessage } from './frame.ts'
 import { SharedStates } from './shared-state.ts'
 
 /**
- * Cold sync: a client that holds nothing gets a document from bytes encoded
- * once — the stored snapshot while the document loads, a shared encoding of
- * it once loaded — never from a `Y.encodeStateAsUpdate` of its own.
+ * Cold sync: a client's SyncStep1 is answered from bytes encoded once — the
+ * stored snapshot while the document loads, then an answer shared by every
+ * client that asks the same (server/ws/shared-state.ts) — instead of
+ * Hocuspocus encoding the document again for each client.
  *
- * Loading a large document is mostly Yjs building the `Y.Doc` from the stored
- * state, and then Hocuspocus encoding that whole state again for each client
- * that sent an empty SyncStep1. So those are answered at the door, before
- * Hocuspocus sees them (server/ws/cold-hold.ts):
- *
- * 1. the gateway holds the empty SyncStep1 (and whatever the socket sends for
- *    that document after it, in order) until Hocuspocus tells the socket it is
- *    authenticated for the document; then the socket `join`s here;
- * 2. the document loaded: the socket is sent its shared state
- *    (server/ws/shared-state.ts) and its SyncStep1 goes to Hocuspocus carrying
- *    the state vector of what was sent, so Hocuspocus answers with only what
- *    is past it (usually nothing);
- * 3. the document not loaded yet: the socket waits for its load. Persistence
- *    reads the stored state and offers it: every socket waiting — and every
- *    one that joins until the load is over — gets the stored snapshot as it is
- *    (a Sync update message, so a provider does not count itself synced
- *    before the real answer), before the `Y.Doc` is built; the build waits (at
- *    most `FLUSH_WAIT_MS`) until it is out: building blocks the event loop,
- *    and a large frame only partly fits the socket's buffer. The snapshot
- *    becomes the document's shared state;
- * 4. once the document is loaded (`ready`), each waiting socket's SyncStep1
- *    goes to Hocuspocus carrying the state vector of what it was sent
- *    (sockets that came after a declined offer are sent the shared state
- *    first), followed by what the socket sent after it.
+ * 1. the gateway holds a socket's first SyncStep1 for a document (and
+ *    whatever the socket sends for it after that, in order) until Hocuspocus
+ *    tells the socket it is authenticated for the document
+ *    (server/ws/cold-hold.ts);
+ * 2. a client that holds nothing (an empty state vector), for a document not
+ *    loaded yet, then waits for its load here: persistence reads the stored
+ *    state and offers it, and every socket waiting — and every one that joins
+ *    until the load is over — gets the stored snapshot as it is (a Sync
+ *    update message, so a provider does not count itself synced before the
+ *    real answer), before the `Y.Doc` is built; the build waits (at most
+ *    `FLUSH_WAIT_MS`) until it is out: building blocks the event loop, and a
+ *    large frame only partly fits the socket's buffer. The snapshot becomes
+ *    the document's shared answer for an empty state vector;
+ * 3. once Hocuspocus has set up the socket's connection to the loaded
+ *    document (its `connected` hook), the held SyncStep1 is answered at the
+ *    door with the shared answer — the server's SyncStep1 and the SyncStep2
+ *    Hocuspocus would have sent (only an empty one for a client sent the
+ *    snapshot, while the document still holds exactly it) — and what the
+ *    socket sent after it goes to Hocuspocus. The connection is set up
+ *    first, so every change after the answer reaches the socket as usual.
  *
  * Nothing reaches a socket that was not authenticated for the document (a
  * refused socket's held frames are dropped, as Hocuspocus drops its queue).
@@ -40,15 +37,17 @@ import { SharedStates } from './shared-state.ts'
  * served from storage: a log not yet folded may hold deleted content the
  * snapshot would have garbage-collected, or entries Yjs refuses; and only
  * while the document is still empty: content an earlier extension put in
- * while loading would otherwise be counted in the state vector without having
- * been sent. A failed load hands the held frames to Hocuspocus as they were.
- * No private state of Hocuspocus is read or written.
+ * while loading would otherwise be missed. A failed load hands the held
+ * frames to Hocuspocus as they were. No private state of Hocuspocus is read
+ * or written.
  */
 export interface ColdWaiter {
   /** Write a frame to the socket; resolves once it is handed to the kernel (or the socket failed). */
   send(data: Uint8Array): Promise<void>
-  /** Hand the held frames to Hocuspocus, in order; the held SyncStep1 replaced by `step1` when given. */
-  release(step1?: Uint8Array): void
+  /** Hand the held frames to Hocuspocus as they were (the load failed). */
+  release(): void
+  /** It was sent the stored snapshot. */
+  servedSnapshot(): void
 }
 
 /** Served from storage: `flushed` resolves once the snapshot is out (or after FLUSH_WAIT_MS); call `built` after the build. */
@@ -66,16 +65,12 @@ interface Load {
   waiters: Set<ColdWaiter>
   /** The stored snapshot as a frame, once offered: sockets joining later get it at once. */
   frame?: Uint8Array
-  /** Waiters the stored snapshot was sent to. */
-  served: Set<ColdWaiter>
-  /** After the build: a SyncStep1 with the snapshot's state vector (what the served waiters hold). */
-  step1?: Uint8Array
 }
 
 export interface ColdSyncOptions {
-  /** Called for every socket served the stored snapshot (metrics). */
+  /** Called for every socket sent the stored snapshot (metrics). */
   onServe?: () => void
-  /** Where loaded documents' shared states live (its `onServe` counts their bytes). */
+  /** Where loaded documents' shared answers live (its `onServe` counts their bytes). */
   shared?: SharedStates
 }
 
@@ -84,6 +79,8 @@ export class ColdSync {
   private readonly loads = new Map<string, Load>()
   /** Documents persistence has loaded, until they are destroyed (unloaded). */
   private readonly documents = new Map<string, Y.Doc>()
+  /** The state vector of the stored snapshot a document was built from (what the clients sent it hold). */
+  private readonly snapshots = new WeakMap<Y.Doc, Uint8Array>()
   private readonly onServe: (() => void) | undefined
 
   constructor(options: ColdSyncOptions = {}) {
@@ -91,19 +88,14 @@ export class ColdSync {
     this.shared = options.shared ?? new SharedStates()
   }
 
-  /** A socket authenticated for `documentName` with an empty SyncStep1: served now if the document is loaded, else by its load. Returns a cancel. */
+  /** A socket authenticated for `documentName` that holds nothing: sent the stored snapshot if the document's load offers it. Returns a cancel. */
   join(documentName: string, waiter: ColdWaiter): () => void {
-    const document = this.documents.get(documentName)
-    if (document) {
-      this.serveShared(documentName, document, waiter)
-      return () => {}
-    }
+    if (this.documents.has(documentName)) return () => {}
     const load = this.loadOf(documentName)
     load.waiters.add(waiter)
-    if (load.frame) void this.serveStored(load, load.frame, waiter)
+    if (load.frame) void this.serveStored(load.frame, waiter)
     return () => {
       load.waiters.delete(waiter)
-      load.served.delete(waiter)
       if (load.waiters.size === 0 && !load.frame && this.loads.get(documentName) === load) this.loads.delete(documentName)
     }
   }
@@ -119,31 +111,25 @@ export class ColdSync {
     const load = this.loadOf(documentName)
     const frame = syncMessage(documentName, SyncStep.Update, stored.snapshot)
     load.frame = frame
-    const sent = Promise.all([...load.waiters].map((w) => this.serveStored(load, frame, w))).then(() => undefined)
+    const sent = Promise.all([...load.waiters].map((w) => this.serveStored(frame, w))).then(() => undefined)
     let timer: NodeJS.Timeout | undefined
     const flushed = Promise.race([sent, new Promise<void>((resolve) => (timer = setTimeout(resolve, FLUSH_WAIT_MS)))]).finally(() => clearTimeout(timer))
     return {
       flushed,
       built: (document, stateVector, exact) => {
-        load.step1 = syncMessage(documentName, SyncStep.Step1, stateVector)
+        this.snapshots.set(document, stateVector)
         if (exact) this.shared.seed(documentName, document, frame, stateVector)
       },
     }
   }
 
-  /** The document is loaded (persistence's afterLoadDocument): every socket waiting is answered, as are those joining from now on. */
+  /** The document is loaded (persistence's afterLoadDocument): its load is over for the sockets waiting, which are answered once connected. */
   ready(documentName: string, document: Y.Doc): void {
     this.documents.set(documentName, document)
     document.on('destroy', () => {
       if (this.documents.get(documentName) === document) this.documents.delete(documentName)
     })
-    const load = this.loads.get(documentName)
     this.loads.delete(documentName)
-    if (!load) return
-    for (const w of load.waiters) {
-      if (!load.served.has(w)) this.serveShared(documentName, document, w)
-      else w.release(load.step1)
-    }
   }
 
   /** The load of `documentName` failed: sockets waiting hand their frames to Hocuspocus as they were. */
@@ -153,22 +139,20 @@ export class ColdSync {
     for (const w of load?.waiters ?? []) w.release()
   }
 
+  /** The state vector of the stored snapshot `document` was built from, if it was. */
+  snapshotVector(document: Y.Doc): Uint8Array | undefined {
+    return this.snapshots.get(document)
+  }
+
   private loadOf(documentName: string): Load {
     let load = this.loads.get(documentName)
-    if (!load) this.loads.set(documentName, (load = { waiters: new Set(), served: new Set() }))
+    if (!load) this.loads.set(documentName, (load = { waiters: new Set() }))
     return load
   }
 
-  private serveStored(load: Load, frame: Uint8Array, waiter: ColdWaiter): Promise<void> {
-    load.served.add(waiter)
+  private serveStored(frame: Uint8Array, waiter: ColdWaiter): Promise<void> {
+    waiter.servedSnapshot()
     this.onServe?.()
     return waiter.send(frame)
-  }
-
-  private serveShared(documentName: string, document: Y.Doc, waiter: ColdWaiter): void {
-    const shared = this.shared.get(documentName, document)
-    this.shared.served(shared)
-    void waiter.send(shared.frame)
-    waiter.release(shared.step1)
   }
 }
