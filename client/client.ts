@@ -263,6 +263,8 @@ export class CollabClient implements Subscribable<ClientEvents> {
     // An expired token is worth another try when there is a function to ask for a fresh one.
     const code = /^(\d{4}) /.exec(reason)?.[1]
     const info = code ? closeCodeByNumber(Number(code)) : undefined
+    // The server said "later" (shedding load, at capacity): back off and try this document again.
+    if (info === CloseCode.ServerBusy || info === CloseCode.ServerAtCapacity) return room.rejoinLater()
     if (info?.retry && typeof this.options.token === 'function') return room.rejoinLater()
     // Anything else means the credentials are bad: stop and say so.
     this.stop({ kind: 'auth', reason: reason || CloseCode.Unauthorized.reason, ...(info ? { code: info.code } : {}) })

@@ -120,6 +120,12 @@ export const Errors = {
   StorageUnavailable: { code: 4503, status: 503, reason: 'storage-unavailable', scope: 'socket', retry: true },
   /** The server holds as many documents as it may (MAX_DOCUMENTS), all in use; try later or elsewhere. */
   ServerAtCapacity: { code: 4507, status: 503, reason: 'server-at-capacity', scope: 'document', retry: true },
+  /**
+   * The server is shedding load: opening this document would start a load while
+   * LOAD_QUEUE_MAX loads already wait. Back off: try again after a random delay,
+   * never at once (our client waits a jittered, growing delay per document).
+   */
+  ServerBusy: { code: 4508, status: 503, reason: 'server-busy', scope: 'document', retry: true },
   /** An unexpected server error (logged). */
   InternalError: { code: 4500, status: 500, reason: 'internal-error', scope: 'socket', retry: true },
   /**

@@ -208,11 +208,13 @@ export class Room implements Subscribable<RoomEvents> {
     if (retry) this.rejoinLater()
   }
 
-  /** @internal Authenticate and sync this document again on the open socket, after a backoff delay. */
+  /** @internal Authenticate and sync this document again on the open socket, after a jittered backoff delay. */
   rejoinLater(): void {
     if (this.left) return
     const { minDelay, maxDelay, factor } = this.context.reconnect
-    const delay = Math.min(maxDelay, minDelay * factor ** this.closeCount++)
+    // Jittered (half of it at random): clients refused together do not all come back together.
+    const base = Math.min(maxDelay, minDelay * factor ** this.closeCount++)
+    const delay = base / 2 + Math.random() * (base / 2)
     clearTimeout(this.retryTimer)
     this.retryTimer = setTimeout(() => {
       const socket = this.context.socket

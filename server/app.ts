@@ -154,7 +154,7 @@ export function createCollabServer(partial: Partial<CollabConfig> = {}, options:
   const socketDoor = new SocketDoor({ pipeline, frames, logger, onApplied: (seconds) => metrics.applySeconds.observe(seconds) })
   // Version history and the REST API (server/history, server/http/api).
   const history = createHistory(config, { storage, deletions, pipeline, logger, verifier: security.verifier, onAutoVersion: (outcome) => metrics.autoVersions.inc({ outcome }), events })
-  const lifecycle = new DocumentLifecycle({ idleMs: config.docIdleUnloadMs, maxDocuments: config.maxDocuments, logger })
+  const lifecycle = new DocumentLifecycle({ idleMs: config.docIdleUnloadMs, maxDocuments: config.maxDocuments, logger, loads, loadQueueMax: config.loadQueueMax })
   const hocuspocus = new Hocuspocus({
     quiet: true,
     timeout: config.idleTimeoutMs,

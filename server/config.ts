@@ -32,6 +32,8 @@ export interface CollabConfig {
   loadConcurrency: number
   /** /readyz answers `degraded` (still 200) while more loads than this wait in the queue. @default 100 */
   loadQueueDegraded: number
+  /** Shed load: a socket opening a document that would join this many waiting loads is refused with `4508 server-busy` (0: never; queue instead). @default 0 */
+  loadQueueMax: number
   /** SQLite: under load, at most one append transaction per this many ms (0: one per event-loop turn). */
   dbCommitIntervalMs: number
   /** pino log level. @default 'info' */
@@ -183,6 +185,7 @@ export const defaultConfig: CollabConfig = {
   coldSync: true,
   loadConcurrency: 8,
   loadQueueDegraded: 100,
+  loadQueueMax: 0,
   logLevel: 'info',
   logFormat: 'auto',
   maxMessageBytes: 16 * 1024 * 1024,
@@ -318,6 +321,7 @@ export const ENV_VARS: Record<string, EnvVar<keyof CollabConfig>> = {
   DB_COMMIT_INTERVAL_MS: { key: 'dbCommitIntervalMs', doc: 'SQLite: under load, at most one append transaction per this many ms', parse: integer(0, 1000), allowed: 'an integer from 0 to 1000 (ms)' },
   COLD_SYNC: { key: 'coldSync', doc: 'send a client that holds nothing the stored document while it loads, and one shared encoding once loaded', parse: onOff, allowed: "'on' or 'off'" },
   LOAD_CONCURRENCY: { key: 'loadConcurrency', doc: 'document loads at once; more wait in a queue (0: no bound)', parse: integer(0, 10_000), allowed: 'an integer from 0 to 10000' },
+  LOAD_QUEUE_MAX: { key: 'loadQueueMax', doc: "refuse opening a document with '4508 server-busy' (back off) while this many loads wait (0: never, queue)", parse: integer(0, 10_000_000), allowed: 'an integer from 0 to 10000000' },
   LOAD_QUEUE_DEGRADED: { key: 'loadQueueDegraded', doc: "/readyz says 'degraded' (still 200) while more loads than this wait", parse: integer(1, 10_000_000), allowed: 'an integer from 1 to 10000000' },
   LOG_LEVEL: { key: 'logLevel', doc: 'log level (JSON lines on stdout)', parse: oneOf(LOG_LEVELS), allowed: LOG_LEVELS.join(', ') },
   LOG_FORMAT: { key: 'logFormat', doc: "log lines: 'auto' (readable at a terminal, JSON otherwise), 'pretty' or 'json'", parse: oneOf<LogFormat>(['auto', 'pretty', 'json']), allowed: "'auto', 'pretty' or 'json'" },

@@ -36,6 +36,7 @@ const ADVICE: Partial<Record<CloseCodeName, AdviceText>> = {
   MalformedMessage: () => ({ badge: 'Refused: unreadable message', text: `The server could not read what this page sent. ${RELOAD}` }),
   UnsupportedMessage: () => ({ badge: 'Refused: unsupported message', text: `The page sent a message the server does not take. ${RELOAD}` }),
   TextFrame: () => ({ badge: 'Refused: unsupported message', text: `The page sent a message the server does not take. ${RELOAD}` }),
+  ServerBusy: (room) => ({ badge: 'Server busy: trying again', text: `The server is busy loading documents and asked to wait before opening “${room}”; the page tries again by itself in a moment.` }),
 }
 
 /** The name of a close code in the catalogue. */

@@ -17,6 +17,9 @@ export interface LifecycleConfiguration {
   /** Most documents loaded at once (0 = no cap). */
   maxDocuments: number
   logger: Logger
+  /** The load queue (server/storage/load-queue.ts), and how many waiting loads make a socket's new document be refused (0: never). */
+  loads?: { readonly length: number }
+  loadQueueMax?: number
 }
 
 /** The longest unloadNow waits for Hocuspocus to unload a document after its pending store. */
@@ -48,7 +51,17 @@ export class DocumentLifecycle implements Extension {
 
   /** Runs after authentication (lowest priority): an unauthenticated client cannot make us evict anything. */
   async onAuthenticate({ documentName, instance }: onAuthenticatePayload): Promise<void> {
+    if (this.shedding(instance, documentName)) throw new HookRefusal(CloseCode.ServerBusy)
     if (!(await this.admit(instance, documentName))) throw new HookRefusal(CloseCode.ServerAtCapacity)
+  }
+
+  /** Shedding load: opening `documentName` would start one more load while LOAD_QUEUE_MAX wait (one loaded or loading costs none). */
+  private shedding(instance: Hocuspocus, documentName: string): boolean {
+    const { loads, loadQueueMax = 0 } = this.config
+    if (!loads || loadQueueMax === 0 || loads.length < loadQueueMax) return false
+    if (instance.documents.has(documentName) || instance.loadingDocuments.has(documentName)) return false
+    this.config.logger.warn({ documentName, waiting: loads.length }, 'refusing a document: shedding load (LOAD_QUEUE_MAX)')
+    return true
   }
 
   /**

@@ -1,6 +1,9 @@
 import { join } from 'node:path'
 import { describe, expect, it, vi } from 'vitest'
+import { CloseCode, documentCloseReason } from '../../client/protocol.ts'
 import { provider, settled } from '../helpers/clients.ts'
+import { collabClient } from '../helpers/collab.ts'
+import { authFrame, authReply, rawClient } from '../helpers/raw.ts'
 import { httpBase, metric } from '../helpers/rest.ts'
 import { startServer, tempDir } from '../helpers/server.ts'
 import { SqliteStorage } from '../../server/storage/sqlite.ts'
@@ -69,5 +72,37 @@ describe('load queue: admission control for document loads', () => {
   it('the event loop lag is a histogram on /metrics', async () => {
     const server = await startServer()
     await vi.waitFor(async () => expect(await metric(httpBase(server.url), 'collab_event_loop_lag_seconds_count')).toBeGreaterThan(0))
+  })
+})
+
+describe('shedding: LOAD_QUEUE_MAX', () => {
+  it('a document that would join a full load queue is refused with server-busy; the client backs off and gets in once the queue drains', async () => {
+    const storage = new GatedStorage(join(tempDir(), 'collab.db'))
+    const server = await startServer({ loadConcurrency: 1, loadQueueMax: 1 }, { storage })
+    const http = httpBase(server.url)
+    // One load running, one waiting: the queue is full.
+    const first = provider(server.url, 'busy/a')
+    const second = provider(server.url, 'busy/b')
+    await vi.waitFor(async () => expect(await metric(http, 'collab_load_queue_length')).toBe(1))
+    const raw = await rawClient(server.url)
+    raw.send(authFrame('busy/c'))
+    const reply = await raw.next((d) => authReply(d) !== null)
+    expect(authReply(reply)).toEqual({ denied: documentCloseReason(CloseCode.ServerBusy) })
+    // A document loaded or loading costs no new load: it is not refused.
+    const again = await rawClient(server.url)
+    again.send(authFrame('busy/b'))
+    expect(authReply(await again.next((d) => authReply(d) !== null))).toMatchObject({ scope: expect.any(String) })
+
+    // Our client, refused the same way, waits and tries again by itself.
+    const client = collabClient(server.url, 'ann')
+    const room = client.room('busy/d')
+    const closed: unknown[] = []
+    room.on('denied', (r) => closed.push(r))
+    await vi.waitFor(() => expect(closed.length).toBeGreaterThanOrEqual(1))
+    expect(client.stopped).toBeNull()
+    storage.open()
+    await Promise.all([settled(first), settled(second)])
+    await room.synced
+    expect(client.stopped).toBeNull()
   })
 })
