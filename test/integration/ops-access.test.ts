@@ -71,7 +71,7 @@ describe('/healthz and /readyz reveal nothing', () => {
     const server = await startServer({ databaseUrl: `postgres://collab@127.0.0.1:${port}/db` }, { logger: pino({ level: 'info' }, sink) })
     const ready = await get(httpBase(server.url), '/readyz')
     expect(ready.status).toBe(503)
-    expect(ready.json).toEqual({ status: 'unavailable', checks: { storage: 'failing' } })
+    expect(ready.json).toEqual({ status: 'unavailable', checks: { storage: 'failing', loads: 'ok' } })
     expect(ready.text).not.toContain(String(port))
     await vi.waitFor(() => expect(lines.find((l) => l.check === 'storage')?.detail).toContain(String(port)))
   })
