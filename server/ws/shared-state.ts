@@ -14,10 +14,17 @@ const MAX_VECTORS = 32
 const EMPTY_UPDATE = Y.encodeStateAsUpdate(new Y.Doc())
 
 interface DocAnswers {
+  /** Answers for the document's current state, by state vector; cleared at every change. */
   byVector: Map<string, SyncAnswer>
   /** The stored snapshot the document was built from, while the document holds exactly it. */
   snapshot?: { vector: Uint8Array; done: SyncAnswer }
+  /** A whole state of the document (a Sync update message) and its state vector: kept across changes, what a client holding nothing is sent first. */
+  base?: { frame: Uint8Array; vector: Uint8Array }
 }
+
+/** A new whole state is encoded once what changed since the kept one is larger than this share of it. */
+const REBASE_SHARE = 0.25
+const EMPTY_KEY = Buffer.from(Y.encodeStateVector(new Y.Doc())).toString('latin1')
 
 /**
  * One encoding of a loaded document's answer, shared by every client that
@@ -35,6 +42,9 @@ interface DocAnswers {
  * - Dropped at the document's next change, whatever made it (a client,
  *   another instance through Redis, a restore, the server: every change of a
  *   `Y.Doc` fires its `update` event), and when the document is destroyed.
+ *   Only the whole state a client holding nothing is sent first is kept
+ *   across changes — always followed by everything since, delete set
+ *   included — until what changed since is a quarter of it.
  * - Encoded from the document (garbage-collected), or seeded with the stored
  *   snapshot the document was just built from and holds exactly — never from
  *   raw log entries, which may hold deleted content.
@@ -52,14 +62,32 @@ export class SharedStates {
     this.onServe = onServe
   }
 
-  /** The answer to a SyncStep1 carrying `stateVector` for `doc` (named `documentName` on the wire). */
+  /**
+   * The answer to a SyncStep1 carrying `stateVector` for `doc` (named
+   * `documentName` on the wire). A client that holds nothing is sent the kept
+   * whole state as an update, then a SyncStep2 with what changed since it
+   * (with the delete set, so nothing deleted since survives): one whole-state
+   * encoding serves many changes of a document being edited while a crowd joins.
+   */
   answer(documentName: string, doc: Y.Doc, stateVector: Uint8Array): SyncAnswer {
     const answers = this.answersOf(doc)
     const key = Buffer.from(stateVector).toString('latin1')
     const kept = answers.byVector.get(key)
     if (kept) return kept
-    const content = Y.encodeStateAsUpdate(doc, stateVector)
-    const made = answer([serverStep1(documentName, Y.encodeStateVector(doc)), syncMessage(documentName, SyncStep.Step2, content)])
+    const step1 = serverStep1(documentName, Y.encodeStateVector(doc))
+    let made: SyncAnswer | undefined
+    if (key === EMPTY_KEY) {
+      const base = answers.base
+      const since = base ? Y.encodeStateAsUpdate(doc, base.vector) : undefined
+      if (base && since && since.byteLength <= base.frame.byteLength * REBASE_SHARE) {
+        made = answer([step1, base.frame, syncMessage(documentName, SyncStep.Step2, since)])
+      } else {
+        answers.base = { frame: syncMessage(documentName, SyncStep.Update, Y.encodeStateAsUpdate(doc)), vector: Y.encodeStateVector(doc) }
+        made = answer([step1, answers.base.frame, syncMessage(documentName, SyncStep.Step2, EMPTY_UPDATE)])
+      }
+    } else {
+      made = answer([step1, syncMessage(documentName, SyncStep.Step2, Y.encodeStateAsUpdate(doc, stateVector))])
+    }
     if (answers.byVector.size < MAX_VECTORS) answers.byVector.set(key, made)
     return made
   }
@@ -78,7 +106,8 @@ export class SharedStates {
     const answers = this.answersOf(doc)
     const step1 = serverStep1(documentName, stateVector)
     const empty = syncMessage(documentName, SyncStep.Step2, EMPTY_UPDATE)
-    answers.byVector.set(Buffer.from(Y.encodeStateVector(new Y.Doc())).toString('latin1'), answer([step1, frame, empty]))
+    answers.base = { frame, vector: stateVector }
+    answers.byVector.set(EMPTY_KEY, answer([step1, frame, empty]))
     answers.snapshot = { vector: stateVector, done: answer([step1, empty]) }
   }
 
@@ -92,9 +121,14 @@ export class SharedStates {
     if (answers) return answers
     if (!this.watched.has(doc)) {
       this.watched.add(doc)
-      const drop = () => this.states.delete(doc)
-      doc.on('update', drop)
-      doc.on('destroy', drop)
+      // A change: no answer for the old state is served again (the kept whole state stays, as a base).
+      doc.on('update', () => {
+        const changed = this.states.get(doc)
+        if (!changed) return
+        changed.byVector.clear()
+        changed.snapshot = undefined
+      })
+      doc.on('destroy', () => this.states.delete(doc))
     }
     this.states.set(doc, (answers = { byVector: new Map() }))
     return answers

@@ -59,10 +59,31 @@ describe('shared state: one encoding of a loaded document for every client that 
     await settled(writer)
     const a = await ask(server.url)
     const b = await ask(server.url)
-    expect(a.map((f) => f.step)).toEqual([SyncStep.Step2])
+    // The whole state as an update, then an empty SyncStep2 (nothing changed since).
+    expect(a.map((f) => f.step)).toEqual([SyncStep.Update, SyncStep.Step2])
     expect(Buffer.from(b[0]!.update).equals(Buffer.from(a[0]!.update))).toBe(true)
     expect(textOf(a[0]!.update)).toBe('hello, crowd')
+    expect(a[1]!.update.byteLength).toBeLessThan(16)
     expect(await metric(httpBase(server.url), 'collab_shared_state_bytes_total')).toBeGreaterThanOrEqual(2 * a[0]!.update.byteLength)
+  })
+
+  it('while the document is edited, the whole state is encoded once: later clients get it plus only what changed since', async () => {
+    const server = await startServer()
+    const writer = provider(server.url, DOC)
+    await settled(writer)
+    writer.document.getText('text').insert(0, 'a long first paragraph that the crowd shares. '.repeat(20))
+    await settled(writer)
+    const first = await ask(server.url)
+    writer.document.getText('text').insert(0, 'typed meanwhile; ')
+    writer.document.getText('text').delete(20, 5)
+    await settled(writer)
+    const later = await ask(server.url)
+    expect(later.map((f) => f.step)).toEqual([SyncStep.Update, SyncStep.Step2])
+    expect(Buffer.from(later[0]!.update).equals(Buffer.from(first[0]!.update))).toBe(true)
+    expect(later[1]!.update.byteLength).toBeLessThan(first[0]!.update.byteLength / 4)
+    const replica = new Y.Doc()
+    for (const f of later) Y.applyUpdate(replica, f.update)
+    expect(replica.getText('text').toString()).toBe(writer.document.getText('text').toString())
   })
 
   it('clients holding the same state vector (back after a restart) get the same answer, delete set included', async () => {
