@@ -100,6 +100,8 @@ async function session(p: ChurnPlan, lane: ChurnLane): Promise<void> {
         if (f.type === MessageType.Sync || f.type === MessageType.SyncReply) {
           const { step, payload } = readSync(f.decoder)
           if (step === SyncStep.Step1) frame(syncFrame(dialect, name, SyncStep.Step2, Y.encodeStateAsUpdate(doc, payload)))
+          // A server may send the state as an update before its answer (this server's cold sync and shared answers).
+          else if (step === SyncStep.Update && !synced) Y.applyUpdate(doc, payload)
           else if (step === SyncStep.Step2 && !synced) {
             // Hold the document, as a real client does, so edits append after its content
             // (an empty local doc would insert every first edit at the start with no origin,

@@ -33,8 +33,10 @@ async function fetchRoom(address: TargetAddress, room: string, timeoutMs: number
         const frame = readFrame(address.dialect, new Uint8Array(data))
         if (frame.type !== MessageType.Sync && frame.type !== MessageType.SyncReply) return
         const { step, payload } = readSync(frame.decoder)
-        if (step !== SyncStep.Step2) return
+        if (step === SyncStep.Step1) return
+        // A server may send the state as an update first (this server's cold sync and shared answers), then the answer.
         Y.applyUpdate(doc, payload)
+        if (step !== SyncStep.Step2) return
         clearTimeout(timer)
         resolve()
       })
