@@ -24,7 +24,12 @@ export const FEED_SCHEMA = `
     data jsonb NOT NULL
   );
   CREATE INDEX IF NOT EXISTS collab_events_by_time ON collab_events (time);
-  CREATE INDEX IF NOT EXISTS collab_events_by_document ON collab_events (document, id);
+  -- Added in schema 3 (a document's activity): built once, when missing (see collab_updates.sender).
+  DO $$ BEGIN
+    IF NOT EXISTS (SELECT 1 FROM pg_indexes WHERE schemaname = current_schema() AND indexname = 'collab_events_by_document') THEN
+      CREATE INDEX collab_events_by_document ON collab_events (document, id);
+    END IF;
+  END $$;
   CREATE TABLE IF NOT EXISTS collab_event_counter (
     one boolean PRIMARY KEY DEFAULT true CHECK (one),
     n bigint NOT NULL,
@@ -93,7 +98,8 @@ const eventValues = (events: readonly NewEvent[], now: number) => [
 const upsertMarks = (first: number) => `
   m AS (
     INSERT INTO collab_event_marks (document, instance, cycle, at)
-    SELECT * FROM unnest($${first}::text[], $${first + 1}::text[], $${first + 2}::bigint[], $${first + 3}::bigint[])
+    SELECT document, instance, cycle, floor(extract(epoch FROM now()) * 1000)::bigint
+    FROM unnest($${first}::text[], $${first + 1}::text[], $${first + 2}::bigint[]) AS x(document, instance, cycle)
     ON CONFLICT (document, instance) DO UPDATE SET cycle = greatest(collab_event_marks.cycle, excluded.cycle), at = excluded.at)`
 
 /**
@@ -119,7 +125,7 @@ export function appendStatement(batch: ReadonlyArray<{ name: string; update: Uin
   if (marks.size > 0) {
     const list = [...marks.values()]
     parts.push(upsertMarks(values.length + 1))
-    values.push(list.map((m) => m.document), list.map((m) => m.instance), list.map((m) => m.cycle), list.map(() => Date.now()))
+    values.push(list.map((m) => m.document), list.map((m) => m.instance), list.map((m) => m.cycle))
   }
   if (events.length > 0) {
     parts.push(insertEvents(values.length + 1))
@@ -208,7 +214,7 @@ export async function appendFeed(client: pg.PoolClient, name: string, feed: Appe
   const values: unknown[] = []
   if (feed.mark) {
     parts.push(upsertMarks(1))
-    values.push([name], [feed.mark.instance], [feed.mark.cycle], [Date.now()])
+    values.push([name], [feed.mark.instance], [feed.mark.cycle])
   }
   if (feed.events?.length) {
     parts.push(insertEvents(values.length + 1))

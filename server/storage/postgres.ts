@@ -44,7 +44,13 @@ const SCHEMA = `
     data bytea NOT NULL,
     created_at timestamptz NOT NULL DEFAULT now()
   );
-  ALTER TABLE collab_updates ADD COLUMN IF NOT EXISTS sender text;
+  -- Added in schema 3 (who sent each log entry). Looked up first: ALTER TABLE takes an ACCESS EXCLUSIVE lock
+  -- before it would see the column exists, and every start would queue the cluster's appends behind any open read.
+  DO $$ BEGIN
+    IF NOT EXISTS (SELECT 1 FROM information_schema.columns WHERE table_schema = current_schema() AND table_name = 'collab_updates' AND column_name = 'sender') THEN
+      ALTER TABLE collab_updates ADD COLUMN sender text;
+    END IF;
+  END $$;
   CREATE INDEX IF NOT EXISTS collab_updates_by_name ON collab_updates (name, id);
   CREATE TABLE IF NOT EXISTS collab_versions (
     id bigserial PRIMARY KEY,
@@ -153,10 +159,10 @@ export class PostgresStorage implements Storage {
   async senders(name: string, since: number): Promise<string[]> {
     await this.migrate()
     const { rows } = await this.pool.query<{ sender: string }>(
-      'SELECT DISTINCT sender FROM collab_updates WHERE name = $1 AND created_at >= to_timestamp($2 / 1000.0) AND sender IS NOT NULL ORDER BY sender',
+      'SELECT DISTINCT sender COLLATE "C" AS sender FROM collab_updates WHERE name = $1 AND created_at >= to_timestamp($2 / 1000.0) AND sender IS NOT NULL ORDER BY 1',
       [name, since],
     )
-    return rows.map((r) => r.sender).sort()
+    return rows.map((r) => r.sender)
   }
 
   append(name: string, update: Uint8Array, claims?: readonly ClientClaim[], feed?: AppendExtras): Promise<ClientClaim[] | void> {
