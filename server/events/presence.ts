@@ -14,29 +14,32 @@ const ANONYMOUS = 'anonymous'
 
 export class PresenceEvents implements Extension {
   readonly extensionName = 'presence-events'
-  /** Per document: user → their open connections to it here. */
-  private readonly present = new Map<string, Map<string, number>>()
+  /** Per document: user → their open connections to it here (each by its hook context, which Hocuspocus keeps per connection). */
+  private readonly present = new Map<string, Map<string, Set<object>>>()
   private readonly publish: (events: readonly NewEvent[]) => Promise<void>
 
   constructor(publish: (events: readonly NewEvent[]) => Promise<void>) {
     this.publish = publish
   }
 
-  async connected({ documentName, context }: connectedPayload): Promise<void> {
+  async connected({ documentName, context, connection }: connectedPayload): Promise<void> {
+    // A connection that closed before this hook ran (its onDisconnect has been, or never comes) is not counted.
+    if (!connection.document.hasConnection(connection)) return
     const { id, name } = userOf(context)
     let users = this.present.get(documentName)
     if (!users) this.present.set(documentName, (users = new Map()))
-    const count = users.get(id) ?? 0
-    users.set(id, count + 1)
-    if (count === 0) await this.publish([{ type: 'presence.joined', document: documentName, actor: id, data: { name } }])
+    let open = users.get(id)
+    if (!open) users.set(id, (open = new Set()))
+    open.add(context as object)
+    if (open.size === 1) await this.publish([{ type: 'presence.joined', document: documentName, actor: id, data: { name } }])
   }
 
   async onDisconnect({ documentName, context }: onDisconnectPayload): Promise<void> {
     const { id, name } = userOf(context)
     const users = this.present.get(documentName)
-    const count = users?.get(id)
-    if (!users || count === undefined) return
-    if (count > 1) return void users.set(id, count - 1)
+    const open = users?.get(id)
+    // Only connections counted in: Hocuspocus also reports one that closed while its document loaded, never connected.
+    if (!users || !open?.delete(context as object) || open.size > 0) return
     users.delete(id)
     if (users.size === 0) this.present.delete(documentName)
     await this.publish([{ type: 'presence.left', document: documentName, actor: id, data: { name } }])
