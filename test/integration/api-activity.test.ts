@@ -39,8 +39,11 @@ describe('REST activity', () => {
     const reader = await tokenFor('eve', { 'team/*': 'read' })
     const ada = provider(server.url, DOC, { token: await tokenFor('ada', ACCESS) })
     await settled(ada)
-    ada.document.getText('text').insert(0, 'by Ada. ')
-    ada.document.getText('text').insert(8, 'More. ')
+    // One change (one transaction): one window whatever the machine's load.
+    ada.document.transact(() => {
+      ada.document.getText('text').insert(0, 'by Ada. ')
+      ada.document.getText('text').insert(8, 'More. ')
+    })
     await settled(ada)
     const updated = (entries: Entry[]) => entries.filter((e) => e.type === 'document.updated')
     await vi.waitFor(async () => expect(updated((await activity(base, reader)).entries)).toHaveLength(1))
@@ -77,6 +80,38 @@ describe('REST activity', () => {
     // Compaction folds the log; the activity stays.
     await server.persistence.compact(DOC)
     expect((await activity(base, reader)).entries).toEqual(all.entries)
+  })
+
+  it('a document deleted and created again: its activity starts at the delete', async () => {
+    const server = await startServer({ ...TOKEN_MODE, eventsWindowMs: 30 })
+    const base = httpBase(server.url)
+    const admin = await tokenFor('ada', { 'team/*': 'admin' })
+    const reader = await tokenFor('eve', { 'team/*': 'read' })
+    expect((await call(base, 'POST', docPath(DOC, '/updates'), { token: admin, body: appendText('secret plan') })).status).toBe(200)
+    await vi.waitFor(async () => expect((await activity(base, reader)).entries.map((e) => e.type)).toContain('document.updated'))
+    expect((await call(base, 'DELETE', docPath(DOC), { token: admin })).status).toBe(204)
+    expect((await call(base, 'POST', docPath(DOC, '/updates'), { token: admin, body: appendText('fresh start') })).status).toBe(200)
+    const now = await activity(base, reader)
+    expect(now.entries.at(-1)).toMatchObject({ type: 'document.deleted', authors: ['ada'] })
+    expect(now.entries.map((e) => e.type).filter((t) => t === 'document.created')).toHaveLength(1)
+    expect(now.next).toBeNull()
+  })
+
+  it('opening a document or saving a version makes nobody an author', async () => {
+    const server = await startServer({ ...TOKEN_MODE, eventsPresence: true })
+    const base = httpBase(server.url)
+    const ada = provider(server.url, DOC, { token: await tokenFor('ada', ACCESS) })
+    await settled(ada)
+    ada.document.getText('text').insert(0, 'hello')
+    await settled(ada)
+    const reader = await tokenFor('eve', { 'team/*': 'read' })
+    const eve = provider(server.url, DOC, { token: reader })
+    await settled(eve)
+    expect((await call(base, 'POST', docPath(DOC, '/versions'), { token: await tokenFor('bob', ACCESS), body: { label: 'v1' } })).status).toBe(201)
+    await vi.waitFor(async () => expect((await activity(base, reader)).entries.map((e) => `${e.type} ${e.actor}`)).toEqual(expect.arrayContaining(['presence.joined eve', 'version.created bob'])))
+    const { entries } = await activity(base, reader)
+    expect(entries.filter((e) => e.type.startsWith('presence.') || e.type.startsWith('version.')).flatMap((e) => e.authors)).toEqual([])
+    expect(new Set(entries.flatMap((e) => e.authors))).toEqual(new Set(['ada']))
   })
 
   it('a token for other documents: 403; the change feed off: 404; a bad limit: 400', async () => {

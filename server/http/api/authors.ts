@@ -28,10 +28,21 @@ async function authors(ctx: ApiContext): Promise<void> {
   sendJson(res, 200, { name, authors: Object.fromEntries(owners.map((o) => [String(o.client), o.owner])) })
 }
 
-/** The users whose changes an event holds: a document.updated's `authors`, else its actor. */
+/**
+ * The users whose changes to the content an event holds: a document.updated's
+ * `authors` (or, in one written before it had them, everyone in its `types`);
+ * nobody for presence and versions (opening a document or saving a version
+ * writes nothing in it); else the actor (a chat message's author, the one who
+ * created or deleted the document).
+ */
 export function authorsOf(event: FeedEvent): string[] {
-  const named = (event.data as { authors?: unknown } | null)?.authors
-  return Array.isArray(named) ? (named as string[]) : [event.actor]
+  if (event.type.startsWith('presence.') || event.type.startsWith('version.')) return []
+  const data = event.data as { authors?: unknown; types?: unknown } | null
+  if (Array.isArray(data?.authors)) return data.authors as string[]
+  if (event.type === 'document.updated' && data?.types && typeof data.types === 'object') {
+    return [...new Set(Object.values(data.types as Record<string, string[]>).flat())].sort()
+  }
+  return [event.actor]
 }
 
 async function activity(ctx: ApiContext): Promise<void> {
@@ -55,12 +66,15 @@ async function activity(ctx: ApiContext): Promise<void> {
     for (const event of page) {
       scanned += 1
       before = event.id
+      // A document deleted and created again is a new document: its activity starts after the delete.
+      if (event.type === 'document.deleted') exhausted = true
       if (wanted(event.type) && found.push(event) === limit) break
+      if (exhausted) break
     }
     if (page.length === 0) exhausted = true
     if (exhausted || found.length === limit) break
   }
-  // More may be older: page on before the last event looked at.
+  // More may be older (not past a delete): page on before the last event looked at.
   const next = !exhausted && (found.length === limit || scanned >= MAX_SCANNED) && before !== undefined ? String(before) : null
   sendJson(res, 200, { name, activity: found.map((e) => ({ ...envelope(e), authors: authorsOf(e) })), next })
 }

@@ -190,7 +190,7 @@ export const openApiDocument = {
       get: {
         operationId: 'documentActivity',
         summary:
-          'Who changed the document, when, how much and which shared types (role: read): its events of the change feed (docs/events.md), newest first, each with `authors` — for `document.updated` everyone whose changes its window holds (`data.types` names them per type, `data.updates`/`data.bytes` say how much), else the actor. Kept for EVENTS_RETENTION_MS, across compaction.',
+          'Who changed the document, when, how much and which shared types (role: read): its events of the change feed (docs/events.md), newest first, back to its last `document.deleted` (a document created again under the name starts afresh), each with `authors` — for `document.updated` everyone whose changes its window holds (`data.types` names them per type, `data.updates`/`data.bytes` say how much), none for presence and version events, else the actor. Kept for EVENTS_RETENTION_MS, across compaction.',
         parameters: [
           query('limit', 'At most this many (1–1000).', { type: 'integer', minimum: 1, maximum: 1000, default: 100 }),
           query('before', 'Only events older than this event id (the `next` of the previous page).', { type: 'integer', minimum: 1 }),
@@ -286,7 +286,7 @@ export const openApiDocument = {
                 from: {},
                 to: {},
                 types: { type: 'object', additionalProperties: ref('TypeDiff') },
-                authors: { type: 'array', items: { type: 'string' }, description: 'Users whose client ids wrote what `to` has beyond `from`. Yjs keeps no author for a deletion: one who only deleted is in the activity, not here.' },
+                authors: { type: 'array', items: { type: 'string' }, description: 'Users whose client ids wrote what `to` has beyond `from` (empty in open mode: no users). Yjs keeps no author for a deletion: one who only deleted is in the activity, not here.' },
               },
             },
             'The differences.',
