@@ -1,6 +1,6 @@
 /**
  * The token a bench client signs in with: in token mode (`collab-tokens`) a
- * user of its own (`sub` bench-<client id>, write on every document), so the
+ * user of its own (`sub` user-<client id>, as the chat edits name their author; write on every document), so the
  * server checks roles and client-id ownership as for real users; otherwise a
  * placeholder the open-mode targets ignore.
  */
@@ -11,7 +11,7 @@ export async function benchToken(target: TargetAddress, clientId: number): Promi
   const jwt = target.jwt
   if (!jwt) return 'bench'
   const now = Math.floor(Date.now() / 1000)
-  return new SignJWT({ sub: `bench-${clientId}`, name: `Bench ${clientId}`, docs: { '*': 'write' } })
+  return new SignJWT({ sub: `user-${clientId}`, name: `User ${clientId}`, docs: { '*': 'write' } })
     .setProtectedHeader({ alg: 'HS256' })
     .setIssuedAt(now - 5)
     .setExpirationTime(now + 24 * 3600)
