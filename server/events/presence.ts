@@ -7,10 +7,9 @@
  */
 import type { Extension, connectedPayload, onDisconnectPayload } from '@hocuspocus/server'
 import { sessionOf } from '../auth/session.ts'
+import { ANONYMOUS } from '../pipeline/pipeline.ts'
 import type { NewEvent } from '../storage/types.ts'
 
-/** The actor of a connection without identity (open mode). */
-const ANONYMOUS = 'anonymous'
 
 export class PresenceEvents implements Extension {
   readonly extensionName = 'presence-events'

@@ -3,6 +3,8 @@
  * lines (text lines, blocks of rich text, array entries, map entries) added
  * and removed, from a longest-common-subsequence diff of each type's lines.
  */
+import * as Y from 'yjs'
+import type { ClientClaim } from '../storage/types.ts'
 import { type TypeKind, docFrom, kindOf, lines } from './shape.ts'
 
 export interface TypeDiff {
@@ -75,4 +77,21 @@ export function diffLines(a: readonly string[], b: readonly string[]): { added: 
     else j++
   }
   return { added: midB.filter((_, j) => !keepB[j]), removed: midA.filter((_, i) => !keepA[i]) }
+}
+
+/**
+ * The users whose client ids have structs in `to` beyond `from` (through the
+ * client-id owners): who wrote what the diff adds. Yjs records no author for a
+ * deletion, so someone who only deleted is not named (the activity is).
+ */
+export function authorsBetween(from: Uint8Array, to: Uint8Array, owners: readonly ClientClaim[]): string[] {
+  const before = Y.decodeStateVector(Y.encodeStateVectorFromUpdate(from))
+  const after = Y.decodeStateVector(Y.encodeStateVectorFromUpdate(to))
+  const ownerOf = new Map(owners.map((o) => [o.client, o.owner]))
+  const who = new Set<string>()
+  for (const [client, clock] of after) {
+    const owner = ownerOf.get(client)
+    if (owner !== undefined && clock > (before.get(client) ?? 0)) who.add(owner)
+  }
+  return [...who].sort()
 }

@@ -1,4 +1,5 @@
 import type { Logger } from 'pino'
+import { ANONYMOUS } from '../pipeline/pipeline.ts'
 import type { Announce, NewEvent, Storage, VersionInfo, VersionKind } from '../storage/types.ts'
 import { covers } from './covers.ts'
 
@@ -83,7 +84,7 @@ export class VersionHistory {
   /** A restore's `version.restored`, to commit with the restore's write (none with the feed off). */
   restoredEvents(documentName: string, version: VersionInfo, preRestore: VersionInfo, user: string | null): NewEvent[] {
     if (!this.config.feed) return []
-    return [{ type: 'version.restored', document: documentName, actor: user ?? 'anonymous', data: { version: versionData(version), preRestore: versionData(preRestore) } }]
+    return [{ type: 'version.restored', document: documentName, actor: user ?? ANONYMOUS, data: { version: versionData(version), preRestore: versionData(preRestore) } }]
   }
 
   /** The restore was stored (with its events, or, when it changed nothing, they go now). */

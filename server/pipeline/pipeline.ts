@@ -18,7 +18,7 @@ import { ownershipCheck } from './checks/ownership.ts'
 import { roleCheck } from './checks/role.ts'
 import { updateSizeCheck } from './checks/update-size.ts'
 import { ownersOf } from './owners.ts'
-import { Replace, type Write, type WriteCheck } from './write.ts'
+import { NO_EVENTS, Replace, type Write, type WriteCheck } from './write.ts'
 
 /** Where admitted writes are stored (persistence): appended, awaited until committed. */
 export interface Journal {
@@ -69,7 +69,6 @@ interface Verdict {
 }
 
 const NOTHING_HELD = () => {}
-const NO_EVENTS: readonly NewEvent[] = []
 
 /** The empty Yjs update (no structs, no deletions): nothing to check or store. */
 export const isEmptyUpdate = (update: Uint8Array): boolean => update.byteLength === 2 && update[0] === 0 && update[1] === 0

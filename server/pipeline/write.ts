@@ -10,7 +10,8 @@ import type { Principal } from '../chat/rules.ts'
 import { Refusal } from '../errors.ts'
 import type { ClientClaim, NewEvent } from '../storage/types.ts'
 
-const NO_EVENTS: readonly NewEvent[] = []
+/** No change-feed events (one shared empty list). */
+export const NO_EVENTS: readonly NewEvent[] = []
 
 export { Refusal } from '../errors.ts'
 export type { Principal } from '../chat/rules.ts'

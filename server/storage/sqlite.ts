@@ -107,7 +107,7 @@ export class SqliteStorage implements Storage {
         const sender = p.feed?.sender ?? null
         if (p.update.byteLength <= INLINE_BYTES) this.stmt.insert.run(p.name, id, p.update, now, sender)
         else this.stmt.insertRef.run(p.name, id, this.stmt.insertBlob.run(p.update).lastInsertRowid, now, sender)
-        if (p.feed) this.feedOf(p, now)
+        if (p.feed?.events) this.feedOf(p, now)
       }
     })
     // BEGIN IMMEDIATE: the write lock before the ids are chosen (see LogIds).

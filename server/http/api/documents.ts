@@ -6,6 +6,7 @@ import type { DocumentInfo } from '../../storage/types.ts'
 import { sendJson } from '../router.ts'
 import { type ApiContext, type ApiRoute, documentName, intParam, readUpdateBody, sendBinary, sendText, wantsBinary } from './context.ts'
 import { ApiError } from './errors.ts'
+import { ANONYMOUS } from '../../pipeline/pipeline.ts'
 
 /** Most names looked at for one page of the list (a token that opens few documents may get a short page and a cursor). */
 const MAX_SCAN = 20_000
@@ -93,7 +94,7 @@ async function remove(ctx: ApiContext): Promise<void> {
   const { user } = await deps.auth.require(req, name, 'admin')
   // No automatic version of a document being deleted (one under way is waited for, then deleted with the rest).
   await deps.auto?.forget(name)
-  if (!(await deps.live.delete(name, user ?? 'anonymous'))) throw new ApiError(Errors.NotFound, `no document ${JSON.stringify(name)}`)
+  if (!(await deps.live.delete(name, user ?? ANONYMOUS))) throw new ApiError(Errors.NotFound, `no document ${JSON.stringify(name)}`)
   deps.logger.info({ documentName: name, user }, 'document deleted over REST')
   res.writeHead(204).end()
 }

@@ -1,10 +1,10 @@
 /** /api/documents/{name}/versions and /diff: version history — list, create, read, restore, diff. */
 import { Errors } from '../../../client/protocol.ts'
 import * as Y from 'yjs'
-import { diffStates } from '../../history/diff.ts'
+import { authorsBetween, diffStates } from '../../history/diff.ts'
 import { restoreUpdate } from '../../history/restore.ts'
 import { docFrom, documentJson } from '../../history/shape.ts'
-import type { ClientClaim, VersionInfo } from '../../storage/types.ts'
+import type { VersionInfo } from '../../storage/types.ts'
 import { sendJson } from '../router.ts'
 import { type ApiContext, type ApiRoute, documentName, intParam, readJsonBody, sendBinary, versionId, versionJson, wantsBinary } from './context.ts'
 import { ApiError } from './errors.ts'
@@ -112,22 +112,6 @@ async function diff(ctx: ApiContext): Promise<void> {
   sendJson(res, 200, { from: from.info, to: to.info, types: diffStates(from.state, to.state), authors })
 }
 
-/**
- * The users whose client ids have structs in `to` beyond `from` (through the
- * client-id owners): who wrote what the diff adds. Yjs records no author for a
- * deletion, so someone who only deleted is not named (the activity is).
- */
-function authorsBetween(from: Uint8Array, to: Uint8Array, owners: readonly ClientClaim[]): string[] {
-  const before = Y.decodeStateVector(Y.encodeStateVectorFromUpdate(from))
-  const after = Y.decodeStateVector(Y.encodeStateVectorFromUpdate(to))
-  const ownerOf = new Map(owners.map((o) => [o.client, o.owner]))
-  const who = new Set<string>()
-  for (const [client, clock] of after) {
-    const owner = ownerOf.get(client)
-    if (owner !== undefined && clock > (before.get(client) ?? 0)) who.add(owner)
-  }
-  return [...who].sort()
-}
 
 export const versionRoutes: ApiRoute[] = [
   { method: 'GET', path: '/api/documents/{name}/versions', handler: list },
