@@ -83,12 +83,15 @@ export class LiveDocuments {
    * through), then the durable append; then it is applied to the open
    * document with a durable origin (so it is not stored twice) and broadcast
    * to its connections at once. Throws WriteRefused; nothing was stored then.
-   * `decoded`: the update as the door decoded it already. Resolves with the
-   * Replace when a check took part of the update out (the rest was applied).
+   * `decoded`: the update as the door decoded it already; `events` commit
+   * with its append. Resolves with the Replace when a check took part of the
+   * update out (the rest was applied), and whether anything was appended (so
+   * whether `events` were stored).
    */
-  write(document: Document, update: Uint8Array, door: DurableFeature, writer: Writer, decoded?: DecodedUpdate, events?: readonly NewEvent[]): Promise<Replace | undefined> {
+  async write(document: Document, update: Uint8Array, door: DurableFeature, writer: Writer, decoded?: DecodedUpdate, events?: readonly NewEvent[]): Promise<{ replaced: Replace | undefined; appended: boolean }> {
     const write = new Write({ door, documentName: document.name, document, update, writer, decoded, events })
-    return this.config.pipeline.apply(write, durableOrigin(door), () => document.flush())
+    const replaced = await this.config.pipeline.apply(write, durableOrigin(door), () => document.flush())
+    return { replaced, appended: write.appended }
   }
 
   /**

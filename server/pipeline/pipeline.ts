@@ -145,6 +145,7 @@ export class WritePipeline {
           original.forgetEffects()
           continue
         }
+        original.appended = true
       }
       if (replaced) this.replaced(original, replaced)
       return { ok: true, update: write.update, replaced, release }

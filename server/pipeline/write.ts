@@ -46,6 +46,8 @@ export class Write {
   claims: readonly ClientClaim[] = []
   /** Change-feed events the server's door says this write makes (a restore's `version.restored`): they commit with its append. */
   readonly events: readonly NewEvent[]
+  /** Whether its append committed (with `events`); false when there was nothing to store (a Replace that left nothing, say). */
+  appended = false
   private decodedUpdate: DecodedUpdate | undefined
   private worked: Effects | Unappliable | undefined
   /** The clients, when the update surely integrates now without working out its effects (null: it may not; undefined: not asked yet). */

@@ -78,7 +78,7 @@ async function write(ctx: ApiContext): Promise<void> {
   let replaced
   try {
     // The one write path, for the token's user (open mode: no identity), as for a socket's update.
-    replaced = await deps.live.write(open.document, update, 'rest', { role, principal: user === null ? null : { id: user, admin: role === 'admin' } }, decoded)
+    replaced = (await deps.live.write(open.document, update, 'rest', { role, principal: user === null ? null : { id: user, admin: role === 'admin' } }, decoded)).replaced
   } finally {
     await open.close()
   }

@@ -80,9 +80,9 @@ async function restore(ctx: ApiContext): Promise<void> {
     const update = restoreUpdate(current, version.data)
     // Its event commits with the restore's write (when it changes nothing, it goes on its own).
     const events = deps.history.restoredEvents(name, infoOf(version), preRestore, user)
-    if (update) await deps.live.write(open.document, update, 'restore', { role: 'admin', principal: user === null ? null : { id: user, admin: true } }, undefined, events)
+    const written = update ? await deps.live.write(open.document, update, 'restore', { role: 'admin', principal: user === null ? null : { id: user, admin: true } }, undefined, events) : undefined
     deps.logger.info({ documentName: name, user, version: id, preRestore: preRestore.id, bytes: update?.byteLength ?? 0 }, 'version restored')
-    await deps.history.restored(events, update !== null)
+    await deps.history.restored(events, written?.appended ?? false)
     sendJson(res, 200, { restored: versionJson(infoOf(version)), preRestore: versionJson(preRestore) })
   } finally {
     await open.close()
