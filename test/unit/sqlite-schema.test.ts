@@ -129,6 +129,7 @@ describe('SQLite schema', () => {
     old.close()
     const again = storage(path)
     expect(again.database.pragma('user_version', { simple: true })).toBe(SCHEMA_VERSION)
+    expect(again.database.prepare("SELECT name FROM sqlite_master WHERE type = 'index' AND name = 'events_by_document'").get()).toBeDefined()
     const doc = new Y.Doc()
     Y.applyUpdate(doc, (await again.load('x')).updates[0]!)
     await again.append('x', pushes(doc, 1, 1)[0]!, undefined, { sender: 'ann' })
