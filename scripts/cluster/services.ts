@@ -163,12 +163,15 @@ export interface NginxServer {
   stop(): Promise<void>
 }
 
-/** nginx on 127.0.0.1:`port`, balancing WebSockets and HTTP over `upstreams` (ports). */
-export async function startNginx(options: { dir: string; port?: number; upstreams: number[] }): Promise<NginxServer> {
+/**
+ * nginx on 127.0.0.1:`port`, balancing WebSockets and HTTP over `upstreams`
+ * (ports) — or running `config(port)` instead (a test's own proxy).
+ */
+export async function startNginx(options: { dir: string; port?: number; upstreams?: number[]; config?: (port: number) => string }): Promise<NginxServer> {
   const port = options.port ?? (await freePort())
   mkdirSync(options.dir, { recursive: true })
   const conf = join(options.dir, 'nginx.conf')
-  writeFileSync(conf, nginxConfig(port, options.upstreams, options.dir))
+  writeFileSync(conf, options.config ? options.config(port) : nginxConfig(port, options.upstreams ?? [], options.dir))
   const proc = spawn('nginx', ['-c', conf, '-p', options.dir, '-g', 'daemon off;'], { stdio: 'ignore' })
   // nginx prints nothing when it starts fine: wait until its port accepts connections.
   await waitForPort(port, proc)
@@ -182,13 +185,14 @@ export async function startNginx(options: { dir: string; port?: number; upstream
   }
 }
 
-export function nginxConfig(port: number, upstreams: number[], dir: string): string {
+/** An nginx.conf whose files all live in `dir` (root may run it), with `http` holding `httpBody`. */
+export function nginxMain(dir: string, httpBody: string, workerConnections = 4096): string {
   return `
 worker_processes 1;
 error_log ${join(dir, 'error.log')} warn;
 pid ${join(dir, 'nginx.pid')};
 ${process.getuid?.() === 0 ? 'user root;' : ''}
-events { worker_connections 4096; }
+events { worker_connections ${workerConnections}; }
 http {
   access_log off;
   client_body_temp_path ${dir}/client_body;
@@ -196,7 +200,15 @@ http {
   fastcgi_temp_path ${dir}/fastcgi;
   uwsgi_temp_path ${dir}/uwsgi;
   scgi_temp_path ${dir}/scgi;
-  map $http_upgrade $connection_upgrade { default upgrade; '' close; }
+${httpBody}
+}
+`
+}
+
+export function nginxConfig(port: number, upstreams: number[], dir: string): string {
+  return nginxMain(
+    dir,
+    `  map $http_upgrade $connection_upgrade { default upgrade; '' close; }
   upstream collab {
 ${upstreams.map((p) => `    server 127.0.0.1:${p} max_fails=1 fail_timeout=5s;`).join('\n')}
   }
@@ -212,7 +224,6 @@ ${upstreams.map((p) => `    server 127.0.0.1:${p} max_fails=1 fail_timeout=5s;`)
       proxy_next_upstream error timeout http_502 http_503;
       proxy_connect_timeout 2s;
     }
-  }
-}
-`
+  }`,
+  )
 }

@@ -7,6 +7,7 @@
 import { describe, expect, it, vi } from 'vitest'
 import * as Y from 'yjs'
 import { Errors } from '../../client/protocol.ts'
+import type { Envelope } from '../../server/events/envelope.ts'
 import { provider, settled } from '../helpers/clients.ts'
 import { appendText, call, docPath, httpBase } from '../helpers/rest.ts'
 import { startServer } from '../helpers/server.ts'
@@ -16,13 +17,7 @@ const DOC = 'team/activity'
 const ACCESS = { 'team/*': 'write' }
 
 /** The change feed's envelope (docs/events.md), with the users whose changes it holds. */
-interface Entry {
-  v: number
-  id: string
-  type: string
-  document: string
-  time: string
-  actor: string
+type Entry = Omit<Envelope, 'data'> & {
   authors: string[]
   data: { types?: Record<string, string[]>; updates?: number; bytes?: number }
 }
