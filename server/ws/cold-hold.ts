@@ -18,7 +18,7 @@ interface Held {
   stateVector: Uint8Array
   /** Waiting for the auth reply, or (authenticated) for the connection to the document. */
   phase: 'auth' | 'connect'
-  /** Sent the stored snapshot while the document loaded (server/ws/cold-sync.ts). */
+  /** Answered from the stored snapshot while the document loaded (server/ws/cold-sync.ts). */
   gotSnapshot: boolean
   cancel?: () => void
   timer?: NodeJS.Timeout
@@ -105,10 +105,10 @@ export class ColdHolds {
     this.take(address)
     if (!open) return
     const { coldSync } = this.options
-    const snapshot = held.gotSnapshot ? coldSync.snapshotVector(document) : undefined
-    const answer = snapshot
-      ? coldSync.shared.afterSnapshot(address, document, snapshot)
-      : coldSync.shared.answer(address, document, held.gotSnapshot ? EMPTY_STATE_VECTOR : held.stateVector)
+    // Answered from the stored snapshot already: the rest (one SyncStep2 per SyncStep1).
+    const answer = held.gotSnapshot
+      ? coldSync.shared.afterSnapshot(address, document, coldSync.snapshotVector(document) ?? EMPTY_STATE_VECTOR)
+      : coldSync.shared.answer(address, document, held.stateVector)
     coldSync.shared.served(answer)
     for (const frame of answer.frames) void this.options.send(frame)
     for (const frame of held.frames.slice(1)) this.options.forward(frame)

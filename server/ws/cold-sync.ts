@@ -1,4 +1,4 @@
-import type * as Y from 'yjs'
+import * as Y from 'yjs'
 import type { StoredDocument } from '../storage/types.ts'
 import { SyncStep } from '../../client/protocol.ts'
 import { syncMessage } from './frame.ts'
@@ -17,19 +17,27 @@ import { SharedStates } from './shared-state.ts'
  * 2. a client that holds nothing (an empty state vector), for a document not
  *    loaded yet, then waits for its load here: persistence reads the stored
  *    state and offers it, and every socket waiting — and every one that joins
- *    until the load is over — gets the stored snapshot as it is (a Sync
- *    update message, so a provider does not count itself synced before the
- *    real answer), before the `Y.Doc` is built; the build waits (at most
- *    `FLUSH_WAIT_MS`) until it is out: building blocks the event loop, and a
- *    large frame only partly fits the socket's buffer. The snapshot becomes
- *    the document's shared answer for an empty state vector;
+ *    until the load is over — is answered from the stored snapshot as it is,
+ *    before the `Y.Doc` is built: the snapshot (a Sync update message), then
+ *    an empty SyncStep2 (the answer to its SyncStep1: it now holds all the
+ *    server holds — nothing can change a document before it is built). The
+ *    build waits until those copies are out: building blocks the event loop,
+ *    and a large frame only partly fits the socket's buffer. For a large
+ *    snapshot (`HOLD_BUILD_BYTES`), it also waits while a crowd is still
+ *    arriving (until none joined for `QUIET_MS`, at most `HOLD_BUILD_MAX_MS`):
+ *    each reader is synced at the speed of its socket instead of behind a
+ *    build of seconds; what waits is the first acknowledgement of an edit,
+ *    which waits for the build in any case. The snapshot becomes the
+ *    document's shared answer for an empty state vector;
  * 3. once Hocuspocus has set up the socket's connection to the loaded
  *    document (its `connected` hook), the held SyncStep1 is answered at the
  *    door with the shared answer — the server's SyncStep1 and the SyncStep2
- *    Hocuspocus would have sent (only an empty one for a client sent the
- *    snapshot, while the document still holds exactly it) — and what the
- *    socket sent after it goes to Hocuspocus. The connection is set up
- *    first, so every change after the answer reaches the socket as usual.
+ *    Hocuspocus would have sent; to a socket already answered from the
+ *    snapshot, the server's SyncStep1 alone (and, as an update, whatever
+ *    changed since the snapshot: content another extension or instance put
+ *    in meanwhile) — and what the socket sent after it goes to Hocuspocus.
+ *    The connection is set up first, so every change after the answer
+ *    reaches the socket as usual.
  *
  * Nothing reaches a socket that was not authenticated for the document (a
  * refused socket's held frames are dropped, as Hocuspocus drops its queue).
@@ -46,11 +54,11 @@ export interface ColdWaiter {
   send(data: Uint8Array): Promise<void>
   /** Hand the held frames to Hocuspocus as they were (the load failed). */
   release(): void
-  /** It was sent the stored snapshot. */
+  /** It was sent the stored snapshot and the empty SyncStep2 answering its SyncStep1. */
   servedSnapshot(): void
 }
 
-/** Served from storage: `flushed` resolves once the snapshot is out (or after FLUSH_WAIT_MS); call `built` after the build. */
+/** Served from storage: `flushed` resolves when the build may start (the copies are out, see `held`); call `built` after the build. */
 export interface ColdSyncServed {
   flushed: Promise<void>
   /** The document is built from the snapshot: its state vector now, and whether it holds exactly the snapshot (nothing parked). */
@@ -59,12 +67,24 @@ export interface ColdSyncServed {
 
 /** The longest a load waits for the stored state to leave (a slow client must not hold up the document for long). */
 export const FLUSH_WAIT_MS = 100
+/** A stored snapshot this large holds its build while readers arrive (building it blocks the event loop for ~0.1 s per MiB). */
+export const HOLD_BUILD_BYTES = 1 << 20
+/** Once every reader has its copy, a held build waits this long for the next one to join (a crowd arrives over a second or so). */
+export const QUIET_MS = 50
+/** The longest a build is held for readers (the first acknowledgement of an edit waits for the build). */
+export const HOLD_BUILD_MAX_MS = 2000
+
+const EMPTY_UPDATE = Y.encodeStateAsUpdate(new Y.Doc())
 
 /** One document's load, as the sockets waiting for it see it. */
 interface Load {
   waiters: Set<ColdWaiter>
-  /** The stored snapshot as a frame, once offered: sockets joining later get it at once. */
-  frame?: Uint8Array
+  /** The stored snapshot as frames, once offered (the update, then the empty SyncStep2): sockets joining later get them at once. */
+  frames?: readonly [Uint8Array, Uint8Array]
+  /** Copies still being written. */
+  pending: number
+  /** Told when a copy is out or a socket joins, until the build may start. */
+  settle?: () => void
 }
 
 export interface ColdSyncOptions {
@@ -93,10 +113,13 @@ export class ColdSync {
     if (this.documents.has(documentName)) return () => {}
     const load = this.loadOf(documentName)
     load.waiters.add(waiter)
-    if (load.frame) void this.serveStored(load.frame, waiter)
+    if (load.frames) {
+      this.serveStored(load, waiter)
+      load.settle?.()
+    }
     return () => {
       load.waiters.delete(waiter)
-      if (load.waiters.size === 0 && !load.frame && this.loads.get(documentName) === load) this.loads.delete(documentName)
+      if (load.waiters.size === 0 && !load.frames && this.loads.get(documentName) === load) this.loads.delete(documentName)
     }
   }
 
@@ -110,10 +133,10 @@ export class ColdSync {
     if (!stored.snapshot || stored.updates.length > 0 || !documentIsEmpty) return undefined
     const load = this.loadOf(documentName)
     const frame = syncMessage(documentName, SyncStep.Update, stored.snapshot)
-    load.frame = frame
-    const sent = Promise.all([...load.waiters].map((w) => this.serveStored(frame, w))).then(() => undefined)
-    let timer: NodeJS.Timeout | undefined
-    const flushed = Promise.race([sent, new Promise<void>((resolve) => (timer = setTimeout(resolve, FLUSH_WAIT_MS)))]).finally(() => clearTimeout(timer))
+    load.frames = [frame, syncMessage(documentName, SyncStep.Step2, EMPTY_UPDATE)]
+    const flushed = load.waiters.size === 0 ? Promise.resolve() : this.held(load, stored.snapshot.byteLength >= HOLD_BUILD_BYTES)
+    for (const w of load.waiters) this.serveStored(load, w)
+    load.settle?.()
     return {
       flushed,
       built: (document, stateVector, exact) => {
@@ -121,6 +144,26 @@ export class ColdSync {
         if (exact) this.shared.seed(documentName, document, frame, stateVector)
       },
     }
+  }
+
+  /** Resolves when the build may start: every copy out (and, for a large snapshot, no one joining for QUIET_MS), or at the latest after the wait allowed. */
+  private held(load: Load, large: boolean): Promise<void> {
+    return new Promise<void>((resolve) => {
+      let quiet: NodeJS.Timeout | undefined
+      const done = () => {
+        clearTimeout(latest)
+        clearTimeout(quiet)
+        load.settle = undefined
+        resolve()
+      }
+      const latest = setTimeout(done, large ? HOLD_BUILD_MAX_MS : FLUSH_WAIT_MS)
+      load.settle = () => {
+        clearTimeout(quiet)
+        if (load.pending > 0) return
+        if (!large) return done()
+        quiet = setTimeout(done, QUIET_MS)
+      }
+    })
   }
 
   /** The document is loaded (persistence's afterLoadDocument): its load is over for the sockets waiting, which are answered once connected. */
@@ -146,13 +189,18 @@ export class ColdSync {
 
   private loadOf(documentName: string): Load {
     let load = this.loads.get(documentName)
-    if (!load) this.loads.set(documentName, (load = { waiters: new Set() }))
+    if (!load) this.loads.set(documentName, (load = { waiters: new Set(), pending: 0 }))
     return load
   }
 
-  private serveStored(frame: Uint8Array, waiter: ColdWaiter): Promise<void> {
+  private serveStored(load: Load, waiter: ColdWaiter): void {
     waiter.servedSnapshot()
     this.onServe?.()
-    return waiter.send(frame)
+    load.pending += 1
+    const [snapshot, answer] = load.frames!
+    void Promise.all([waiter.send(snapshot), waiter.send(answer)]).then(() => {
+      load.pending -= 1
+      load.settle?.()
+    })
   }
 }

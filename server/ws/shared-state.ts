@@ -4,7 +4,7 @@ import { syncMessage } from './frame.ts'
 
 /** The server's answer to one SyncStep1, as the frames it is sent in. */
 export interface SyncAnswer {
-  /** In order: the server's own SyncStep1 (as Hocuspocus sends it), then the content, then — after a stored snapshot sent as an update — an empty SyncStep2. */
+  /** In order: the server's own SyncStep1 (as Hocuspocus sends it), then the content (a SyncStep2; or the whole state as an update, then a SyncStep2 with what changed since). */
   readonly frames: readonly Uint8Array[]
   readonly bytes: number
 }
@@ -93,12 +93,16 @@ export class SharedStates {
   }
 
   /**
-   * The answer for a client that was sent the stored snapshot while the
-   * document loaded: nothing more while the document still holds exactly
-   * that snapshot, else what is past the snapshot's state vector.
+   * What a client answered from the stored snapshot while the document loaded
+   * (the snapshot and an empty SyncStep2, server/ws/cold-sync.ts) is sent once
+   * connected: the server's SyncStep1, and — unless the document still holds
+   * exactly that snapshot — what is past the snapshot's state vector, as an
+   * update (its SyncStep1 is answered already).
    */
   afterSnapshot(documentName: string, doc: Y.Doc, snapshotVector: Uint8Array): SyncAnswer {
-    return this.states.get(doc)?.snapshot?.done ?? this.answer(documentName, doc, snapshotVector)
+    const done = this.states.get(doc)?.snapshot?.done
+    if (done) return done
+    return answer([serverStep1(documentName, Y.encodeStateVector(doc)), syncMessage(documentName, SyncStep.Update, Y.encodeStateAsUpdate(doc, snapshotVector))])
   }
 
   /** `doc` was just built from a stored snapshot, sent as `frame` (a Sync update message), and holds exactly it, with `stateVector`. */
@@ -108,7 +112,7 @@ export class SharedStates {
     const empty = syncMessage(documentName, SyncStep.Step2, EMPTY_UPDATE)
     answers.base = { frame, vector: stateVector }
     answers.byVector.set(EMPTY_KEY, answer([step1, frame, empty]))
-    answers.snapshot = { vector: stateVector, done: answer([step1, empty]) }
+    answers.snapshot = { vector: stateVector, done: answer([step1]) }
   }
 
   /** Count one answer sent to a socket. */

@@ -122,7 +122,7 @@ export async function rawClient(url: string): Promise<RawClient> {
 }
 
 /** The sync step of a Sync frame; undefined for any other frame, or one that cannot be read. */
-function syncStep(data: Uint8Array): number | undefined {
+export function syncStep(data: Uint8Array): number | undefined {
   try {
     const { type, decoder } = readFrame(data)
     return type === MessageType.Sync ? decoding.readVarUint(decoder) : undefined

@@ -3,7 +3,7 @@ import { describe, expect, it, vi } from 'vitest'
 import * as Y from 'yjs'
 import { MessageType, SyncStep } from '../../client/protocol.ts'
 import { provider, providerBarrier, settled } from '../helpers/clients.ts'
-import { authFrame, authReply, barrier, barrierAt, rawClient, readFrame, updateFrame, type RawClient } from '../helpers/raw.ts'
+import { authFrame, authReply, barrier, barrierAt, rawClient, readFrame, syncStep, updateFrame, type RawClient } from '../helpers/raw.ts'
 import { httpBase, metric } from '../helpers/rest.ts'
 import { startServer } from '../helpers/server.ts'
 import { TOKEN_MODE, tokenFor } from '../helpers/tokens.ts'
@@ -76,6 +76,32 @@ describe('cold sync: a client with nothing gets the stored document while it loa
     expect(answer.update.byteLength).toBeLessThan(16)
     const total = frames.reduce((n, f) => n + f.update.byteLength, 0)
     expect(total).toBeLessThan(Y.encodeStateAsUpdate(source).byteLength * 1.5)
+  })
+
+  it('is synced from storage before the load completes: the snapshot and the SyncStep2 come while a later load hook still runs', async () => {
+    let open!: () => void
+    const gate = new Promise<void>((resolve) => (open = resolve))
+    // Runs after persistence (priority 1 < 10): the document is not loaded, and no socket connected to it, until the gate opens.
+    const slowLoad = { extensionName: 'slow-load', priority: 1, onLoadDocument: () => gate }
+    const { server, source } = await storedServer(true, { extensions: [slowLoad] })
+    const raw = await rawClient(server.url)
+    raw.send(authFrame(DOC))
+    raw.send(updateFrame(DOC, Y.encodeStateVector(new Y.Doc()), SyncStep.Step1))
+    await raw.next((d) => readFrame(d).address === DOC && syncFrames([d])[0]?.step === SyncStep.Step2)
+    const early = syncFrames(raw.received)
+    expect(early.map((f) => f.step)).toEqual([SyncStep.Update, SyncStep.Step2])
+    const replica = new Y.Doc()
+    for (const f of early) Y.applyUpdate(replica, f.update)
+    expect(replica.getText('text').toString()).toBe(source.getText('text').toString())
+    expect(server.hocuspocus.documents.get(DOC)?.getConnectionsCount() ?? 0).toBe(0)
+    open()
+    // Once connected: the server's SyncStep1 with the stored state vector, and no second SyncStep2 for the one SyncStep1.
+    const step1 = await raw.next((d) => readFrame(d).address === DOC && syncStep(d) === SyncStep.Step1)
+    const { decoder } = readFrame(step1)
+    decoding.readVarUint(decoder)
+    expect(Buffer.from(decoding.readVarUint8Array(decoder)).equals(Buffer.from(Y.encodeStateVector(source)))).toBe(true)
+    const all = syncFrames(await beforeBarrier(raw))
+    expect(all.map((f) => f.step)).toEqual([SyncStep.Update, SyncStep.Step2])
   })
 
   it('a real provider syncs from it, edits, and a second provider sees both', async () => {
