@@ -15,6 +15,6 @@ export class ColdAnswer implements Extension {
   async connected({ connection }: connectedPayload): Promise<void> {
     const socket = connection.webSocket
     if (!(socket instanceof OutboundSocket)) return
-    socket.cold?.connected(connection.messageAddress, connection.document, connection.document.hasConnection(connection))
+    socket.cold?.connected(connection.messageAddress, connection.document, () => connection.document.hasConnection(connection))
   }
 }

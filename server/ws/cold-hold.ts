@@ -35,24 +35,35 @@ export interface ColdHoldOptions {
 /** An empty state vector: no clients (varUint 0). */
 const isEmptyStateVector = (sv: Uint8Array) => sv.byteLength === 1 && sv[0] === 0
 
+/** A document this socket is connected to (Hocuspocus's `connected` hook), while that connection lasts. */
+interface Connected {
+  document: Y.Doc
+  open(): boolean
+}
+
 /**
  * One socket's side of cold sync (server/ws/cold-sync.ts): the first
- * SyncStep1 for a document this socket has not authenticated yet is held at
- * the door, with what the socket sends for that document after it (but its
- * Auth), until the auth reply — dropped if refused —, then until Hocuspocus
- * has connected the socket to the loaded document, when it is answered from
- * the document's shared answer and the rest is handed on.
+ * SyncStep1 for a document is answered at the door from the document's shared
+ * answer. Sent before the socket is connected to the loaded document, it is
+ * held, with what the socket sends for that document after it (but its Auth):
+ * until the auth reply — dropped if refused —, then until Hocuspocus has
+ * connected the socket to the loaded document, when it is answered and the
+ * rest handed on. Sent once connected (a client whose Auth was answered
+ * before its SyncStep1 arrived), it is answered at once.
  */
 export class ColdHolds {
   private readonly options: ColdHoldOptions
   private held: Map<string, Held> | undefined
   private authenticated: Set<string> | undefined
+  /** Addresses whose first SyncStep1 was seen: later ones go to Hocuspocus. */
+  private asked: Set<string> | undefined
+  private connections: Map<string, Connected> | undefined
 
   constructor(options: ColdHoldOptions) {
     this.options = options
   }
 
-  /** An inbound frame the gateway accepted: true when it is held here, not to be handed on now. */
+  /** An inbound frame the gateway accepted: true when it is held or answered here, not to be handed on now. */
   inbound(frame: Extract<Frame, { kind: 'document' }>, bytes: Uint8Array): boolean {
     const held = this.held?.get(frame.address)
     // The Auth itself is never held: it is what the hold waits for (a client may send it after its SyncStep1).
@@ -67,24 +78,53 @@ export class ColdHolds {
       frame.syncStep === SyncStep.Step1 &&
       frame.address === frame.documentName &&
       frame.stateVector !== undefined &&
-      !this.authenticated?.has(frame.address)
+      !this.asked?.has(frame.address)
     if (!first || !frame.stateVector) return false
+    ;(this.asked ??= new Set()).add(frame.address)
+    const connected = this.connections?.get(frame.address)
+    if (connected) {
+      if (!connected.open() || connected.document.isDestroyed) return false
+      this.answer(frame.address, connected.document, frame.stateVector, false)
+      return true
+    }
     this.held ??= new Map()
     this.held.set(frame.address, { frames: [bytes], bytes: bytes.byteLength, stateVector: frame.stateVector, phase: 'auth', gotSnapshot: false })
+    if (this.authenticated?.has(frame.address)) this.awaitConnection(frame.address)
     return true
   }
 
   /** Hocuspocus answered the socket's Auth for `address` (after the reply went out). */
   authReply(address: string, authenticated: boolean): void {
     if (authenticated) (this.authenticated ??= new Set()).add(address)
+    else this.authenticated?.delete(address)
     const held = this.held?.get(address)
     if (!held || held.phase !== 'auth') return
     // Refused: Hocuspocus drops what it queued for the document; so do we.
     if (!authenticated) return this.drop(address)
+    this.awaitConnection(address)
+  }
+
+  /**
+   * Hocuspocus connected this socket to the loaded `document` (its `connected`
+   * hook; `open`: whether the connection is still attached). A held
+   * SyncStep1 is answered here, the rest handed on.
+   */
+  connected(address: string, document: Y.Doc, open: () => boolean): void {
+    ;(this.connections ??= new Map()).set(address, { document, open })
+    const held = this.held?.get(address)
+    if (!held || held.phase !== 'connect') return
+    this.take(address)
+    if (!open()) return
+    this.answer(address, document, held.stateVector, held.gotSnapshot)
+    for (const frame of held.frames.slice(1)) this.options.forward(frame)
+  }
+
+  /** Authenticated: wait for the connection to the loaded document (a client that holds nothing may get the stored snapshot meanwhile). */
+  private awaitConnection(address: string): void {
+    const held = this.held!.get(address)!
     held.phase = 'connect'
     held.timer = setTimeout(() => this.release(address), LOAD_WAIT_MS)
     held.timer.unref()
-    // A client that holds nothing may get the stored snapshot while the document loads.
     if (isEmptyStateVector(held.stateVector)) {
       held.cancel = this.options.coldSync.join(address, {
         send: (data) => this.options.send(data),
@@ -94,24 +134,14 @@ export class ColdHolds {
     }
   }
 
-  /**
-   * Hocuspocus connected this socket to the loaded `document` (its `connected`
-   * hook; `open`: the connection is still attached). The held SyncStep1 is
-   * answered here, the rest handed on.
-   */
-  connected(address: string, document: Y.Doc, open: boolean): void {
-    const held = this.held?.get(address)
-    if (!held || held.phase !== 'connect') return
-    this.take(address)
-    if (!open) return
+  /** Answer a SyncStep1 carrying `stateVector` from the shared answer (answered from the stored snapshot already: the rest, so one SyncStep2 per SyncStep1). */
+  private answer(address: string, document: Y.Doc, stateVector: Uint8Array, gotSnapshot: boolean): void {
     const { coldSync } = this.options
-    // Answered from the stored snapshot already: the rest (one SyncStep2 per SyncStep1).
-    const answer = held.gotSnapshot
+    const answer = gotSnapshot
       ? coldSync.shared.afterSnapshot(address, document, coldSync.snapshotVector(document) ?? EMPTY_STATE_VECTOR)
-      : coldSync.shared.answer(address, document, held.stateVector)
+      : coldSync.shared.answer(address, document, stateVector)
     coldSync.shared.served(answer)
     for (const frame of answer.frames) void this.options.send(frame)
-    for (const frame of held.frames.slice(1)) this.options.forward(frame)
   }
 
   /** The socket closed. */

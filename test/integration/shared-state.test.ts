@@ -67,6 +67,35 @@ describe('shared state: one encoding of a loaded document for every client that 
     expect(await metric(httpBase(server.url), 'collab_shared_state_bytes_total')).toBeGreaterThanOrEqual(2 * a[0]!.update.byteLength)
   })
 
+  it('a SyncStep1 sent only after its Auth was answered is answered from the shared state too (Hocuspocus would encode the document for each)', async () => {
+    const server = await startServer()
+    const stored = new Y.Doc()
+    stored.getText('text').insert(0, 'stored, then asked late')
+    await server.storage.append(DOC, Y.encodeStateAsUpdate(stored))
+    await server.storage.compact(DOC)
+    const late = async () => {
+      const raw = await rawClient(server.url)
+      raw.send(authFrame(DOC))
+      await raw.next((d) => readFrame(d).address === DOC && authReply(d) !== null)
+      raw.send(updateFrame(DOC, EMPTY, SyncStep.Step1))
+      const at = await barrierAt(raw, DOC)
+      expect(at).toBeGreaterThanOrEqual(0)
+      return syncFrames(raw.received.slice(0, at))
+    }
+    const base = httpBase(server.url)
+    // The first: the document loads for this socket, whose Auth is answered before its SyncStep1 arrives.
+    const cold = await late()
+    expect(cold.map((f) => f.step)).toEqual([SyncStep.Update, SyncStep.Step2])
+    expect(textOf(cold[0]!.update)).toBe('stored, then asked late')
+    const before = await metric(base, 'collab_shared_state_bytes_total')
+    expect(before).toBeGreaterThanOrEqual(cold[0]!.update.byteLength)
+    // The next: its socket is connected to the loaded document before its SyncStep1 arrives.
+    const warm = await late()
+    expect(warm.map((f) => f.step)).toEqual([SyncStep.Update, SyncStep.Step2])
+    expect(Buffer.from(warm[0]!.update).equals(Buffer.from(cold[0]!.update))).toBe(true)
+    expect(await metric(base, 'collab_shared_state_bytes_total')).toBeGreaterThanOrEqual(before + warm[0]!.update.byteLength)
+  })
+
   it('while the document is edited, the whole state is encoded once: later clients get it plus only what changed since', async () => {
     const server = await startServer()
     const writer = provider(server.url, DOC)
