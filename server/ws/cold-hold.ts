@@ -68,6 +68,8 @@ export class ColdHolds {
     const held = this.held?.get(frame.address)
     // The Auth itself is never held: it is what the hold waits for (a client may send it after its SyncStep1).
     if (held && frame.type !== MessageType.Auth) {
+      // An edit waits for the document's build: a build held for readers starts now.
+      if (frame.type === MessageType.Sync && frame.syncStep !== SyncStep.Step1) this.options.coldSync.wanted(frame.documentName)
       held.frames.push(bytes)
       held.bytes += bytes.byteLength
       if (held.frames.length > MAX_HELD_FRAMES || held.bytes > MAX_HELD_BYTES) this.release(frame.address)

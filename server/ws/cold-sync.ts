@@ -23,12 +23,14 @@ import { SharedStates } from './shared-state.ts'
  *    server holds — nothing can change a document before it is built). The
  *    build waits until those copies are out: building blocks the event loop,
  *    and a large frame only partly fits the socket's buffer. For a large
- *    snapshot (`HOLD_BUILD_BYTES`), it also waits while a crowd is still
- *    arriving (until none joined for `QUIET_MS`, at most `HOLD_BUILD_MAX_MS`):
- *    each reader is synced at the speed of its socket instead of behind a
- *    build of seconds; what waits is the first acknowledgement of an edit,
- *    which waits for the build in any case. The snapshot becomes the
- *    document's shared answer for an empty state vector;
+ *    snapshot (`HOLD_BUILD_BYTES`), it waits while its readers are being
+ *    served at speed: until every copy is out and none joined for
+ *    `QUIET_MS`; but no longer once, for `STALL_MS`, no reader joined and no
+ *    copy was finished (a stalled reader does not hold it for long), once a socket sends the document an edit
+ *    (`wanted`: a writer waits for the build), or after `HOLD_BUILD_MAX_MS`.
+ *    A crowd is synced at the speed of its sockets instead of behind a build
+ *    of seconds. The snapshot becomes the document's shared answer for an
+ *    empty state vector;
  * 3. once Hocuspocus has set up the socket's connection to the loaded
  *    document (its `connected` hook), the held SyncStep1 is answered at the
  *    door with the shared answer — the server's SyncStep1 and the SyncStep2
@@ -71,8 +73,22 @@ export const FLUSH_WAIT_MS = 100
 export const HOLD_BUILD_BYTES = 1 << 20
 /** Once every reader has its copy, a held build waits this long for the next one to join (a crowd arrives over a second or so). */
 export const QUIET_MS = 50
-/** The longest a build is held for readers (the first acknowledgement of an edit waits for the build). */
-export const HOLD_BUILD_MAX_MS = 2000
+/**
+ * A held build starts when, for this long, no copy was finished and no reader
+ * joined (readers that slow do not hold it). Copies to a crowd go out side by
+ * side and finish close together, so this is well above the gaps between them.
+ */
+export const STALL_MS = 2000
+/**
+ * Copies of a large snapshot written at once while its build is held; the
+ * others wait their turn (one starts when one finishes, or after `SLOT_MS`:
+ * a slow reader does not hold a slot). Side by side, every copy of a crowd
+ * finishes near the end; in turns, half the crowd is synced in half the time.
+ */
+export const PARALLEL_COPIES = 4
+export const SLOT_MS = 1000
+/** The longest a build is held for readers. */
+export const HOLD_BUILD_MAX_MS = 10_000
 
 const EMPTY_UPDATE = Y.encodeStateAsUpdate(new Y.Doc())
 
@@ -81,10 +97,19 @@ interface Load {
   waiters: Set<ColdWaiter>
   /** The stored snapshot as frames, once offered (the update, then the empty SyncStep2): sockets joining later get them at once. */
   frames?: readonly [Uint8Array, Uint8Array]
-  /** Copies still being written. */
-  pending: number
+  /** Waiters whose copy is still being written. */
+  inFlight: Set<ColdWaiter>
+  /** Waiters whose copy waits for a slot (a large snapshot, while its build is held). */
+  queue: ColdWaiter[]
+  /** The snapshot is large (HOLD_BUILD_BYTES): its copies take turns while the build is held. */
+  large?: boolean
+  /** Copies written so far, and copies begun (readers joined). */
+  written: number
+  served: number
   /** Told when a copy is out or a socket joins, until the build may start. */
   settle?: () => void
+  /** Ends the hold: the build starts now. */
+  release?: () => void
 }
 
 export interface ColdSyncOptions {
@@ -134,7 +159,10 @@ export class ColdSync {
     const load = this.loadOf(documentName)
     const frame = syncMessage(documentName, SyncStep.Update, stored.snapshot)
     load.frames = [frame, syncMessage(documentName, SyncStep.Step2, EMPTY_UPDATE)]
-    const flushed = load.waiters.size === 0 ? Promise.resolve() : this.held(load, stored.snapshot.byteLength >= HOLD_BUILD_BYTES)
+    // A large one is held even with nobody waiting yet: the socket that asked for the load may send its SyncStep1 just after.
+    const large = stored.snapshot.byteLength >= HOLD_BUILD_BYTES
+    load.large = large
+    const flushed = load.waiters.size === 0 && !large ? Promise.resolve() : this.held(load, large)
     for (const w of load.waiters) this.serveStored(load, w)
     load.settle?.()
     return {
@@ -146,24 +174,43 @@ export class ColdSync {
     }
   }
 
-  /** Resolves when the build may start: every copy out (and, for a large snapshot, no one joining for QUIET_MS), or at the latest after the wait allowed. */
+  /** Resolves when the build may start: every copy out (and, for a large snapshot, no one joining for QUIET_MS, see the class comment), or at the latest after the wait allowed. */
   private held(load: Load, large: boolean): Promise<void> {
     return new Promise<void>((resolve) => {
       let quiet: NodeJS.Timeout | undefined
       const done = () => {
         clearTimeout(latest)
         clearTimeout(quiet)
+        clearInterval(watchdog)
         load.settle = undefined
+        load.release = undefined
+        // The build starts: every copy still waiting goes out now, ahead of what the socket is sent once connected.
+        for (const w of load.queue.splice(0)) this.write(load, w)
         resolve()
       }
       const latest = setTimeout(done, large ? HOLD_BUILD_MAX_MS : FLUSH_WAIT_MS)
+      load.release = done
       load.settle = () => {
         clearTimeout(quiet)
-        if (load.pending > 0) return
+        if (load.inFlight.size > 0 || load.queue.length > 0) return
         if (!large) return done()
         quiet = setTimeout(done, QUIET_MS)
       }
+      // A crowd still arriving or being served holds the build; copies that all stopped going out do not.
+      let seen = { written: load.written, served: load.served }
+      const watchdog = large
+        ? setInterval(() => {
+            if (load.inFlight.size === 0 && load.queue.length === 0) return
+            if (load.written === seen.written && load.served === seen.served) return done()
+            seen = { written: load.written, served: load.served }
+          }, STALL_MS)
+        : undefined
     })
+  }
+
+  /** A socket sent `documentName` an edit while its load is held for readers: the build starts now. */
+  wanted(documentName: string): void {
+    this.loads.get(documentName)?.release?.()
   }
 
   /** The document is loaded (persistence's afterLoadDocument): its load is over for the sockets waiting, which are answered once connected. */
@@ -189,17 +236,35 @@ export class ColdSync {
 
   private loadOf(documentName: string): Load {
     let load = this.loads.get(documentName)
-    if (!load) this.loads.set(documentName, (load = { waiters: new Set(), pending: 0 }))
+    if (!load) this.loads.set(documentName, (load = { waiters: new Set(), inFlight: new Set(), queue: [], written: 0, served: 0 }))
     return load
   }
 
   private serveStored(load: Load, waiter: ColdWaiter): void {
     waiter.servedSnapshot()
     this.onServe?.()
-    load.pending += 1
+    load.served += 1
+    if (load.large && load.settle && load.inFlight.size >= PARALLEL_COPIES) load.queue.push(waiter)
+    else this.write(load, waiter)
+  }
+
+  /** Write the snapshot's frames to `waiter`; its slot goes to the next in the queue when they are out, or after SLOT_MS. */
+  private write(load: Load, waiter: ColdWaiter): void {
+    load.inFlight.add(waiter)
     const [snapshot, answer] = load.frames!
+    let slotFree = false
+    const freeSlot = () => {
+      if (slotFree) return
+      slotFree = true
+      clearTimeout(slot)
+      const next = load.queue.shift()
+      if (next) this.write(load, next)
+    }
+    const slot = setTimeout(freeSlot, SLOT_MS)
     void Promise.all([waiter.send(snapshot), waiter.send(answer)]).then(() => {
-      load.pending -= 1
+      load.inFlight.delete(waiter)
+      load.written += 1
+      freeSlot()
       load.settle?.()
     })
   }

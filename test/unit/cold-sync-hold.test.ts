@@ -1,5 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
-import { ColdSync, FLUSH_WAIT_MS, HOLD_BUILD_BYTES, HOLD_BUILD_MAX_MS, QUIET_MS, type ColdWaiter } from '../../server/ws/cold-sync.ts'
+import { ColdSync, FLUSH_WAIT_MS, HOLD_BUILD_BYTES, HOLD_BUILD_MAX_MS, PARALLEL_COPIES, QUIET_MS, SLOT_MS, STALL_MS, type ColdWaiter } from '../../server/ws/cold-sync.ts'
 
 /** A socket waiting for a load: its writes complete only when the test says so. */
 function waiter() {
@@ -49,9 +49,24 @@ describe('cold sync: when the build of a document served from storage may start'
     expect(await isDone(served.flushed)).toBe(true)
   })
 
-  it('nobody waiting: at once', async () => {
-    const served = new ColdSync().offer('doc', stored(HOLD_BUILD_BYTES), true)!
+  it('a small snapshot, nobody waiting: at once', async () => {
+    const served = new ColdSync().offer('doc', stored(1000), true)!
     expect(await isDone(served.flushed)).toBe(true)
+  })
+
+  it('a large snapshot, nobody waiting yet: QUIET_MS for a first reader to join', async () => {
+    const cold = new ColdSync()
+    const served = cold.offer('doc', stored(HOLD_BUILD_BYTES), true)!
+    await vi.advanceTimersByTimeAsync(QUIET_MS - 10)
+    const late = waiter()
+    cold.join('doc', late)
+    expect(late.served).toBe(1)
+    await vi.advanceTimersByTimeAsync(QUIET_MS)
+    expect(await isDone(served.flushed)).toBe(false)
+    for (const write of late.writes) write()
+    await vi.advanceTimersByTimeAsync(QUIET_MS)
+    expect(await isDone(served.flushed)).toBe(true)
+    expect(await isDone(new ColdSync().offer('other', stored(HOLD_BUILD_BYTES), true)!.flushed)).toBe(false)
   })
 
   it('a large snapshot: held while a crowd is still arriving, then QUIET_MS after the last copy is out', async () => {
@@ -75,13 +90,72 @@ describe('cold sync: when the build of a document served from storage may start'
     expect(await isDone(served.flushed)).toBe(true)
   })
 
-  it('a large snapshot read slowly: after HOLD_BUILD_MAX_MS at the latest', async () => {
+  it('a large snapshot: held while copies go out or readers join, not once nothing happened for STALL_MS', async () => {
+    const cold = new ColdSync()
+    const [fast, slow] = [waiter(), waiter()]
+    cold.join('doc', fast)
+    cold.join('doc', slow)
+    const served = cold.offer('doc', stored(HOLD_BUILD_BYTES), true)!
+    await vi.advanceTimersByTimeAsync(STALL_MS - 10)
+    for (const write of fast.writes) write()
+    await vi.advanceTimersByTimeAsync(STALL_MS)
+    expect(await isDone(served.flushed)).toBe(false)
+    cold.join('doc', waiter())
+    await vi.advanceTimersByTimeAsync(STALL_MS)
+    expect(await isDone(served.flushed)).toBe(false)
+    // Nothing finished and nobody joined since the last look: the build starts.
+    await vi.advanceTimersByTimeAsync(STALL_MS)
+    expect(await isDone(served.flushed)).toBe(true)
+  })
+
+  it('a large snapshot: an edit for the document ends the hold at once', async () => {
     const cold = new ColdSync()
     cold.join('doc', waiter())
     const served = cold.offer('doc', stored(HOLD_BUILD_BYTES), true)!
-    await vi.advanceTimersByTimeAsync(HOLD_BUILD_MAX_MS - 1)
+    cold.wanted('other')
     expect(await isDone(served.flushed)).toBe(false)
-    await vi.advanceTimersByTimeAsync(1)
+    cold.wanted('doc')
     expect(await isDone(served.flushed)).toBe(true)
+  })
+
+  it('a large snapshot to readers that keep going: after HOLD_BUILD_MAX_MS at the latest', async () => {
+    const cold = new ColdSync()
+    const readers = Array.from({ length: Math.ceil((2 * HOLD_BUILD_MAX_MS) / (STALL_MS / 2)) }, () => waiter())
+    for (const r of readers) cold.join('doc', r)
+    const served = cold.offer('doc', stored(HOLD_BUILD_BYTES), true)!
+    let elapsed = 0
+    for (const r of readers) {
+      await vi.advanceTimersByTimeAsync(STALL_MS / 2)
+      elapsed += STALL_MS / 2
+      for (const write of r.writes) write()
+      if (elapsed < HOLD_BUILD_MAX_MS) expect(await isDone(served.flushed)).toBe(false)
+      else break
+    }
+    expect(await isDone(served.flushed)).toBe(true)
+  })
+
+  it('a large snapshot: PARALLEL_COPIES written at once, the rest in turn (when one is out, or after SLOT_MS); all at once when the build starts', async () => {
+    const cold = new ColdSync()
+    const readers = Array.from({ length: PARALLEL_COPIES + 3 }, () => waiter())
+    for (const r of readers) cold.join('doc', r)
+    const served = cold.offer('doc', stored(HOLD_BUILD_BYTES), true)!
+    const writing = () => readers.filter((r) => r.writes.length > 0).length
+    expect(readers.every((r) => r.served === 1)).toBe(true)
+    expect(writing()).toBe(PARALLEL_COPIES)
+    for (const write of readers[0]!.writes) write()
+    await vi.advanceTimersByTimeAsync(0)
+    expect(writing()).toBe(PARALLEL_COPIES + 1)
+    await vi.advanceTimersByTimeAsync(SLOT_MS)
+    expect(writing()).toBe(PARALLEL_COPIES + 3)
+    cold.wanted('doc')
+    expect(await isDone(served.flushed)).toBe(true)
+
+    const crowd = Array.from({ length: PARALLEL_COPIES + 2 }, () => waiter())
+    for (const r of crowd) cold.join('next', r)
+    const next = cold.offer('next', stored(HOLD_BUILD_BYTES), true)!
+    expect(crowd.filter((r) => r.writes.length > 0)).toHaveLength(PARALLEL_COPIES)
+    cold.wanted('next')
+    expect(await isDone(next.flushed)).toBe(true)
+    expect(crowd.every((r) => r.writes.length > 0)).toBe(true)
   })
 })
