@@ -1,6 +1,6 @@
 import type * as Y from 'yjs'
 import { MessageType, SyncStep } from '../../client/protocol.ts'
-import type { ColdSync } from './cold-sync.ts'
+import { HOLD_BUILD_BYTES, type ColdSync } from './cold-sync.ts'
 import type { Frame } from './frame.ts'
 
 /** What one socket may have held for one document before it is handed on (then Hocuspocus's own limits apply). */
@@ -143,7 +143,9 @@ export class ColdHolds {
       ? coldSync.shared.afterSnapshot(address, document, coldSync.snapshotVector(document) ?? EMPTY_STATE_VECTOR)
       : coldSync.shared.answer(address, document, stateVector)
     coldSync.shared.served(answer)
-    for (const frame of answer.frames) void this.options.send(frame)
+    // A large answer (a crowd on a large document) takes its turn among the document's (server/ws/turns.ts).
+    if (answer.bytes >= HOLD_BUILD_BYTES) coldSync.turns.take(document, () => Promise.all(answer.frames.map((frame) => this.options.send(frame))))
+    else for (const frame of answer.frames) void this.options.send(frame)
   }
 
   /** The socket closed. */

@@ -3,6 +3,7 @@ import type { StoredDocument } from '../storage/types.ts'
 import { SyncStep } from '../../client/protocol.ts'
 import { syncMessage } from './frame.ts'
 import { SharedStates } from './shared-state.ts'
+import { Turns } from './turns.ts'
 
 /**
  * Cold sync: a client's SyncStep1 is answered from bytes encoded once — the
@@ -28,8 +29,9 @@ import { SharedStates } from './shared-state.ts'
  *    `QUIET_MS`; but no longer once, for `STALL_MS`, no reader joined and no
  *    copy was finished (a stalled reader does not hold it for long), once a socket sends the document an edit
  *    (`wanted`: a writer waits for the build), or after `HOLD_BUILD_MAX_MS`.
- *    A crowd is synced at the speed of its sockets instead of behind a build
- *    of seconds. The snapshot becomes the document's shared answer for an
+ *    Its copies take turns, a few at a time (server/ws/turns.ts), as large
+ *    answers to a crowd on a loaded document do. A crowd is synced at the
+ *    speed of its sockets instead of behind a build of seconds. The snapshot becomes the document's shared answer for an
  *    empty state vector;
  * 3. once Hocuspocus has set up the socket's connection to the loaded
  *    document (its `connected` hook), the held SyncStep1 is answered at the
@@ -79,14 +81,6 @@ export const QUIET_MS = 50
  * side and finish close together, so this is well above the gaps between them.
  */
 export const STALL_MS = 2000
-/**
- * Copies of a large snapshot written at once while its build is held; the
- * others wait their turn (one starts when one finishes, or after `SLOT_MS`:
- * a slow reader does not hold a slot). Side by side, every copy of a crowd
- * finishes near the end; in turns, half the crowd is synced in half the time.
- */
-export const PARALLEL_COPIES = 4
-export const SLOT_MS = 1000
 /** The longest a build is held for readers. */
 export const HOLD_BUILD_MAX_MS = 10_000
 
@@ -97,11 +91,9 @@ interface Load {
   waiters: Set<ColdWaiter>
   /** The stored snapshot as frames, once offered (the update, then the empty SyncStep2): sockets joining later get them at once. */
   frames?: readonly [Uint8Array, Uint8Array]
-  /** Waiters whose copy is still being written. */
+  /** Waiters whose copy is still to be written, or being written. */
   inFlight: Set<ColdWaiter>
-  /** Waiters whose copy waits for a slot (a large snapshot, while its build is held). */
-  queue: ColdWaiter[]
-  /** The snapshot is large (HOLD_BUILD_BYTES): its copies take turns while the build is held. */
+  /** The snapshot is large (HOLD_BUILD_BYTES): its copies take turns (server/ws/turns.ts) while the build is held. */
   large?: boolean
   /** Copies written so far, and copies begun (readers joined). */
   written: number
@@ -121,6 +113,8 @@ export interface ColdSyncOptions {
 
 export class ColdSync {
   readonly shared: SharedStates
+  /** Large copies and answers of a document take turns. */
+  readonly turns = new Turns()
   private readonly loads = new Map<string, Load>()
   /** Documents persistence has loaded, until they are destroyed (unloaded). */
   private readonly documents = new Map<string, Y.Doc>()
@@ -184,15 +178,15 @@ export class ColdSync {
         clearInterval(watchdog)
         load.settle = undefined
         load.release = undefined
-        // The build starts: every copy still waiting goes out now, ahead of what the socket is sent once connected.
-        for (const w of load.queue.splice(0)) this.write(load, w)
+        // The build starts: every copy still waiting its turn goes out now, ahead of what the socket is sent once connected.
+        this.turns.flush(load)
         resolve()
       }
       const latest = setTimeout(done, large ? HOLD_BUILD_MAX_MS : FLUSH_WAIT_MS)
       load.release = done
       load.settle = () => {
         clearTimeout(quiet)
-        if (load.inFlight.size > 0 || load.queue.length > 0) return
+        if (load.inFlight.size > 0) return
         if (!large) return done()
         quiet = setTimeout(done, QUIET_MS)
       }
@@ -200,7 +194,7 @@ export class ColdSync {
       let seen = { written: load.written, served: load.served }
       const watchdog = large
         ? setInterval(() => {
-            if (load.inFlight.size === 0 && load.queue.length === 0) return
+            if (load.inFlight.size === 0) return
             if (load.written === seen.written && load.served === seen.served) return done()
             seen = { written: load.written, served: load.served }
           }, STALL_MS)
@@ -236,7 +230,7 @@ export class ColdSync {
 
   private loadOf(documentName: string): Load {
     let load = this.loads.get(documentName)
-    if (!load) this.loads.set(documentName, (load = { waiters: new Set(), inFlight: new Set(), queue: [], written: 0, served: 0 }))
+    if (!load) this.loads.set(documentName, (load = { waiters: new Set(), inFlight: new Set(), written: 0, served: 0 }))
     return load
   }
 
@@ -244,28 +238,15 @@ export class ColdSync {
     waiter.servedSnapshot()
     this.onServe?.()
     load.served += 1
-    if (load.large && load.settle && load.inFlight.size >= PARALLEL_COPIES) load.queue.push(waiter)
-    else this.write(load, waiter)
-  }
-
-  /** Write the snapshot's frames to `waiter`; its slot goes to the next in the queue when they are out, or after SLOT_MS. */
-  private write(load: Load, waiter: ColdWaiter): void {
     load.inFlight.add(waiter)
     const [snapshot, answer] = load.frames!
-    let slotFree = false
-    const freeSlot = () => {
-      if (slotFree) return
-      slotFree = true
-      clearTimeout(slot)
-      const next = load.queue.shift()
-      if (next) this.write(load, next)
-    }
-    const slot = setTimeout(freeSlot, SLOT_MS)
-    void Promise.all([waiter.send(snapshot), waiter.send(answer)]).then(() => {
-      load.inFlight.delete(waiter)
-      load.written += 1
-      freeSlot()
-      load.settle?.()
-    })
+    const write = () =>
+      Promise.all([waiter.send(snapshot), waiter.send(answer)]).then(() => {
+        load.inFlight.delete(waiter)
+        load.written += 1
+        load.settle?.()
+      })
+    if (load.large && load.settle) this.turns.take(load, write)
+    else void write()
   }
 }

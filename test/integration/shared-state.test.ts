@@ -8,6 +8,8 @@ import { authFrame, authReply, barrier, barrierAt, rawClient, readFrame, updateF
 import { call, docPath, httpBase, metric } from '../helpers/rest.ts'
 import { startServer, tempDir } from '../helpers/server.ts'
 import { TOKEN_MODE, tokenFor } from '../helpers/tokens.ts'
+import { HOLD_BUILD_BYTES } from '../../server/ws/cold-sync.ts'
+import { PARALLEL_WRITES } from '../../server/ws/turns.ts'
 
 const DOC = 'team/shared'
 const EMPTY = Y.encodeStateVector(new Y.Doc())
@@ -94,6 +96,31 @@ describe('shared state: one encoding of a loaded document for every client that 
     expect(warm.map((f) => f.step)).toEqual([SyncStep.Update, SyncStep.Step2])
     expect(Buffer.from(warm[0]!.update).equals(Buffer.from(cold[0]!.update))).toBe(true)
     expect(await metric(base, 'collab_shared_state_bytes_total')).toBeGreaterThanOrEqual(before + warm[0]!.update.byteLength)
+  })
+
+  it('a crowd on a large loaded document: the answers take turns, and every client gets the whole state and the edits made meanwhile', async () => {
+    const server = await startServer()
+    const writer = provider(server.url, DOC)
+    await settled(writer)
+    const text = writer.document.getText('text')
+    for (let i = 0; i < 40; i++) text.insert(text.length, `${i} ${'a large document, '.repeat(2000)}\n`)
+    await settled(writer)
+    expect(Y.encodeStateAsUpdate(writer.document).byteLength).toBeGreaterThan(HOLD_BUILD_BYTES)
+    const crowd = await Promise.all(Array.from({ length: PARALLEL_WRITES * 2 + 1 }, () => rawClient(server.url)))
+    for (const raw of crowd) {
+      raw.send(authFrame(DOC))
+      raw.send(updateFrame(DOC, EMPTY, SyncStep.Step1))
+    }
+    text.insert(0, 'typed while the crowd joins\n')
+    await settled(writer)
+    const expected = text.toString()
+    for (const raw of crowd) {
+      const replica = new Y.Doc()
+      await vi.waitFor(() => {
+        for (const f of syncFrames(raw.received.splice(0))) Y.applyUpdate(replica, f.update)
+        expect(replica.getText('text').toString()).toBe(expected)
+      }, { timeout: 20_000, interval: 50 })
+    }
   })
 
   it('while the document is edited, the whole state is encoded once: later clients get it plus only what changed since', async () => {

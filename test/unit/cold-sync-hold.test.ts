@@ -1,5 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
-import { ColdSync, FLUSH_WAIT_MS, HOLD_BUILD_BYTES, HOLD_BUILD_MAX_MS, PARALLEL_COPIES, QUIET_MS, SLOT_MS, STALL_MS, type ColdWaiter } from '../../server/ws/cold-sync.ts'
+import { ColdSync, FLUSH_WAIT_MS, HOLD_BUILD_BYTES, HOLD_BUILD_MAX_MS, QUIET_MS, STALL_MS, type ColdWaiter } from '../../server/ws/cold-sync.ts'
+import { PARALLEL_WRITES as PARALLEL_COPIES, SLOT_MS } from '../../server/ws/turns.ts'
 
 /** A socket waiting for a load: its writes complete only when the test says so. */
 function waiter() {
