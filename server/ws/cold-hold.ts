@@ -58,6 +58,8 @@ export class ColdHolds {
   /** Addresses whose first SyncStep1 was seen: later ones go to Hocuspocus. */
   private asked: Set<string> | undefined
   private connections: Map<string, Connected> | undefined
+  /** Released after being answered from the stored snapshot: owed the rest of that answer once connected. */
+  private snapshotAnswered: Set<string> | undefined
 
   constructor(options: ColdHoldOptions) {
     this.options = options
@@ -68,8 +70,8 @@ export class ColdHolds {
     const held = this.held?.get(frame.address)
     // The Auth itself is never held: it is what the hold waits for (a client may send it after its SyncStep1).
     if (held && frame.type !== MessageType.Auth) {
-      // An edit waits for the document's build: a build held for readers starts now.
-      if (frame.type === MessageType.Sync && frame.syncStep !== SyncStep.Step1) this.options.coldSync.wanted(frame.documentName)
+      // An edit from an authenticated socket waits for the document's build: a build held for readers starts now.
+      if (held.phase === 'connect' && frame.type === MessageType.Sync && frame.syncStep !== SyncStep.Step1) this.options.coldSync.wanted(frame.documentName)
       held.frames.push(bytes)
       held.bytes += bytes.byteLength
       if (held.frames.length > MAX_HELD_FRAMES || held.bytes > MAX_HELD_BYTES) this.release(frame.address)
@@ -86,7 +88,7 @@ export class ColdHolds {
     const connected = this.connections?.get(frame.address)
     if (connected) {
       if (!connected.open() || connected.document.isDestroyed) return false
-      this.answer(frame.address, connected.document, frame.stateVector, false)
+      this.answer(frame.address, connected.document, frame.stateVector, false, connected.open)
       return true
     }
     this.held ??= new Map()
@@ -100,10 +102,13 @@ export class ColdHolds {
     if (authenticated) (this.authenticated ??= new Set()).add(address)
     else this.authenticated?.delete(address)
     const held = this.held?.get(address)
-    if (!held || held.phase !== 'auth') return
-    // Refused: Hocuspocus drops what it queued for the document; so do we.
-    if (!authenticated) return this.drop(address)
-    this.awaitConnection(address)
+    // Refused (also after an Authenticated, when setting up the connection failed): Hocuspocus drops what it queued for the document; so do we.
+    if (!authenticated) {
+      this.snapshotAnswered?.delete(address)
+      if (held) this.drop(address)
+      return
+    }
+    if (held?.phase === 'auth') this.awaitConnection(address)
   }
 
   /**
@@ -112,12 +117,21 @@ export class ColdHolds {
    * SyncStep1 is answered here, the rest handed on.
    */
   connected(address: string, document: Y.Doc, open: () => boolean): void {
-    ;(this.connections ??= new Map()).set(address, { document, open })
+    const connections = (this.connections ??= new Map())
+    connections.set(address, { document, open })
+    document.once('destroy', () => {
+      if (connections.get(address)?.document === document) connections.delete(address)
+    })
+    // Released while it waited, after it was answered from the stored snapshot: the rest of that answer.
+    if (this.snapshotAnswered?.delete(address)) {
+      if (open()) this.answer(address, document, EMPTY_STATE_VECTOR, true, open)
+      return
+    }
     const held = this.held?.get(address)
     if (!held || held.phase !== 'connect') return
     this.take(address)
     if (!open()) return
-    this.answer(address, document, held.stateVector, held.gotSnapshot)
+    this.answer(address, document, held.stateVector, held.gotSnapshot, open)
     for (const frame of held.frames.slice(1)) this.options.forward(frame)
   }
 
@@ -136,28 +150,43 @@ export class ColdHolds {
     }
   }
 
-  /** Answer a SyncStep1 carrying `stateVector` from the shared answer (answered from the stored snapshot already: the rest, so one SyncStep2 per SyncStep1). */
-  private answer(address: string, document: Y.Doc, stateVector: Uint8Array, gotSnapshot: boolean): void {
+  /**
+   * Answer a SyncStep1 carrying `stateVector` from the shared answer (answered
+   * from the stored snapshot already: the rest, so one SyncStep2 per
+   * SyncStep1). A large answer takes its turn among the document's
+   * (server/ws/turns.ts), and is not sent if the connection closed meanwhile.
+   */
+  private answer(address: string, document: Y.Doc, stateVector: Uint8Array, gotSnapshot: boolean, open: () => boolean): void {
     const { coldSync } = this.options
     const answer = gotSnapshot
       ? coldSync.shared.afterSnapshot(address, document, coldSync.snapshotVector(document) ?? EMPTY_STATE_VECTOR)
       : coldSync.shared.answer(address, document, stateVector)
-    coldSync.shared.served(answer)
-    // A large answer (a crowd on a large document) takes its turn among the document's (server/ws/turns.ts).
-    if (answer.bytes >= HOLD_BUILD_BYTES) coldSync.turns.take(document, () => Promise.all(answer.frames.map((frame) => this.options.send(frame))))
-    else for (const frame of answer.frames) void this.options.send(frame)
+    const send = async () => {
+      if (!open()) return
+      coldSync.shared.served(answer)
+      await Promise.all(answer.frames.map((frame) => this.options.send(frame)))
+    }
+    if (answer.bytes >= HOLD_BUILD_BYTES) coldSync.turns.take(document, send)
+    else void send()
   }
 
   /** The socket closed. */
   close(): void {
     for (const address of [...(this.held?.keys() ?? [])]) this.drop(address)
+    this.connections?.clear()
   }
 
-  /** Hand the held frames to Hocuspocus as they were: it answers as usual. */
+  /**
+   * Hand the held frames to Hocuspocus as they were: it answers as usual —
+   * but a SyncStep1 already answered from the stored snapshot is not handed
+   * on (a second SyncStep2, and a whole encode): the rest of its answer is
+   * sent once connected.
+   */
   private release(address: string): void {
     const held = this.take(address)
     if (!held) return
-    for (const frame of held.frames) this.options.forward(frame)
+    if (held.gotSnapshot) (this.snapshotAnswered ??= new Set()).add(address)
+    for (const frame of held.gotSnapshot ? held.frames.slice(1) : held.frames) this.options.forward(frame)
   }
 
   private drop(address: string): void {

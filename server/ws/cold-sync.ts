@@ -95,9 +95,10 @@ interface Load {
   inFlight: Set<ColdWaiter>
   /** The snapshot is large (HOLD_BUILD_BYTES): its copies take turns (server/ws/turns.ts) while the build is held. */
   large?: boolean
-  /** Copies written so far, and copies begun (readers joined). */
-  written: number
-  served: number
+  /** When a reader last joined or a copy last finished (performance.now()). */
+  progressAt: number
+  /** Readers that left before their copy went out: not written, and not waited for. */
+  cancelled: WeakSet<ColdWaiter>
   /** Told when a copy is out or a socket joins, until the build may start. */
   settle?: () => void
   /** Ends the hold: the build starts now. */
@@ -138,6 +139,10 @@ export class ColdSync {
     }
     return () => {
       load.waiters.delete(waiter)
+      if (load.inFlight.delete(waiter)) {
+        load.cancelled.add(waiter)
+        load.settle?.()
+      }
       if (load.waiters.size === 0 && !load.frames && this.loads.get(documentName) === load) this.loads.delete(documentName)
     }
   }
@@ -162,6 +167,8 @@ export class ColdSync {
     return {
       flushed,
       built: (document, stateVector, exact) => {
+        // Its snapshot is served no more (were a later load hook to fail, the next load may be built from a newer one).
+        if (this.loads.get(documentName) === load) this.loads.delete(documentName)
         this.snapshots.set(document, stateVector)
         if (exact) this.shared.seed(documentName, document, frame, stateVector)
       },
@@ -182,22 +189,19 @@ export class ColdSync {
         this.turns.flush(load)
         resolve()
       }
-      const latest = setTimeout(done, large ? HOLD_BUILD_MAX_MS : FLUSH_WAIT_MS)
+      const latest = setTimeout(done, large ? HOLD_BUILD_MAX_MS : FLUSH_WAIT_MS).unref()
       load.release = done
       load.settle = () => {
         clearTimeout(quiet)
         if (load.inFlight.size > 0) return
         if (!large) return done()
-        quiet = setTimeout(done, QUIET_MS)
+        quiet = setTimeout(done, QUIET_MS).unref()
       }
       // A crowd still arriving or being served holds the build; copies that all stopped going out do not.
-      let seen = { written: load.written, served: load.served }
       const watchdog = large
         ? setInterval(() => {
-            if (load.inFlight.size === 0) return
-            if (load.written === seen.written && load.served === seen.served) return done()
-            seen = { written: load.written, served: load.served }
-          }, STALL_MS)
+            if (load.inFlight.size > 0 && performance.now() - load.progressAt >= STALL_MS) done()
+          }, STALL_MS / 4).unref()
         : undefined
     })
   }
@@ -230,22 +234,23 @@ export class ColdSync {
 
   private loadOf(documentName: string): Load {
     let load = this.loads.get(documentName)
-    if (!load) this.loads.set(documentName, (load = { waiters: new Set(), inFlight: new Set(), written: 0, served: 0 }))
+    if (!load) this.loads.set(documentName, (load = { waiters: new Set(), inFlight: new Set(), progressAt: performance.now(), cancelled: new WeakSet() }))
     return load
   }
 
   private serveStored(load: Load, waiter: ColdWaiter): void {
     waiter.servedSnapshot()
     this.onServe?.()
-    load.served += 1
+    load.progressAt = performance.now()
     load.inFlight.add(waiter)
     const [snapshot, answer] = load.frames!
-    const write = () =>
-      Promise.all([waiter.send(snapshot), waiter.send(answer)]).then(() => {
-        load.inFlight.delete(waiter)
-        load.written += 1
-        load.settle?.()
-      })
+    const write = async () => {
+      if (load.cancelled.has(waiter)) return
+      await Promise.all([waiter.send(snapshot), waiter.send(answer)])
+      load.inFlight.delete(waiter)
+      load.progressAt = performance.now()
+      load.settle?.()
+    }
     if (load.large && load.settle) this.turns.take(load, write)
     else void write()
   }

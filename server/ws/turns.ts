@@ -48,7 +48,7 @@ export class Turns {
       const next = queue.waiting.shift()
       if (next) this.start(queue, next)
     }
-    const timer = setTimeout(end, this.slotMs)
+    const timer = setTimeout(end, this.slotMs).unref()
     void write().then(end, end)
   }
 }

@@ -63,7 +63,7 @@ describe('cold sync: a client with nothing gets the stored document while it loa
     raw.send(authFrame(DOC))
     raw.send(updateFrame(DOC, Y.encodeStateVector(new Y.Doc()), SyncStep.Step1))
     const frames = syncFrames(await beforeBarrier(raw))
-    // The stored snapshot as a plain update (so a provider is not "synced" by it), then the server's tiny answer.
+    // The stored snapshot as a plain update, then the empty SyncStep2 answering the client's SyncStep1.
     expect(frames).toHaveLength(2)
     expect(frames[0]!.step).toBe(SyncStep.Update)
     const replica = new Y.Doc()

@@ -45,6 +45,8 @@ describe('honest clients relaying other users’ structs', () => {
     await Promise.all([first.synced, bob.synced])
     first.codemirror.insert(0, 'ann1;')
     await roomSaved(first)
+    // Bob types at the start of what he has: wait until that is Ann's edit (her ack does not mean Bob has it yet).
+    await vi.waitFor(() => expect(bob.codemirror.toString()).toBe('ann1;'))
     bob.codemirror.insert(0, 'bob1;')
     await roomSaved(bob)
     await vi.waitFor(() => expect(first.codemirror.toString()).toBe('bob1;ann1;'))

@@ -159,4 +159,18 @@ describe('cold sync: when the build of a document served from storage may start'
     expect(await isDone(next.flushed)).toBe(true)
     expect(crowd.every((r) => r.writes.length > 0)).toBe(true)
   })
+
+  it('a reader that leaves while its copy waits its turn is not written to, and does not hold the build', async () => {
+    const cold = new ColdSync()
+    const readers = Array.from({ length: PARALLEL_COPIES + 1 }, () => waiter())
+    const cancels = readers.map((r) => cold.join('doc', r))
+    const served = cold.offer('doc', stored(HOLD_BUILD_BYTES), true)!
+    const last = readers[PARALLEL_COPIES]!
+    expect(last.writes).toHaveLength(0)
+    cancels[PARALLEL_COPIES]!()
+    for (const r of readers.slice(0, PARALLEL_COPIES)) for (const write of r.writes) write()
+    await vi.advanceTimersByTimeAsync(QUIET_MS)
+    expect(await isDone(served.flushed)).toBe(true)
+    expect(last.writes).toHaveLength(0)
+  })
 })
