@@ -25,14 +25,15 @@ import { Turns } from './turns.ts'
  *    build waits until those copies are out: building blocks the event loop,
  *    and a large frame only partly fits the socket's buffer. For a large
  *    snapshot (`HOLD_BUILD_BYTES`), it waits while its readers are being
- *    served at speed: until every copy is out and none joined for
- *    `QUIET_MS`; but no longer once, for `STALL_MS`, no reader joined and no
- *    copy was finished (a stalled reader does not hold it for long), once a socket sends the document an edit
- *    (`wanted`: a writer waits for the build), or after `HOLD_BUILD_MAX_MS`.
- *    Its copies take turns, a few at a time (server/ws/turns.ts), as large
- *    answers to a crowd on a loaded document do. A crowd is synced at the
- *    speed of its sockets instead of behind a build of seconds. The snapshot becomes the document's shared answer for an
- *    empty state vector;
+ *    served: until every copy is out and none joined for `QUIET_MS`; no
+ *    longer once, for `STALL_MS`, no reader joined and no copy finished (a
+ *    stalled reader does not hold it for long), once an authenticated socket
+ *    waiting for it sends the document an edit (`wanted`: a writer waits for
+ *    the build), or after `HOLD_BUILD_MAX_MS`. Its copies take turns, a few
+ *    at a time (server/ws/turns.ts), as large answers to a crowd on a loaded
+ *    document do: a crowd is synced at the speed of its sockets instead of
+ *    behind a build of seconds. The snapshot becomes the document's shared
+ *    answer for an empty state vector;
  * 3. once Hocuspocus has set up the socket's connection to the loaded
  *    document (its `connected` hook), the held SyncStep1 is answered at the
  *    door with the shared answer — the server's SyncStep1 and the SyncStep2
@@ -159,9 +160,8 @@ export class ColdSync {
     const frame = syncMessage(documentName, SyncStep.Update, stored.snapshot)
     load.frames = [frame, syncMessage(documentName, SyncStep.Step2, EMPTY_UPDATE)]
     // A large one is held even with nobody waiting yet: the socket that asked for the load may send its SyncStep1 just after.
-    const large = stored.snapshot.byteLength >= HOLD_BUILD_BYTES
-    load.large = large
-    const flushed = load.waiters.size === 0 && !large ? Promise.resolve() : this.held(load, large)
+    load.large = stored.snapshot.byteLength >= HOLD_BUILD_BYTES
+    const flushed = load.waiters.size === 0 && !load.large ? Promise.resolve() : this.held(load)
     for (const w of load.waiters) this.serveStored(load, w)
     load.settle?.()
     return {
@@ -176,7 +176,8 @@ export class ColdSync {
   }
 
   /** Resolves when the build may start: every copy out (and, for a large snapshot, no one joining for QUIET_MS, see the class comment), or at the latest after the wait allowed. */
-  private held(load: Load, large: boolean): Promise<void> {
+  private held(load: Load): Promise<void> {
+    const large = load.large === true
     return new Promise<void>((resolve) => {
       let quiet: NodeJS.Timeout | undefined
       const done = () => {
